@@ -1,0 +1,70 @@
+"""kraken_futures_async: an asyncio client for the Kraken Futures REST API v3.
+
+The names below are the public API; everything else may change between releases.
+"""
+
+from .auth import Credentials
+from .config import DEMO, PRODUCTION, Environment
+from .errors import (
+    AccountInactiveError,
+    APIError,
+    AuthenticationError,
+    ConfigurationError,
+    ConnectionFailedError,
+    InsufficientFundsError,
+    InvalidArgumentError,
+    InvalidRequestError,
+    KrakenFuturesError,
+    MissingCredentialsError,
+    NonceError,
+    NotFoundError,
+    OrderRejectedError,
+    OrderStatusUnknownError,
+    RateLimitError,
+    RequestTimeoutError,
+    ResponseInvalidError,
+    SessionStateError,
+    TransportError,
+    UnavailableError,
+    UnknownAPIError,
+)
+from .models.enums import OrderType, Side, TrailingStopDeviationUnit, TriggerSignal
+from .ratelimit import RateLimitPolicy, WindowLimit
+from .session import Session
+
+__all__ = [
+    "DEMO",
+    "PRODUCTION",
+    "APIError",
+    "AccountInactiveError",
+    "AuthenticationError",
+    "ConfigurationError",
+    "ConnectionFailedError",
+    "Credentials",
+    "Environment",
+    "InsufficientFundsError",
+    "InvalidArgumentError",
+    "InvalidRequestError",
+    "KrakenFuturesError",
+    "MissingCredentialsError",
+    "NonceError",
+    "NotFoundError",
+    "OrderRejectedError",
+    "OrderStatusUnknownError",
+    "OrderType",
+    "RateLimitError",
+    "RateLimitPolicy",
+    "RequestTimeoutError",
+    "ResponseInvalidError",
+    "Session",
+    "SessionStateError",
+    "Side",
+    "TrailingStopDeviationUnit",
+    "TransportError",
+    "TriggerSignal",
+    "UnavailableError",
+    "UnknownAPIError",
+    "WindowLimit",
+]
+
+__version__ = "0.1.0.dev0"

@@ -1,0 +1,115 @@
+"""Reading an answer: JSON or not, Kraken's two error envelopes, and order statuses.
+
+``result: "success"`` with a rejected ``sendStatus`` is a rejection, not a success.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from .converter import decode_json
+from .endpoints import Endpoint
+from .errors import (
+    APIError,
+    OrderRejectedError,
+    RateLimitError,
+    ResponseInvalidError,
+    UnavailableError,
+    error_class_for_code,
+)
+
+__all__ = ["check_order_status", "read_payload"]
+
+_SNIPPET = 120
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    for header in ("rate-limit-reset", "retry-after"):
+        value = response.headers.get(header)
+        if value is not None:
+            try:
+                return max(0.0, float(value))
+            except ValueError:
+                return None
+    return None
+
+
+def _api_error(
+    endpoint: Endpoint, response: httpx.Response, code: str | int | None, message: str, body: Any
+) -> APIError:
+    cls = error_class_for_code(code, response.status_code)
+    kwargs: dict[str, Any] = {
+        "code": code,
+        "endpoint": endpoint.name,
+        "http_status": response.status_code,
+        "payload": body,
+    }
+    if cls is UnavailableError:
+        kwargs["retry_safe"] = endpoint.idempotent
+    if issubclass(cls, RateLimitError):
+        return cls(message, retry_after=_retry_after(response), **kwargs)
+    return cls(message, **kwargs)
+
+
+def _non_json(endpoint: Endpoint, response: httpx.Response) -> APIError | ResponseInvalidError:
+    text = response.text.strip()
+    snippet = " ".join(text.split())[:_SNIPPET] or "(empty body)"
+    status = response.status_code
+    if status >= 400 or "<html" in text[:200].lower():
+        return _api_error(endpoint, response, None, f"HTTP {status}: {snippet}", text)
+    return ResponseInvalidError(f"expected JSON, got: {snippet}", endpoint=endpoint.name)
+
+
+def read_payload(endpoint: Endpoint, response: httpx.Response) -> Any:
+    """The answer's payload (``result_key`` or the whole body), or the error it carries."""
+    try:
+        body = decode_json(response.content)
+    except ValueError:
+        raise _non_json(endpoint, response) from None
+    if isinstance(body, dict):
+        error = body.get("error")
+        errors = body.get("errors")
+        if body.get("result") == "error" or error or (errors and endpoint.envelope):
+            if error:
+                raise _api_error(endpoint, response, error, str(error), body)
+            first = errors[0] if isinstance(errors, list) and errors else None
+            if isinstance(first, dict):
+                code = first.get("code")
+                message = str(first.get("message") or body.get("status") or "error")
+                raise _api_error(endpoint, response, code, message, body)
+            if first is not None:
+                raise _api_error(endpoint, response, str(first), str(first), body)
+            raise _api_error(endpoint, response, None, "the exchange reported an error", body)
+    if response.status_code >= 400:
+        raise _api_error(endpoint, response, None, f"HTTP {response.status_code}", body)
+    if endpoint.result_key is None:
+        if isinstance(body, dict) and endpoint.envelope:
+            return {k: v for k, v in body.items() if k not in ("result", "serverTime")}
+        return body
+    if not isinstance(body, dict) or endpoint.result_key not in body:
+        raise ResponseInvalidError(
+            f"the answer has no {endpoint.result_key!r}", endpoint=endpoint.name, payload=body
+        )
+    return body[endpoint.result_key]
+
+
+def check_order_status(endpoint: Endpoint, payload: Any, result: Any) -> None:
+    """Raise :class:`OrderRejectedError` when an order request was assessed and refused."""
+    check = endpoint.order_status
+    if check is None or not isinstance(payload, dict):
+        return
+    status = payload.get("status")
+    if status in check.success:
+        return
+    order_id = payload.get("order_id") or payload.get("orderId")
+    cli_ord_id = payload.get("cliOrdId")
+    raise OrderRejectedError(
+        f"order request {status!s}",
+        status=str(status),
+        result=result,
+        order_id=order_id if isinstance(order_id, str) else None,
+        cli_ord_id=cli_ord_id if isinstance(cli_ord_id, str) else None,
+        endpoint=endpoint.name,
+    )

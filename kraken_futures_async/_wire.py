@@ -1,0 +1,50 @@
+"""Python values to Kraken's request form, in one place.
+
+Decimals as plain strings, booleans as ``true``/``false``, datetimes as ``...SS.mmmZ``, enums
+by value, sequences as repeated keys; ``None`` means "leave the parameter out".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from ._values import format_datetime, format_decimal
+
+__all__ = ["encode_params", "urlencode_pairs", "wire_value"]
+
+
+def wire_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if isinstance(value, Decimal):
+        return format_decimal(value)
+    if isinstance(value, dt.datetime):
+        return format_datetime(value)
+    if isinstance(value, int | str):
+        return str(value)
+    raise TypeError(f"cannot send a {type(value).__name__} as a request parameter")
+
+
+def encode_params(params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Wire pairs in the mapping's order, dropping ``None`` and expanding sequences."""
+    pairs: list[tuple[str, str]] = []
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, list | tuple):
+            pairs.extend((key, wire_value(item)) for item in value)
+        else:
+            pairs.append((key, wire_value(value)))
+    return pairs
+
+
+def urlencode_pairs(pairs: list[tuple[str, str]] | tuple[tuple[str, str], ...]) -> str:
+    """``application/x-www-form-urlencoded``: what is signed is exactly what is sent."""
+    return urlencode(pairs)

@@ -1,0 +1,144 @@
+"""Credentials, the Authent signature and the signer that httpx runs on every private request.
+
+Kraken signs ``postData + nonce + endpointPath``: the query and body exactly as they go on
+the wire (already URL-encoded), the Nonce header (or nothing) and the path with its leading
+``/derivatives`` removed. Signing happens inside :class:`KrakenFuturesAuth`, on the final
+request, so the signed bytes are the sent bytes and every attempt gets a fresh nonce.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+import threading
+import time
+from collections.abc import Generator
+
+import attrs
+import httpx
+
+from .errors import ConfigurationError
+
+__all__ = [
+    "API_KEY_ENV",
+    "API_SECRET_ENV",
+    "Credentials",
+    "KrakenFuturesAuth",
+    "NonceSource",
+    "endpoint_path",
+    "sign",
+]
+
+API_KEY_ENV = "KRAKEN_FUTURES_API_KEY"
+API_SECRET_ENV = "KRAKEN_FUTURES_API_SECRET"
+_DERIVATIVES_PREFIX = "/derivatives"
+
+
+def endpoint_path(url_path: str) -> str:
+    """The path Kraken hashes: the URL path minus a leading ``/derivatives``, nothing else."""
+    if url_path.startswith(_DERIVATIVES_PREFIX + "/"):
+        return url_path[len(_DERIVATIVES_PREFIX) :]
+    return url_path
+
+
+def sign(secret: bytes, post_data: str, nonce: str, path: str) -> str:
+    """Authent = base64(HMAC-SHA512(secret, SHA256(postData + nonce + endpointPath)))."""
+    digest = hashlib.sha256((post_data + nonce + path).encode()).digest()
+    return base64.b64encode(hmac.new(secret, digest, hashlib.sha512).digest()).decode()
+
+
+def _decode_secret(value: str | bytes) -> bytes:
+    if isinstance(value, bytes):
+        value = value.decode("ascii", errors="replace")
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        # The message must not echo the secret, not even a part of it.
+        raise ConfigurationError(
+            "API secret is not valid base64; copy the private key exactly as Kraken shows it"
+        ) from None
+    if not decoded:
+        raise ConfigurationError("API secret is empty")
+    return decoded
+
+
+def _check_key(_instance: object, _attribute: object, value: str) -> None:
+    if not value or value != value.strip():
+        raise ConfigurationError("API key must be a non-empty string without surrounding spaces")
+
+
+@attrs.frozen(repr=False)
+class Credentials:
+    """A Kraken Futures API key and its base64 secret; the secret never shows in a repr."""
+
+    api_key: str = attrs.field(validator=_check_key)
+    secret: bytes = attrs.field(converter=_decode_secret, repr=False, alias="api_secret")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Credentials:
+        """Read ``KRAKEN_FUTURES_API_KEY`` and ``KRAKEN_FUTURES_API_SECRET``."""
+        env = os.environ if environ is None else environ
+        key, secret = env.get(API_KEY_ENV), env.get(API_SECRET_ENV)
+        missing = [name for name, v in ((API_KEY_ENV, key), (API_SECRET_ENV, secret)) if not v]
+        if missing:
+            raise ConfigurationError(f"missing environment variable(s): {', '.join(missing)}")
+        assert key is not None
+        assert secret is not None
+        return cls(api_key=key, api_secret=secret)
+
+    def __repr__(self) -> str:
+        return f"Credentials(api_key={self.api_key[:6]!r}…, api_secret=<hidden>)"
+
+
+class NonceSource:
+    """Strictly increasing nonces (nanosecond clock, never repeating), safe across threads."""
+
+    def __init__(self, clock: object = time.time_ns) -> None:
+        self._clock = clock
+        self._last = 0
+        self._lock = threading.Lock()
+
+    def next(self) -> str:
+        with self._lock:
+            now = self._clock()  # type: ignore[operator]
+            self._last = max(self._last + 1, int(now))
+            return str(self._last)
+
+
+_nonce_sources: dict[str, NonceSource] = {}
+_nonce_sources_lock = threading.Lock()
+
+
+def nonce_source_for(api_key: str) -> NonceSource:
+    """One nonce sequence per key per process: two Sessions on one key must not collide."""
+    with _nonce_sources_lock:
+        source = _nonce_sources.get(api_key)
+        if source is None:
+            source = _nonce_sources[api_key] = NonceSource()
+        return source
+
+
+class KrakenFuturesAuth(httpx.Auth):
+    """Adds ``APIKey``, ``Nonce`` and ``Authent`` to the request that is about to be sent."""
+
+    requires_request_body = True
+
+    def __init__(self, credentials: Credentials, nonces: NonceSource | None = None) -> None:
+        self._credentials = credentials
+        self._nonces = nonces or nonce_source_for(credentials.api_key)
+
+    def __repr__(self) -> str:
+        return f"KrakenFuturesAuth({self._credentials!r})"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        post_data = request.url.query.decode("ascii") + request.content.decode()
+        nonce = self._nonces.next()
+        request.headers["APIKey"] = self._credentials.api_key
+        request.headers["Nonce"] = nonce
+        request.headers["Authent"] = sign(
+            self._credentials.secret, post_data, nonce, endpoint_path(request.url.path)
+        )
+        yield request

@@ -1,0 +1,97 @@
+"""The cattrs converter that turns Kraken's JSON into frozen attrs models (and back).
+
+Numbers arrive as exact Decimals (the JSON decoder never makes floats), times as aware UTC
+datetimes. Field names are snake_case; the wire name is the camelCase form unless a field
+says otherwise with :func:`kraken_futures_async.models._base.wire`. The production converter
+ignores keys it does not know; the strict one, used by the tests, refuses them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+from ._values import format_datetime, parse_datetime, to_decimal
+from .models._base import WIRE_NAME
+
+__all__ = [
+    "decode_json",
+    "default_converter",
+    "format_datetime",
+    "make_converter",
+    "parse_datetime",
+    "strict_converter",
+    "to_decimal",
+    "wire_name",
+]
+
+
+def decode_json(text: str | bytes) -> Any:
+    """Parse JSON with every non-integer number as an exact Decimal (``0E-11``, ``67261.000``)."""
+    return json.loads(text, parse_float=Decimal)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def wire_name(field: attrs.Attribute[Any]) -> str:
+    """The JSON key of a model field."""
+    explicit = field.metadata.get(WIRE_NAME)
+    return explicit if explicit is not None else _camel(field.name)
+
+
+def _renames(cls: type) -> dict[str, Any]:
+    return {
+        f.name: override(rename=wire_name(f)) for f in attrs.fields(cls) if wire_name(f) != f.name
+    }
+
+
+def _structure_decimal(value: Any, _: type) -> Decimal:
+    return to_decimal(value)
+
+
+def _structure_datetime(value: Any, _: type) -> dt.datetime:
+    return parse_datetime(value)
+
+
+def make_converter(*, strict: bool = False) -> cattrs.Converter:
+    """Build a converter; ``strict=True`` forbids unknown keys and reports every problem."""
+    conv = cattrs.Converter(forbid_extra_keys=strict, detailed_validation=strict)
+    conv.register_structure_hook(Decimal, _structure_decimal)
+    conv.register_structure_hook(dt.datetime, _structure_datetime)
+    conv.register_unstructure_hook(Decimal, lambda d: d)
+    conv.register_unstructure_hook(dt.datetime, lambda d: d.isoformat().replace("+00:00", "Z"))
+
+    def structure_factory(cls: type) -> Any:
+        return make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=strict, **_renames(cls))
+
+    def unstructure_factory(cls: type) -> Any:
+        return make_dict_unstructure_fn(cls, conv, **_renames(cls))
+
+    conv.register_structure_hook_factory(attrs.has, structure_factory)
+    conv.register_unstructure_hook_factory(attrs.has, unstructure_factory)
+    from .models import register_hooks
+
+    register_hooks(conv)
+    return conv
+
+
+@functools.cache
+def default_converter() -> cattrs.Converter:
+    """The production converter: lenient about keys Kraken adds later."""
+    return make_converter()
+
+
+@functools.cache
+def strict_converter() -> cattrs.Converter:
+    """The converter the tests use: every key of a payload must be modelled."""
+    return make_converter(strict=True)

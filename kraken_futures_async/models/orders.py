@@ -1,0 +1,222 @@
+"""Order requests' results, order events and open orders."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from ._base import wire
+from .enums import FillType, OrderRequestStatus, Side
+
+__all__ = [
+    "CancelAllResult",
+    "CancelEvent",
+    "CancelOrderResult",
+    "CancelledOrderId",
+    "DeadManSwitchStatus",
+    "EditEvent",
+    "EditOrderResult",
+    "ExecutionEvent",
+    "Fill",
+    "OpenOrder",
+    "OrderEvent",
+    "OrderSnapshot",
+    "OrderTrigger",
+    "PlaceEvent",
+    "RejectEvent",
+    "SendOrderResult",
+    "UnknownOrderEvent",
+]
+
+
+@attrs.frozen(kw_only=True)
+class OrderSnapshot:
+    """An order as the matching engine saw it at one moment (Kraken's ``OrderJson``)."""
+
+    order_id: str
+    cli_ord_id: str | None
+    type: str
+    symbol: str
+    side: Side
+    quantity: Decimal | None
+    filled: Decimal | None
+    limit_price: Decimal | None
+    reduce_only: bool
+    timestamp: dt.datetime
+    last_update_timestamp: dt.datetime | None = None
+    stop_price: Decimal | None = None
+
+
+@attrs.frozen(kw_only=True)
+class OrderTrigger:
+    """A resting stop / take-profit / trailing order (Kraken's ``OrderTriggerJson``)."""
+
+    uid: str
+    client_id: str | None
+    type: str
+    symbol: str
+    side: Side
+    quantity: Decimal | None
+    limit_price: Decimal | None
+    trigger_price: Decimal | None
+    trigger_side: str | None
+    trigger_signal: str | None
+    reduce_only: bool
+    timestamp: dt.datetime
+    last_update_timestamp: dt.datetime | None = None
+    start_time: dt.datetime | None = None
+
+
+@attrs.frozen(kw_only=True)
+class PlaceEvent:
+    """An order or trigger entered the book (exactly one of ``order``/``order_trigger``)."""
+
+    type: str
+    order: OrderSnapshot | None = None
+    order_trigger: OrderTrigger | None = None
+    reduced_quantity: Decimal | None = None
+
+
+@attrs.frozen(kw_only=True)
+class CancelEvent:
+    type: str
+    uid: str
+    order: OrderSnapshot | None = None
+    order_trigger: OrderTrigger | None = None
+
+
+@attrs.frozen(kw_only=True)
+class EditEvent:
+    type: str
+    old: OrderSnapshot
+    new: OrderSnapshot
+    reduced_quantity: Decimal | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RejectEvent:
+    type: str
+    uid: str
+    reason: str
+    order: OrderSnapshot | None = None
+    order_trigger: OrderTrigger | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ExecutionEvent:
+    """One fill of the order: ``amount`` at ``price``."""
+
+    type: str
+    execution_id: str
+    price: Decimal
+    amount: Decimal
+    order_prior_execution: OrderSnapshot
+    order_prior_edit: OrderSnapshot | None = None
+    taker_reduced_quantity: Decimal | None = None
+
+
+@attrs.frozen(kw_only=True)
+class UnknownOrderEvent:
+    """An event type this library does not know yet; ``raw`` keeps it whole."""
+
+    type: str
+    raw: dict[str, Any]
+
+
+OrderEvent = PlaceEvent | CancelEvent | EditEvent | RejectEvent | ExecutionEvent | UnknownOrderEvent
+
+
+@attrs.frozen(kw_only=True)
+class SendOrderResult:
+    """``sendStatus``: only ``placed``/``partiallyFilled``/``filled`` reach the caller."""
+
+    status: OrderRequestStatus
+    order_id: str | None = attrs.field(default=None, metadata=wire("order_id"))
+    cli_ord_id: str | None = None
+    received_time: dt.datetime | None = None
+    order_events: tuple[OrderEvent, ...] = ()
+
+    @property
+    def executions(self) -> tuple[ExecutionEvent, ...]:
+        return tuple(e for e in self.order_events if isinstance(e, ExecutionEvent))
+
+    @property
+    def filled_size(self) -> Decimal:
+        return sum((e.amount for e in self.executions), Decimal(0))
+
+
+@attrs.frozen(kw_only=True)
+class EditOrderResult:
+    status: OrderRequestStatus
+    order_events: tuple[OrderEvent, ...] = ()
+    order_id: str | None = None
+    cli_ord_id: str | None = None
+    received_time: dt.datetime | None = None
+
+
+@attrs.frozen(kw_only=True)
+class CancelOrderResult:
+    status: OrderRequestStatus
+    order_id: str | None = attrs.field(default=None, metadata=wire("order_id"))
+    cli_ord_id: str | None = None
+    received_time: dt.datetime | None = None
+    order_events: tuple[OrderEvent, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class CancelledOrderId:
+    order_id: str = attrs.field(metadata=wire("order_id"))
+    cli_ord_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class CancelAllResult:
+    status: OrderRequestStatus
+    cancel_only: str
+    cancelled_orders: tuple[CancelledOrderId, ...]
+    received_time: dt.datetime
+    order_events: tuple[OrderEvent, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class DeadManSwitchStatus:
+    """``triggerTime`` is ``None`` when the switch is off (Kraken sends the string ``"0"``)."""
+
+    current_time: dt.datetime
+    trigger_time: dt.datetime | None
+
+
+@attrs.frozen(kw_only=True)
+class OpenOrder:
+    """A resting order from ``/openorders`` (``order_type``: lmt, stop or take_profit)."""
+
+    order_id: str = attrs.field(metadata=wire("order_id"))
+    status: str
+    side: Side
+    order_type: str
+    symbol: str
+    filled_size: Decimal
+    reduce_only: bool
+    received_time: dt.datetime
+    last_update_time: dt.datetime
+    cli_ord_id: str | None = None
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    unfilled_size: Decimal | None = None
+    trigger_signal: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Fill:
+    fill_id: str = attrs.field(metadata=wire("fill_id"))
+    order_id: str = attrs.field(metadata=wire("order_id"))
+    symbol: str
+    side: Side
+    size: Decimal
+    price: Decimal
+    fill_time: dt.datetime
+    fill_type: FillType
+    cli_ord_id: str | None = None

@@ -1,0 +1,12 @@
+"""Resources are thin typed methods over the endpoint table; they own no HTTP."""
+
+from __future__ import annotations
+
+from .._pipeline import Backend
+
+__all__ = ["Resource"]
+
+
+class Resource:
+    def __init__(self, backend: Backend) -> None:
+        self._backend = backend

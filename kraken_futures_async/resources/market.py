@@ -1,0 +1,108 @@
+"""Public market data. No credentials needed; only the public request bucket applies."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Iterable
+from typing import Literal
+
+from .._wire import encode_params
+from ..endpoints import endpoint
+from ..errors import InvalidArgumentError
+from ..models import CandlePage, Instrument, OrderBook, PublicTrade, Ticker
+from ._base import Resource
+from ._order_args import check_symbol
+
+__all__ = ["MarketResource", "Resolution", "TickType"]
+
+Resolution = Literal["1m", "5m", "15m", "30m", "1h", "4h", "12h", "1d", "1w"]
+TickType = Literal["trade", "mark", "spot"]
+_RESOLUTIONS = frozenset(Resolution.__args__)  # type: ignore[attr-defined]
+_TICK_TYPES = frozenset(TickType.__args__)  # type: ignore[attr-defined]
+
+_TICKERS = endpoint("tickers")
+_TICKER = endpoint("ticker")
+_ORDERBOOK = endpoint("orderbook")
+_TRADES = endpoint("trades")
+_INSTRUMENTS = endpoint("instruments")
+_CANDLES = endpoint("candles")
+
+
+def _epoch_seconds(name: str, value: dt.datetime | None) -> int | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise InvalidArgumentError(f"{name} must be an aware datetime (UTC)")
+    return int(value.timestamp())
+
+
+class MarketResource(Resource):
+    async def tickers(self) -> list[Ticker]:
+        """Every market and index ticker, in no particular order."""
+        result: list[Ticker] = await self._backend.call(_TICKERS)
+        return result
+
+    async def ticker(self, symbol: str) -> Ticker:
+        result: Ticker = await self._backend.call(
+            _TICKER, path_params={"symbol": check_symbol(symbol)}
+        )
+        return result
+
+    async def orderbook(self, symbol: str) -> OrderBook:
+        """The full, non-aggregated book of one contract."""
+        result: OrderBook = await self._backend.call(
+            _ORDERBOOK, encode_params({"symbol": check_symbol(symbol)})
+        )
+        return result
+
+    async def orderbooks(self, symbols: Iterable[str]) -> dict[str, OrderBook]:
+        """Many books at once, fanned out over the pool; the rate limiter paces the fan-out."""
+        wanted = list(dict.fromkeys(check_symbol(s) for s in symbols))
+        books = await asyncio.gather(*(self.orderbook(s) for s in wanted))
+        return dict(zip(wanted, books, strict=True))
+
+    async def trades(self, symbol: str, *, before: dt.datetime | None = None) -> list[PublicTrade]:
+        """The latest 100 public trades (newest first), or the 100 before ``before``."""
+        params = encode_params({"symbol": check_symbol(symbol), "lastTime": before})
+        result: list[PublicTrade] = await self._backend.call(_TRADES, params)
+        return result
+
+    async def instruments(self) -> list[Instrument]:
+        """Contract specifications: tick size, size precision, margin tiers."""
+        result: list[Instrument] = await self._backend.call(_INSTRUMENTS)
+        return result
+
+    async def candles(
+        self,
+        symbol: str,
+        resolution: Resolution,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        *,
+        tick_type: TickType = "trade",
+        count: int | None = None,
+    ) -> CandlePage:
+        """OHLC candles from the charts API; ``more_candles`` says the range was cut short."""
+        if resolution not in _RESOLUTIONS:
+            raise InvalidArgumentError(
+                f"resolution must be one of {', '.join(sorted(_RESOLUTIONS))}; got {resolution!r}"
+            )
+        if tick_type not in _TICK_TYPES:
+            raise InvalidArgumentError(f"tick_type must be trade, mark or spot; got {tick_type!r}")
+        if count is not None and (isinstance(count, bool) or count < 0):
+            raise InvalidArgumentError(f"count must be zero or more, got {count!r}")
+        start, end = _epoch_seconds("since", since), _epoch_seconds("until", until)
+        if start is not None and end is not None and start > end:
+            raise InvalidArgumentError("since must not be after until")
+        params = encode_params({"from": start, "to": end, "count": count})
+        result: CandlePage = await self._backend.call(
+            _CANDLES,
+            params,
+            path_params={
+                "tick_type": tick_type,
+                "symbol": check_symbol(symbol),
+                "resolution": resolution,
+            },
+        )
+        return result

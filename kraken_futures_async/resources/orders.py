@@ -1,0 +1,194 @@
+"""Placing, changing and cancelling orders, and reading open orders and fills."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from .._wire import encode_params
+from ..endpoints import endpoint
+from ..errors import InvalidArgumentError
+from ..models import (
+    CancelAllResult,
+    CancelOrderResult,
+    DeadManSwitchStatus,
+    EditOrderResult,
+    Fill,
+    OpenOrder,
+    SendOrderResult,
+)
+from ..models.enums import OrderType, Side, TrailingStopDeviationUnit, TriggerSignal
+from ._base import Resource
+from ._order_args import (
+    Number,
+    check_cli_ord_id,
+    check_enum,
+    check_number,
+    check_symbol,
+    send_order_params,
+)
+
+__all__ = ["OrdersResource", "new_cli_ord_id"]
+
+_SEND = endpoint("send_order")
+_EDIT = endpoint("edit_order")
+_CANCEL = endpoint("cancel_order")
+_CANCEL_ALL = endpoint("cancel_all_orders")
+_CANCEL_ALL_AFTER = endpoint("cancel_all_orders_after")
+_OPEN = endpoint("open_orders")
+_FILLS = endpoint("fills")
+
+#: Kraken's dead man's switch takes a uint32 number of seconds.
+_MAX_TIMEOUT = 2**32 - 1
+
+
+def new_cli_ord_id() -> str:
+    """A fresh client order id, so every order can be found again after a lost answer."""
+    return f"kfa-{uuid.uuid4().hex}"
+
+
+def _one_id(order_id: str | None, cli_ord_id: str | None) -> None:
+    if (order_id is None) == (cli_ord_id is None):
+        raise InvalidArgumentError("give exactly one of order_id or cli_ord_id")
+    if order_id is not None and (not isinstance(order_id, str) or not order_id):
+        raise InvalidArgumentError("order_id must be a non-empty string")
+    check_cli_ord_id(cli_ord_id)
+
+
+class OrdersResource(Resource):
+    async def send(
+        self,
+        *,
+        symbol: str,
+        side: Side | str,
+        size: Number,
+        order_type: OrderType | str = OrderType.LIMIT,
+        limit_price: Number | None = None,
+        stop_price: Number | None = None,
+        trigger_signal: TriggerSignal | str | None = None,
+        reduce_only: bool | None = None,
+        cli_ord_id: str | None = None,
+        trailing_stop_max_deviation: Number | None = None,
+        trailing_stop_deviation_unit: TrailingStopDeviationUnit | str | None = None,
+        limit_price_offset_value: Number | None = None,
+        limit_price_offset_unit: TrailingStopDeviationUnit | str | None = None,
+        process_before: dt.datetime | None = None,
+    ) -> SendOrderResult:
+        """Place an order. A refused order raises :class:`OrderRejectedError` with the reason.
+
+        Without ``cli_ord_id`` one is generated, so the order can always be looked up.
+        """
+        params = send_order_params(
+            symbol=symbol,
+            side=side,
+            size=size,
+            order_type=order_type,
+            limit_price=limit_price,
+            stop_price=stop_price,
+            trigger_signal=trigger_signal,
+            reduce_only=reduce_only,
+            cli_ord_id=cli_ord_id if cli_ord_id is not None else new_cli_ord_id(),
+            trailing_stop_max_deviation=trailing_stop_max_deviation,
+            trailing_stop_deviation_unit=trailing_stop_deviation_unit,
+            limit_price_offset_value=limit_price_offset_value,
+            limit_price_offset_unit=limit_price_offset_unit,
+            process_before=process_before,
+        )
+        result: SendOrderResult = await self._backend.call(_SEND, encode_params(params))
+        return result
+
+    async def edit(
+        self,
+        *,
+        order_id: str | None = None,
+        cli_ord_id: str | None = None,
+        size: Number | None = None,
+        limit_price: Number | None = None,
+        stop_price: Number | None = None,
+        trailing_stop_max_deviation: Number | None = None,
+        trailing_stop_deviation_unit: TrailingStopDeviationUnit | str | None = None,
+        process_before: dt.datetime | None = None,
+    ) -> EditOrderResult:
+        """Change a resting order's size or prices, keeping its place where Kraken allows."""
+        _one_id(order_id, cli_ord_id)
+        changes = {
+            "size": None if size is None else check_number("size", size),
+            "limitPrice": None if limit_price is None else check_number("limit_price", limit_price),
+            "stopPrice": None if stop_price is None else check_number("stop_price", stop_price),
+            "trailingStopMaxDeviation": None
+            if trailing_stop_max_deviation is None
+            else check_number("trailing_stop_max_deviation", trailing_stop_max_deviation),
+            "trailingStopDeviationUnit": None
+            if trailing_stop_deviation_unit is None
+            else check_enum(
+                "trailing_stop_deviation_unit",
+                trailing_stop_deviation_unit,
+                TrailingStopDeviationUnit,
+            ),
+        }
+        if all(v is None for v in changes.values()):
+            raise InvalidArgumentError(
+                "an edit needs at least one of size, limit_price, stop_price"
+            )
+        if process_before is not None and process_before.tzinfo is None:
+            raise InvalidArgumentError("process_before must be an aware datetime (UTC)")
+        params = {
+            "orderId": order_id,
+            "cliOrdId": cli_ord_id,
+            **changes,
+            "processBefore": process_before,
+        }
+        result: EditOrderResult = await self._backend.call(_EDIT, encode_params(params))
+        return result
+
+    async def cancel(
+        self,
+        *,
+        order_id: str | None = None,
+        cli_ord_id: str | None = None,
+        process_before: dt.datetime | None = None,
+    ) -> CancelOrderResult:
+        """Cancel one order by its id or client order id."""
+        _one_id(order_id, cli_ord_id)
+        if process_before is not None and process_before.tzinfo is None:
+            raise InvalidArgumentError("process_before must be an aware datetime (UTC)")
+        params = {"order_id": order_id, "cliOrdId": cli_ord_id, "processBefore": process_before}
+        result: CancelOrderResult = await self._backend.call(_CANCEL, encode_params(params))
+        return result
+
+    async def cancel_all(self, symbol: str | None = None) -> CancelAllResult:
+        """Cancel every open order (triggers included), or those of one contract."""
+        params = {"symbol": None if symbol is None else check_symbol(symbol)}
+        result: CancelAllResult = await self._backend.call(_CANCEL_ALL, encode_params(params))
+        return result
+
+    async def cancel_all_after(self, delay: int | dt.timedelta) -> DeadManSwitchStatus:
+        """Arm (or with 0, disarm) the dead man's switch: cancel everything after ``delay``.
+
+        ``delay`` is Kraken's ``timeout`` parameter, in whole seconds.
+        """
+        seconds = int(delay.total_seconds()) if isinstance(delay, dt.timedelta) else delay
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, int)
+            or not (0 <= seconds <= _MAX_TIMEOUT)
+        ):
+            raise InvalidArgumentError(f"delay must be 0 to {_MAX_TIMEOUT} seconds")
+        result: DeadManSwitchStatus = await self._backend.call(
+            _CANCEL_ALL_AFTER, encode_params({"timeout": seconds})
+        )
+        return result
+
+    async def open(self) -> list[OpenOrder]:
+        """Resting orders and untriggered stops, newest first."""
+        result: list[OpenOrder] = await self._backend.call(_OPEN)
+        return result
+
+    async def fills(self, *, before: dt.datetime | None = None) -> list[Fill]:
+        """The latest 100 fills, or the 100 before ``before`` (which costs 25 budget units)."""
+        if before is not None and before.tzinfo is None:
+            raise InvalidArgumentError("before must be an aware datetime (UTC)")
+        result: list[Fill] = await self._backend.call(
+            _FILLS, encode_params({"lastFillTime": before})
+        )
+        return result
