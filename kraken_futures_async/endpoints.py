@@ -17,6 +17,7 @@ import attrs
 
 from .models import (
     Accounts,
+    BatchItemResult,
     CancelAllResult,
     CancelOrderResult,
     CandlePage,
@@ -27,6 +28,7 @@ from .models import (
     OpenOrder,
     OpenPosition,
     OrderBook,
+    OrderStatus,
     PublicTrade,
     SendOrderResult,
     Ticker,
@@ -103,6 +105,12 @@ class Endpoint:
         if not path_params:
             return self.path
         return self.path.format(**{k: quote(v, safe="") for k, v in path_params.items()})
+
+
+def _batch_cost(params: WireParams) -> int:
+    """9 plus one per instruction (counted from the ``json`` field's ``"order":`` keys)."""
+    text = next((value for key, value in params if key == "json"), "")
+    return 9 + text.count('"order":')
 
 
 def _fills_cost(params: WireParams) -> int:
@@ -239,6 +247,27 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "cancelStatus",
         25,
         order_status=OrderStatusCheck("cancelStatus", frozenset({"cancelled", "noOrdersToCancel"})),
+    ),
+    _private(
+        "batch_order",
+        "sendBatchOrder",
+        "POST",
+        f"{_D}/batchorder",
+        _FULL,
+        list[BatchItemResult],
+        "batchStatus",
+        _batch_cost,
+    ),
+    _private(
+        "order_status",
+        "getOrderStatus",
+        "POST",
+        f"{_D}/orders/status",
+        _FULL,
+        list[OrderStatus],
+        "orders",
+        1,
+        idempotent=True,
     ),
     _private(
         "cancel_all_orders_after",

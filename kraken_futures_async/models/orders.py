@@ -12,6 +12,8 @@ from ._base import wire
 from .enums import FillType, OrderRequestStatus, Side
 
 __all__ = [
+    "BatchItemResult",
+    "CachedOrder",
     "CancelAllResult",
     "CancelEvent",
     "CancelOrderResult",
@@ -24,8 +26,10 @@ __all__ = [
     "OpenOrder",
     "OrderEvent",
     "OrderSnapshot",
+    "OrderStatus",
     "OrderTrigger",
     "PlaceEvent",
+    "PriceTriggerOptions",
     "RejectEvent",
     "SendOrderResult",
     "UnknownOrderEvent",
@@ -37,7 +41,6 @@ class OrderSnapshot:
     """An order as the matching engine saw it at one moment (Kraken's ``OrderJson``)."""
 
     order_id: str
-    cli_ord_id: str | None
     type: str
     symbol: str
     side: Side
@@ -46,6 +49,7 @@ class OrderSnapshot:
     limit_price: Decimal | None
     reduce_only: bool
     timestamp: dt.datetime
+    cli_ord_id: str | None = None
     last_update_timestamp: dt.datetime | None = None
     stop_price: Decimal | None = None
 
@@ -220,3 +224,67 @@ class Fill:
     fill_time: dt.datetime
     fill_type: FillType
     cli_ord_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class BatchItemResult:
+    """The outcome of one batch instruction; a rejected item does not fail the batch."""
+
+    status: OrderRequestStatus
+    order_events: tuple[OrderEvent, ...] = ()
+    order_tag: str | None = attrs.field(default=None, metadata=wire("order_tag"))
+    order_id: str | None = attrs.field(default=None, metadata=wire("order_id"))
+    cli_ord_id: str | None = None
+    date_time_received: dt.datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in _BATCH_SUCCESS
+
+
+_BATCH_SUCCESS = frozenset(
+    {
+        OrderRequestStatus.PLACED,
+        OrderRequestStatus.PARTIALLY_FILLED,
+        OrderRequestStatus.FILLED,
+        OrderRequestStatus.EDITED,
+        OrderRequestStatus.CANCELLED,
+    }
+)
+
+
+@attrs.frozen(kw_only=True)
+class PriceTriggerOptions:
+    trigger_price: Decimal
+    trigger_side: str
+    trigger_signal: str
+
+
+@attrs.frozen(kw_only=True)
+class CachedOrder:
+    """An order or trigger as ``orders/status`` reports it."""
+
+    type: str
+    order_id: str
+    symbol: str
+    side: Side
+    reduce_only: bool
+    timestamp: dt.datetime
+    cli_ord_id: str | None = None
+    quantity: Decimal | None = None
+    filled: Decimal | None = None
+    limit_price: Decimal | None = None
+    last_update_timestamp: dt.datetime | None = None
+    algo_id: str | None = None
+    price_trigger_options: PriceTriggerOptions | None = None
+    trigger_time: dt.datetime | None = None
+
+
+@attrs.frozen(kw_only=True)
+class OrderStatus:
+    """One order's state: ``status`` is ENTERED_BOOK, FULLY_EXECUTED, CANCELLED, ..."""
+
+    order: CachedOrder
+    status: str
+    update_reason: str | None = None
+    error: str | None = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
@@ -20,7 +21,9 @@ __all__ = [
     "check_cli_ord_id",
     "check_enum",
     "check_number",
+    "check_one_id",
     "check_symbol",
+    "new_cli_ord_id",
     "send_order_params",
 ]
 
@@ -36,6 +39,11 @@ _NEEDS_LIMIT = {
     OrderType.FILL_OR_KILL,
 }
 _TRIGGERED = {OrderType.STOP, OrderType.TAKE_PROFIT}
+
+
+def new_cli_ord_id() -> str:
+    """A fresh client order id, so every order can be found again after a lost answer."""
+    return f"kfa-{uuid.uuid4().hex}"
 
 
 def check_number(name: str, value: Number, *, positive: bool = True) -> Decimal:
@@ -86,6 +94,15 @@ def check_cli_ord_id(value: str | None) -> str | None:
     if not value.isprintable():
         raise InvalidArgumentError("cli_ord_id must contain printable characters only")
     return value
+
+
+def check_one_id(order_id: str | None, cli_ord_id: str | None) -> None:
+    """Kraken finds an order by its id or its client id: exactly one must be given."""
+    if (order_id is None) == (cli_ord_id is None):
+        raise InvalidArgumentError("give exactly one of order_id or cli_ord_id")
+    if order_id is not None and (not isinstance(order_id, str) or not order_id):
+        raise InvalidArgumentError("order_id must be a non-empty string")
+    check_cli_ord_id(cli_ord_id)
 
 
 def check_symbol(symbol: str) -> str:
