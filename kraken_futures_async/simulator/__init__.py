@@ -1,0 +1,23 @@
+"""The exchange twin: Kraken Futures as a local ASGI app (Kraken retired its demo on 2026-07-14).
+
+Two layers with one seam between them:
+
+* the HTTP layer (``app.py`` and friends) routes requests with the package's endpoint table,
+  merges query and form parameters, verifies ``Authent``, nonces and permissions, meters rate
+  limits, injects faults and renders Kraken's envelopes;
+* the engine (``engine/``) is the exchange itself: instruments, a moving mark price, order
+  books with price-time priority, orders of every type, accounts, margin and PnL. It knows
+  nothing about HTTP. Its whole interface is::
+
+      exchange = Exchange(seed=..., clock=...)
+      exchange.open_account(account_uid, balances={"USD": Decimal(...)})
+      payload = exchange.handle(operation, params, account_uid)
+
+  where ``operation`` is an endpoint-table name (``"send_order"``), ``params`` maps each
+  parameter name to the list of its values (query, form and path parameters merged; the
+  batch ``json`` field raw), ``account_uid`` is ``None`` for public calls, and ``payload`` is
+  the answer's keys without ``result``/``serverTime`` (or the whole body for endpoints
+  without Kraken's envelope). Numbers in payloads are Decimals, times ISO strings. A refusal
+  raises :class:`~kraken_futures_async.simulator.errors.ExchangeError`; an order request
+  that is assessed and refused is not an error but a status in its payload, as on Kraken.
+"""
