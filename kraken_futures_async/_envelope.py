@@ -36,10 +36,23 @@ def _retry_after(response: httpx.Response) -> float | None:
     return None
 
 
+def _code(value: Any) -> str | int | None:
+    """Kraken's code when it is a string or a number; any other shape is no usable code."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    return value
+
+
 def _api_error(
-    endpoint: Endpoint, response: httpx.Response, code: str | int | None, message: str, body: Any
+    endpoint: Endpoint,
+    response: httpx.Response,
+    code: str | int | None,
+    message: str,
+    body: Any,
+    cls: type[APIError] | None = None,
 ) -> APIError:
-    cls = error_class_for_code(code, response.status_code)
+    if cls is None:
+        cls = error_class_for_code(code, response.status_code)
     kwargs: dict[str, Any] = {
         "code": code,
         "endpoint": endpoint.name,
@@ -57,8 +70,12 @@ def _non_json(endpoint: Endpoint, response: httpx.Response) -> APIError | Respon
     text = response.text.strip()
     snippet = " ".join(text.split())[:_SNIPPET] or "(empty body)"
     status = response.status_code
-    if status >= 400 or "<html" in text[:200].lower():
+    if status >= 400:
         return _api_error(endpoint, response, None, f"HTTP {status}: {snippet}", text)
+    if "<html" in text[:200].lower():
+        # a proxy or maintenance page served with a success status: the exchange is not there
+        message = f"HTTP {status} with an HTML page: {snippet}"
+        return _api_error(endpoint, response, None, message, text, UnavailableError)
     return ResponseInvalidError(f"expected JSON, got: {snippet}", endpoint=endpoint.name)
 
 
@@ -73,14 +90,14 @@ def read_payload(endpoint: Endpoint, response: httpx.Response) -> Any:
         errors = body.get("errors")
         if body.get("result") == "error" or error or (errors and endpoint.envelope):
             if error:
-                raise _api_error(endpoint, response, error, str(error), body)
+                raise _api_error(endpoint, response, _code(error), str(error), body)
             first = errors[0] if isinstance(errors, list) and errors else None
             if isinstance(first, dict):
-                code = first.get("code")
+                code = _code(first.get("code"))
                 message = str(first.get("message") or body.get("status") or "error")
                 raise _api_error(endpoint, response, code, message, body)
             if first is not None:
-                raise _api_error(endpoint, response, str(first), str(first), body)
+                raise _api_error(endpoint, response, _code(first), str(first), body)
             raise _api_error(endpoint, response, None, "the exchange reported an error", body)
     if response.status_code >= 400:
         raise _api_error(endpoint, response, None, f"HTTP {response.status_code}", body)
@@ -101,6 +118,13 @@ def check_order_status(endpoint: Endpoint, payload: Any, result: Any) -> None:
     if check is None or not isinstance(payload, dict):
         return
     status = payload.get("status")
+    if not isinstance(status, str):
+        # without a readable status the order's fate is not known: never report a success
+        raise ResponseInvalidError(
+            f"{check.key}.status is not a string: {status!r}",
+            endpoint=endpoint.name,
+            payload=payload,
+        )
     if status in check.success:
         return
     order_id = payload.get("order_id") or payload.get("orderId")
