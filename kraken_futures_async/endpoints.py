@@ -93,6 +93,11 @@ class Endpoint:
     envelope: bool = True
     #: Sending it twice does no harm (reads; also POST ``orders/status``).
     idempotent: bool = False
+    #: Other paths Kraken serves the same operation on (history v2, funding v4); the twin
+    #: answers on them too, the client uses ``path``.
+    aliases: tuple[str, ...] = ()
+    #: Why the operation is deprecated and what replaces it; calling it warns.
+    deprecated: str | None = None
 
     @property
     def private(self) -> bool:
