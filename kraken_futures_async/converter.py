@@ -33,9 +33,16 @@ __all__ = [
 ]
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
 def decode_json(text: str | bytes) -> Any:
-    """Parse JSON with every non-integer number as an exact Decimal (``0E-11``, ``67261.000``)."""
-    return json.loads(text, parse_float=Decimal)
+    """Parse JSON with every non-integer number as an exact Decimal (``0E-11``, ``67261.000``).
+
+    ``NaN`` and ``Infinity`` are not JSON; Python's parser would turn them into floats.
+    """
+    return json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
 
 
 def _camel(name: str) -> str:
