@@ -1,0 +1,92 @@
+"""Keep Kraken's dead man's switch armed while the service is alive.
+
+``cancelallordersafter`` cancels every open order when it is not refreshed in time, so a
+crashed or cut-off trading service does not leave stale orders on the book. Kraken suggests a
+60 s timeout refreshed every 15 to 20 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from types import TracebackType
+
+from .errors import KrakenFuturesError
+from .models import DeadManSwitchStatus
+from .resources.orders import OrdersResource
+
+__all__ = ["DeadMansSwitch"]
+
+logger = logging.getLogger("kraken_futures_async.deadman")
+
+
+class DeadMansSwitch:
+    """A background task that re-arms ``cancel_all_after(timeout)`` every ``interval`` seconds.
+
+    Use ``async with DeadMansSwitch(kf.orders):``; leaving the block (or :meth:`stop`)
+    cancels the task and disarms the switch, so a clean shutdown does not cancel orders.
+    A failed refresh is logged and retried at the next tick: the previous arming still holds
+    until its own deadline.
+    """
+
+    def __init__(
+        self, orders: OrdersResource, *, timeout: int = 60, interval: float = 20.0
+    ) -> None:
+        if not 0 < interval < timeout:
+            raise ValueError("the refresh interval must be shorter than the timeout")
+        self._orders = orders
+        self.timeout = timeout
+        self.interval = interval
+        self._task: asyncio.Task[None] | None = None
+        #: The exchange's answer to the latest refresh.
+        self.last_status: DeadManSwitchStatus | None = None
+        self.refreshes = 0
+        self.failures = 0
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def start(self) -> None:
+        """Arm now (errors propagate: a switch that cannot be armed is no protection)."""
+        if self.running:
+            return
+        self.last_status = await self._orders.cancel_all_after(self.timeout)
+        self.refreshes += 1
+        self._task = asyncio.create_task(self._refresh_forever(), name="kraken-dead-mans-switch")
+
+    async def _refresh_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                self.last_status = await self._orders.cancel_all_after(self.timeout)
+                self.refreshes += 1
+            except KrakenFuturesError as exc:
+                self.failures += 1
+                logger.warning("dead man's switch refresh failed: %s", exc)
+
+    async def stop(self, *, disarm: bool = True) -> None:
+        """Stop refreshing; with ``disarm`` also switch the exchange-side timer off."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if disarm:
+            try:
+                self.last_status = await self._orders.cancel_all_after(0)
+            except KrakenFuturesError as exc:
+                logger.warning("could not disarm the dead man's switch: %s", exc)
+
+    async def __aenter__(self) -> DeadMansSwitch:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()

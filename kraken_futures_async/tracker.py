@@ -1,0 +1,240 @@
+"""A local picture of open orders, positions and balances, kept in sync within the rate limits.
+
+Kraken's advice for REST clients is to keep order state locally instead of asking for it on
+every decision. The tracker polls ``openorders``, ``openpositions`` and ``accounts`` every few
+seconds (6 cost units per round, about 1 % of the budget at the default 5 s) and, between
+polls, applies the results of the order calls the Session makes, so a snapshot reflects an
+order the moment its ``sendorder`` returns. A poll that started before a local change does
+not undo it: changes made while a poll was in flight are applied again on top of its answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from types import MappingProxyType, TracebackType
+from typing import Any
+
+import attrs
+
+from .errors import KrakenFuturesError
+from .models import (
+    Accounts,
+    BatchItemResult,
+    CancelAllResult,
+    CancelEvent,
+    CancelOrderResult,
+    EditEvent,
+    EditOrderResult,
+    ExecutionEvent,
+    OpenOrder,
+    OpenPosition,
+    OrderEvent,
+    OrderSnapshot,
+    PlaceEvent,
+    RejectEvent,
+    SendOrderResult,
+)
+
+__all__ = ["AccountSnapshot", "OrderTracker"]
+
+logger = logging.getLogger("kraken_futures_async.tracker")
+
+_Change = Callable[[dict[str, OpenOrder]], None]
+
+
+@attrs.frozen(kw_only=True)
+class AccountSnapshot:
+    """One consistent view: open orders by id, positions by symbol, wallets, poll count."""
+
+    open_orders: Mapping[str, OpenOrder]
+    positions: Mapping[str, OpenPosition]
+    accounts: Accounts | None
+    polls: int
+
+    def orders_for(self, symbol: str) -> list[OpenOrder]:
+        return [o for o in self.open_orders.values() if o.symbol.upper() == symbol.upper()]
+
+    def by_cli_ord_id(self, cli_ord_id: str) -> OpenOrder | None:
+        return next((o for o in self.open_orders.values() if o.cli_ord_id == cli_ord_id), None)
+
+
+def _open_order_from(order: OrderSnapshot) -> OpenOrder | None:
+    """What ``/openorders`` would list for this order, or None once nothing is left open."""
+    quantity = order.quantity or Decimal(0)
+    filled = order.filled or Decimal(0)
+    if quantity - filled <= 0 or order.type == "ioc":
+        return None
+    return OpenOrder(
+        order_id=order.order_id,
+        status="partiallyFilled" if filled else "untouched",
+        side=order.side,
+        order_type="lmt",
+        symbol=order.symbol,
+        filled_size=filled,
+        reduce_only=order.reduce_only,
+        received_time=order.timestamp,
+        last_update_time=order.last_update_timestamp or order.timestamp,
+        cli_ord_id=order.cli_ord_id,
+        limit_price=order.limit_price,
+        unfilled_size=quantity - filled,
+    )
+
+
+def _event_changes(events: tuple[OrderEvent, ...]) -> list[_Change]:
+    changes: list[_Change] = []
+    for event in events:
+        order: OrderSnapshot | None = None
+        if isinstance(event, PlaceEvent):
+            order = event.order
+        elif isinstance(event, EditEvent):
+            order = event.new
+        elif isinstance(event, ExecutionEvent):
+            before = event.order_prior_execution
+            order = attrs.evolve(before, filled=(before.filled or Decimal(0)) + event.amount)
+        if order is not None:
+            changes.append(_upsert(order))
+        elif isinstance(event, CancelEvent | RejectEvent):
+            changes.append(_remove(event.uid))
+    return changes
+
+
+def _upsert(order: OrderSnapshot) -> _Change:
+    def apply(orders: dict[str, OpenOrder]) -> None:
+        open_order = _open_order_from(order)
+        if open_order is None:
+            orders.pop(order.order_id, None)
+        else:
+            orders[order.order_id] = open_order
+
+    return apply
+
+
+def _remove(order_id: str) -> _Change:
+    def apply(orders: dict[str, OpenOrder]) -> None:
+        orders.pop(order_id, None)
+
+    return apply
+
+
+def _remove_symbol(symbol: str | None) -> _Change:
+    def apply(orders: dict[str, OpenOrder]) -> None:
+        for order_id, order in list(orders.items()):
+            if symbol is None or order.symbol.upper() == symbol.upper():
+                del orders[order_id]
+
+    return apply
+
+
+class OrderTracker:
+    """Polls account state every ``interval`` seconds and follows the Session's order calls.
+
+    ``session`` is anything with ``account`` and ``orders`` resources (a :class:`Session`).
+    Use ``async with OrderTracker(kf) as tracker`` or :meth:`start`/:meth:`stop`; read
+    :meth:`snapshot` at any time. Register :meth:`observe` with the Session to follow calls
+    (``Session.track_orders()`` does both).
+    """
+
+    def __init__(self, session: Any, *, interval: float = 5.0) -> None:
+        if interval <= 0:
+            raise ValueError("interval must be positive")
+        self._session = session
+        self.interval = interval
+        self._orders: dict[str, OpenOrder] = {}
+        self._positions: dict[str, OpenPosition] = {}
+        self._accounts: Accounts | None = None
+        self._polls = 0
+        self._in_flight_changes: list[_Change] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._snapshot = self._freeze()
+
+    def _freeze(self) -> AccountSnapshot:
+        return AccountSnapshot(
+            open_orders=MappingProxyType(dict(self._orders)),
+            positions=MappingProxyType(dict(self._positions)),
+            accounts=self._accounts,
+            polls=self._polls,
+        )
+
+    def snapshot(self) -> AccountSnapshot:
+        return self._snapshot
+
+    def _apply(self, changes: list[_Change]) -> None:
+        for change in changes:
+            change(self._orders)
+        if self._in_flight_changes is not None:
+            self._in_flight_changes.extend(changes)
+        self._snapshot = self._freeze()
+
+    def observe(self, operation: str, params: Mapping[str, Any], result: Any) -> None:
+        """Apply the result of an order call the Session just made."""
+        changes: list[_Change] = []
+        if isinstance(result, SendOrderResult | EditOrderResult | CancelOrderResult):
+            changes = _event_changes(result.order_events)
+            if isinstance(result, CancelOrderResult) and result.order_id:
+                changes.append(_remove(result.order_id))
+        elif isinstance(result, CancelAllResult):
+            changes = [_remove(c.order_id) for c in result.cancelled_orders]
+            if not changes and operation == "cancel_all_orders":
+                changes = [_remove_symbol(params.get("symbol"))]
+        elif isinstance(result, list) and result and isinstance(result[0], BatchItemResult):
+            for item in result:
+                changes.extend(_event_changes(item.order_events))
+        if changes:
+            self._apply(changes)
+
+    async def refresh(self) -> AccountSnapshot:
+        """Poll the exchange once and replace the picture with its answer."""
+        self._in_flight_changes = []
+        try:
+            orders, positions, accounts = await asyncio.gather(
+                self._session.orders.open(),
+                self._session.account.open_positions(),
+                self._session.account.accounts(),
+            )
+            late = self._in_flight_changes
+            self._orders = {o.order_id: o for o in orders}
+            self._positions = {p.symbol: p for p in positions}
+            self._accounts = accounts
+            self._polls += 1
+        finally:
+            self._in_flight_changes = None
+        for change in late:
+            change(self._orders)
+        self._snapshot = self._freeze()
+        return self._snapshot
+
+    async def _poll_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.refresh()
+            except KrakenFuturesError as exc:
+                logger.warning("order tracker poll failed: %s", exc)
+
+    async def start(self) -> None:
+        if self._task is None or self._task.done():
+            await self.refresh()
+            self._task = asyncio.create_task(self._poll_forever(), name="kraken-order-tracker")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def __aenter__(self) -> OrderTracker:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
