@@ -12,6 +12,8 @@ import warnings
 import attrs
 import httpx
 
+from .errors import ConfigurationError
+
 __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_TIMEOUT",
@@ -54,7 +56,19 @@ def resolve_base_url(target: Environment | str) -> str:
         url = target.base_url
     else:
         url = target
-    parsed = httpx.URL(url)
+    if not isinstance(url, str):
+        raise ConfigurationError(f"base URL must be a string, got {type(url).__name__}")
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise ConfigurationError(f"base URL {url!r} is not a valid URL: {exc}") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ValueError(f"base URL must be an absolute http(s) URL, got {url!r}")
+        raise ConfigurationError(
+            f"base URL must be an absolute http(s) URL such as {PRODUCTION.base_url!r}, got {url!r}"
+        )
+    if parsed.path not in ("", "/") or parsed.query or parsed.fragment:
+        # Kraken signs the request path, so a prefix in front of /derivatives breaks signatures
+        raise ConfigurationError(
+            f"base URL must be a host root without path, query or fragment, got {url!r}"
+        )
     return url.rstrip("/")
