@@ -1,0 +1,178 @@
+"""An httpx transport over aiohttp's connection pool.
+
+httpx stays the interface (base URL, auth, hooks; respx, MockTransport and ASGITransport plug in
+at the same place); only the pool under it changes, because httpcore spends several times
+aiohttp's CPU per request on a small machine (design §7). For Kraken one rule matters above
+the rest: the request goes on the wire byte for byte as httpx built it and the signer signed
+it, so the URL is handed to aiohttp already encoded and nothing is added, dropped or resent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl as ssl_module
+from collections.abc import Mapping
+
+import aiohttp
+import httpx
+import yarl
+
+from ..config import DEFAULT_LIMITS
+
+__all__ = ["AiohttpTransport", "to_httpx_error"]
+
+#: aiohttp fills these in when a request lacks them; httpx already chose (or removed) them.
+_NO_AUTO_HEADERS = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
+_HTTP_11 = b"HTTP/1.1"
+
+_TimeoutKey = tuple[float | None, float | None]
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    """Send httpx requests through one lazily created ``aiohttp.ClientSession``.
+
+    Use it as ``httpx.AsyncClient(transport=AiohttpTransport())`` or
+    ``Session(transport=AiohttpTransport())``. Pool limits are given here, not to the client
+    (httpx ignores its ``limits`` once a transport is passed). aiohttp has no separate cap on
+    idle connections: ``max_keepalive_connections=0`` turns keep-alive off, any other value
+    lets every idle connection (at most ``max_connections``) live ``keepalive_expiry``
+    seconds. It has no write timeout either; bodies here are a few KB that fit the socket
+    buffer. Bodies come back undecoded with their ``Content-Encoding``, as from httpx's own
+    transport, so httpx decodes gzip and deflate itself.
+    """
+
+    def __init__(
+        self,
+        *,
+        limits: httpx.Limits = DEFAULT_LIMITS,
+        ssl: ssl_module.SSLContext | bool = True,
+    ) -> None:
+        self._limits = limits
+        self._ssl = ssl
+        self._session: aiohttp.ClientSession | None = None
+        self._closed = False
+        # Pool waits are counted here so that running out of connections is a PoolTimeout,
+        # which aiohttp cannot tell apart from a slow connect.
+        max_connections = limits.max_connections
+        self._slots = asyncio.Semaphore(max_connections) if max_connections else None
+        self._timeouts: dict[_TimeoutKey, aiohttp.ClientTimeout] = {}
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open" if self._session else "unopened"
+        return f"<AiohttpTransport {state} max_connections={self._limits.max_connections}>"
+
+    def _open(self) -> aiohttp.ClientSession:
+        """Create the session inside the running loop, on first use."""
+        if self._closed:
+            raise RuntimeError("this AiohttpTransport is closed; create a new one")
+        limits = self._limits
+        pool_size = limits.max_connections or 0
+        if limits.max_keepalive_connections == 0:
+            connector = aiohttp.TCPConnector(limit=pool_size, force_close=True, ssl=self._ssl)
+        else:
+            connector = aiohttp.TCPConnector(
+                limit=pool_size, keepalive_timeout=limits.keepalive_expiry, ssl=self._ssl
+            )
+        session = aiohttp.ClientSession(
+            connector=connector,
+            cookie_jar=aiohttp.DummyCookieJar(),  # httpx keeps the cookies
+            skip_auto_headers=_NO_AUTO_HEADERS,
+            auto_decompress=False,
+            timeout=aiohttp.ClientTimeout(total=None),
+            trust_env=False,
+        )
+        # aiohttp silently resends a GET/PUT/DELETE once when the server drops the connection.
+        # A resend reuses the signed Nonce and hides an ambiguous failure from the caller, who
+        # decides about retries with a fresh signature; there is no public switch for this.
+        if hasattr(session, "_retry_connection"):
+            session._retry_connection = False
+        self._session = session
+        return session
+
+    def _client_timeout(self, timeouts: Mapping[str, float | None]) -> aiohttp.ClientTimeout:
+        key = (timeouts.get("connect"), timeouts.get("read"))
+        timeout = self._timeouts.get(key)
+        if timeout is None:
+            connect, read = key
+            timeout = aiohttp.ClientTimeout(
+                total=None, connect=connect, sock_connect=connect, sock_read=read
+            )
+            self._timeouts[key] = timeout
+        return timeout
+
+    async def _take_slot(self, request: httpx.Request, wait: float | None) -> None:
+        slots = self._slots
+        if slots is None:
+            return
+        if not slots.locked() or wait is None:
+            await slots.acquire()
+            return
+        try:
+            async with asyncio.timeout(wait):
+                await slots.acquire()
+        except TimeoutError as exc:
+            raise httpx.PoolTimeout("no free connection in time", request=request) from exc
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        session = self._session or self._open()
+        timeouts: Mapping[str, float | None] = request.extensions.get("timeout") or {}
+        body = await request.aread()
+        encoding = request.headers.encoding
+        headers = [(k.decode(encoding), v.decode(encoding)) for k, v in request.headers.raw]
+        url = yarl.URL(str(request.url), encoded=True)
+        await self._take_slot(request, timeouts.get("pool"))
+        try:
+            async with session.request(
+                request.method,
+                url,
+                headers=headers,
+                data=body or None,
+                timeout=self._client_timeout(timeouts),
+                allow_redirects=False,
+            ) as answer:
+                content = await answer.read()
+        except (aiohttp.ClientError, OSError) as exc:
+            raise to_httpx_error(exc, request) from exc
+        finally:
+            if self._slots is not None:
+                self._slots.release()
+        extensions = {"http_version": _HTTP_11, "reason_phrase": (answer.reason or "").encode()}
+        return httpx.Response(
+            answer.status,
+            headers=list(answer.raw_headers),
+            # A stream keeps the headers as received (content= would invent a Content-Length).
+            stream=httpx.ByteStream(content),
+            request=request,
+            extensions=extensions,
+        )
+
+    async def aclose(self) -> None:
+        """Close the pool and its sockets; calling it again does nothing."""
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+
+def to_httpx_error(exc: BaseException, request: httpx.Request) -> httpx.TransportError:
+    """The httpx exception that httpx's own transport raises for the same failure."""
+    message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    kind: type[httpx.TransportError]
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        kind = httpx.ConnectTimeout
+    elif isinstance(exc, aiohttp.ServerTimeoutError | TimeoutError):
+        kind = httpx.ReadTimeout
+    elif isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ServerFingerprintMismatch):
+        kind = httpx.ConnectError
+    elif isinstance(exc, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError):
+        kind = httpx.UnsupportedProtocol
+    elif isinstance(
+        exc,
+        aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError | aiohttp.ClientResponseError,
+    ):
+        kind = httpx.RemoteProtocolError
+    elif isinstance(exc, aiohttp.ClientConnectionError | OSError):
+        kind = httpx.ReadError
+    else:
+        kind = httpx.TransportError
+    return kind(message, request=request)
