@@ -13,6 +13,9 @@ Two kinds of bucket, and a request waits on every one that applies:
   Waiters are served first come, first served, so a cost-25 call is not starved by a stream of
   cost-2 calls; after an ``apiLimitExceeded`` the budget cools down before anything is sent.
 
+A request waits its turn in its cost window first and takes its request-bucket slot only once
+the window has room, so every bucket is charged at the moment the request leaves.
+
 All waiting uses the running loop's clock, so tests drive it with a virtual-time loop.
 """
 
@@ -20,7 +23,10 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import math
+import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 
 import attrs
 from aiolimiter import AsyncLimiter
@@ -29,6 +35,7 @@ from .errors import InvalidArgumentError
 
 __all__ = [
     "Budget",
+    "BudgetUsage",
     "CostWindow",
     "RateLimitPolicy",
     "RateLimiter",
@@ -92,58 +99,112 @@ class RateLimitPolicy:
         )
 
 
+@attrs.frozen
+class BudgetUsage:
+    """One budget at one moment, for reports: what the window holds and who waits."""
+
+    capacity: int
+    #: The sliding window in seconds, margin included.
+    period: float
+    in_window: int
+    units_admitted: int
+    waiting: int
+    #: Seconds left of a cool-down after ``apiLimitExceeded`` (0 when open).
+    closed_for: float
+
+
+#: asyncio runs a timer once the clock is within its resolution of the deadline; a deadline
+#: that close counts as reached here too, or a waiter woken a hair early would spin.
+_CLOCK_SLACK = time.get_clock_info("monotonic").resolution
+
+
 class CostWindow:
     """At most ``capacity`` cost units in any sliding window of ``period`` seconds, FIFO."""
 
     def __init__(self, limit: WindowLimit, *, margin: float = 0.0) -> None:
         self.capacity = limit.capacity
         self.period = limit.period + margin
+        #: (time the units leave the window, units), oldest first.
         self._admitted: deque[tuple[float, int]] = deque()
         self._in_window = 0
-        self._closed_until = 0.0
+        self._closed_until = -math.inf
         self._turn = asyncio.Lock()
+        self._waiting = 0
         #: Total units admitted so far, for budget reports.
         self.units_admitted = 0
 
     def _expire(self, now: float) -> None:
-        horizon = now - self.period
-        while self._admitted and self._admitted[0][0] <= horizon:
+        while self._admitted and self._admitted[0][0] <= now + _CLOCK_SLACK:
             self._in_window -= self._admitted.popleft()[1]
 
-    def _wait_for(self, cost: int, now: float) -> float:
-        """Seconds until ``cost`` more units fit, given what the window holds now."""
-        if now < self._closed_until:
-            return self._closed_until - now
+    def _ready_at(self, cost: int, now: float) -> float:
+        """The time ``cost`` more units fit (``now`` if they fit already)."""
+        self._expire(now)
+        ready = self._closed_until if self._closed_until > now + _CLOCK_SLACK else now
         excess = self._in_window + cost - self.capacity
-        if excess <= 0:
-            return 0.0
-        for admitted_at, units in self._admitted:
-            excess -= units
+        for leaves_at, units in self._admitted:
             if excess <= 0:
-                return admitted_at + self.period - now
-        raise AssertionError("unreachable: cost was checked against capacity")
+                break
+            excess -= units
+            ready = max(ready, leaves_at)
+        return ready
+
+    def _check(self, cost: int) -> None:
+        if not 0 <= cost <= self.capacity:
+            raise InvalidArgumentError(
+                f"a request costing {cost} can never fit a budget of {self.capacity}"
+            )
 
     def in_use(self, now: float) -> int:
         self._expire(now)
         return self._in_window
 
-    async def acquire(self, cost: int) -> None:
-        if cost > self.capacity:
-            raise InvalidArgumentError(
-                f"a request costing {cost} can never fit a budget of {self.capacity}"
-            )
+    def usage(self, now: float | None = None) -> BudgetUsage:
+        """A read-only snapshot; ``now`` defaults to the running loop's clock."""
+        if now is None:
+            now = asyncio.get_running_loop().time()
+        return BudgetUsage(
+            capacity=self.capacity,
+            period=self.period,
+            in_window=self.in_use(now),
+            units_admitted=self.units_admitted,
+            waiting=self._waiting,
+            closed_for=max(0.0, self._closed_until - now),
+        )
+
+    async def _until_fits(self, loop: asyncio.AbstractEventLoop, cost: int) -> None:
+        while True:
+            now = loop.time()
+            ready = self._ready_at(cost, now)
+            if ready <= now:
+                return
+            await asyncio.sleep(ready - now)
+
+    async def acquire(
+        self, cost: int, *, then: Callable[[], Awaitable[object]] | None = None
+    ) -> None:
+        """Wait for this request's turn and room for ``cost`` units, then take them.
+
+        ``then`` (another bucket's acquire) is awaited once the units fit and before they are
+        taken, so every bucket is taken at the moment the request leaves and the window
+        records the true sending time. Only a cool-down can close the window meanwhile, since
+        nobody else admits while this request holds the turn.
+        """
+        self._check(cost)
         loop = asyncio.get_running_loop()
-        async with self._turn:  # asyncio.Lock wakes waiters in arrival order
-            while True:
+        self._waiting += 1
+        try:
+            async with self._turn:  # asyncio.Lock wakes waiters in arrival order
+                await self._until_fits(loop, cost)
+                if then is not None:
+                    await then()
+                    await self._until_fits(loop, cost)
                 now = loop.time()
-                self._expire(now)
-                delay = self._wait_for(cost, now)
-                if delay <= 0:
-                    break
-                await asyncio.sleep(delay)
-            self._admitted.append((now, cost))
-            self._in_window += cost
-            self.units_admitted += cost
+                self._admitted.append((now + self.period, cost))
+                self._in_window += cost
+                self.units_admitted += cost
+        finally:
+            self._waiting -= 1
 
     def cool_down(self, seconds: float) -> None:
         """Admit nothing for ``seconds`` from now (the exchange said we went too fast)."""
@@ -175,23 +236,30 @@ class RateLimiter:
         if budget is None or budget not in self.budgets:
             return
         capacity = self.budgets[budget].capacity
-        if cost > capacity:
+        if not 0 <= cost <= capacity:
             raise InvalidArgumentError(
                 f"a request costing {cost} can never fit the {budget.value} budget of {capacity}"
             )
 
     async def acquire(self, *, private: bool, budget: Budget | None, cost: int) -> None:
-        """Wait until every bucket that applies has room, then take it.
+        """Wait until every bucket that applies has room, then take them all at once.
 
-        The cost window comes last, right before sending, so the time it records is the
-        time the request leaves.
+        The request first waits its turn in its cost window; the request bucket is taken
+        only when the window has room, so neither is taken long before the request leaves.
+        (Taking the bucket first let a backlog that had queued in the window go out in one
+        burst when the window reopened, past the request bucket's rate.)
         """
         requests = self._private if private else self._public
-        if requests is not None:
-            await requests.acquire()
         window = self.budgets.get(budget) if budget is not None else None
         if window is not None:
-            await window.acquire(cost)
+            await window.acquire(cost, then=None if requests is None else requests.acquire)
+        elif requests is not None:
+            await requests.acquire()
+
+    def usage(self) -> dict[Budget, BudgetUsage]:
+        """A snapshot of every budget kept, for reports (call it on the Session's loop)."""
+        now = asyncio.get_running_loop().time()
+        return {budget: window.usage(now) for budget, window in self.budgets.items()}
 
     def cool_down(self, budget: Budget | None, seconds: float | None = None) -> None:
         window = self.budgets.get(budget) if budget is not None else None
