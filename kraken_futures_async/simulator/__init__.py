@@ -21,3 +21,34 @@ Two layers with one seam between them:
   raises :class:`~kraken_futures_async.simulator.errors.ExchangeError`; an order request
   that is assessed and refused is not an error but a status in its payload, as on Kraken.
 """
+
+from .app import ExchangeBackend, TwinApp
+from .auth import ApiKey, KeyRegistry, Permissions
+from .clock import Clock, ManualClock, SystemClock
+from .config import BucketLimit, TwinConfig
+from .errors import ExchangeError
+from .faults import FaultInjector, FaultKind, FaultRule
+from .transport import InProcessTransport
+from .twin import RunningTwin, Twin, run_in_thread, serve
+
+__all__ = [
+    "ApiKey",
+    "BucketLimit",
+    "Clock",
+    "ExchangeBackend",
+    "ExchangeError",
+    "FaultInjector",
+    "FaultKind",
+    "FaultRule",
+    "InProcessTransport",
+    "KeyRegistry",
+    "ManualClock",
+    "Permissions",
+    "RunningTwin",
+    "SystemClock",
+    "Twin",
+    "TwinApp",
+    "TwinConfig",
+    "run_in_thread",
+    "serve",
+]

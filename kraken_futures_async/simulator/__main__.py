@@ -1,0 +1,81 @@
+"""``python -m kraken_futures_async.simulator``: the twin on 127.0.0.1, with a ready API key.
+
+It prints the base URL and a full-access key and secret (the twin's own, made from the seed;
+they open nothing anywhere else), then serves until interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+
+from .config import DEFAULT_BALANCES, TwinConfig
+from .twin import Twin, serve
+
+
+def _balance(text: str) -> tuple[str, Decimal]:
+    currency, sep, amount = text.partition("=")
+    try:
+        value = Decimal(amount)
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not sep or not currency or not value.is_finite() or value < 0:
+        raise argparse.ArgumentTypeError(f"expected CURRENCY=AMOUNT, got {text!r}")
+    return currency.upper(), value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m kraken_futures_async.simulator",
+        description="Run the Kraken Futures exchange twin on 127.0.0.1.",
+    )
+    parser.add_argument("--port", type=int, default=8080, help="TCP port (0 = any free port)")
+    parser.add_argument("--seed", type=int, default=0, help="seed for keys, prices and faults")
+    parser.add_argument(
+        "--no-rate-limits", action="store_true", help="admit every call (no apiLimitExceeded)"
+    )
+    parser.add_argument(
+        "--balance",
+        type=_balance,
+        action="append",
+        metavar="CURRENCY=AMOUNT",
+        help="initial balance of the ready-made account (repeatable; default USD=100000)",
+    )
+    return parser
+
+
+def _banner(twin: Twin, url: str) -> str:
+    return "\n".join(
+        (
+            f"Kraken Futures twin on {url}  (seed {twin.config.seed})",
+            f"  API key:    {twin.key.public_key}",
+            f"  API secret: {twin.key.secret}",
+            f"  account:    {twin.account_uid}",
+            "Use it with:",
+            f"  export KRAKEN_FUTURES_API_KEY='{twin.key.public_key}'",
+            f"  export KRAKEN_FUTURES_API_SECRET='{twin.key.secret}'",
+            f"  Session(Credentials.from_env(), base_url='{url}')",
+            "Ctrl-C stops it.",
+        )
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    balances = dict(args.balance) if args.balance else DEFAULT_BALANCES
+    twin = Twin(TwinConfig(seed=args.seed, rate_limits=not args.no_rate_limits, balances=balances))
+
+    def ready(url: str) -> None:
+        print(_banner(twin, url), flush=True)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(twin, port=args.port, on_ready=ready, configure_logging=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,404 @@
+"""The twin's HTTP layer: an ASGI 3 app, written by hand, around the exchange engine.
+
+Routes come from the package's endpoint table, so the client and the twin cannot disagree on
+a path. A request goes: route (404/405 otherwise), faults before, parameters (query then form
+body, repeated keys kept), ``Authent``/nonce/permission for private calls, the key's rate
+budget, the engine, faults after, and Kraken's envelope or error format on the way out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http
+import json
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from decimal import Decimal
+from typing import Any, Protocol
+from urllib.parse import parse_qsl, unquote_plus
+
+from ..endpoints import ENDPOINTS, Endpoint
+from ._json import dumps
+from .auth import Authenticator
+from .clock import Clock
+from .errors import ExchangeError
+from .faults import (
+    ConnectionDroppedError,
+    FaultInjector,
+    FaultKind,
+    FaultRule,
+    maintenance_page,
+    server_error_page,
+    truncate,
+)
+from .limits import BudgetExceededError, RateMeter
+
+__all__ = ["ASGIApp", "ExchangeBackend", "Router", "TwinApp", "parse_pairs", "server_time"]
+
+logger = logging.getLogger("kraken_futures_async.simulator")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+Headers = list[tuple[bytes, bytes]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class ExchangeBackend(Protocol):
+    """The engine's whole interface (see the package docstring)."""
+
+    def open_account(self, account_uid: str, balances: dict[str, Decimal], /) -> object: ...
+
+    def handle(
+        self, operation: str, params: dict[str, list[str]], account_uid: str | None, /
+    ) -> Any: ...
+
+
+# --- time ---------------------------------------------------------------------------------
+
+
+def server_time(timestamp: float) -> str:
+    """Kraken's ``serverTime``: ``YYYY-MM-DDTHH:MM:SS.mmmZ``."""
+    seconds = int(timestamp // 1)
+    millis = min(999, int((timestamp - seconds) * 1000))
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
+
+
+# --- routing ------------------------------------------------------------------------------
+
+#: Methods each operation answers on besides its own (ccxt reads orders/status with GET).
+_EXTRA_METHODS: dict[str, tuple[str, ...]] = {"order_status": ("GET",)}
+_PARAM = re.compile(r"\{(\w+)\}")
+
+NOT_FOUND = 404
+METHOD_NOT_ALLOWED = 405
+
+
+class Router:
+    """Method and path to endpoint row and path parameters; 404 or 405 otherwise."""
+
+    def __init__(self, endpoints: Iterable[Endpoint] = ENDPOINTS) -> None:
+        self._exact: dict[str, dict[str, Endpoint]] = {}
+        self._templates: list[tuple[re.Pattern[str], dict[str, Endpoint]]] = []
+        templates: dict[str, dict[str, Endpoint]] = {}
+        for endpoint in endpoints:
+            methods = (endpoint.method, *_EXTRA_METHODS.get(endpoint.name, ()))
+            for path in (endpoint.path, *endpoint.aliases):
+                table = templates if "{" in path else self._exact
+                by_method = table.setdefault(path, {})
+                for method in methods:
+                    by_method[method] = endpoint
+        for path, by_method in templates.items():
+            self._templates.append((re.compile(_template_regex(path)), by_method))
+
+    def match(self, method: str, path: str) -> tuple[Endpoint, dict[str, str]] | int:
+        by_method = self._exact.get(path)
+        params: dict[str, str] = {}
+        if by_method is None:
+            for regex, candidate in self._templates:
+                found = regex.fullmatch(path)
+                if found is not None:
+                    by_method, params = candidate, found.groupdict()
+                    break
+            else:
+                return NOT_FOUND
+        endpoint = by_method.get(method)
+        if endpoint is None:
+            return METHOD_NOT_ALLOWED
+        return endpoint, params
+
+
+def _template_regex(path: str) -> str:
+    parts = _PARAM.split(path)
+    # split keeps captured names at odd positions: literal, name, literal, name, ...
+    return "".join(
+        f"(?P<{part}>[^/]+)" if i % 2 else re.escape(part) for i, part in enumerate(parts)
+    )
+
+
+# --- parameters ---------------------------------------------------------------------------
+
+_json_decoder = json.JSONDecoder()
+
+
+def parse_pairs(raw: bytes) -> list[tuple[str, str]]:
+    """Form or query pairs in wire order, leniently: a raw ``json={...}`` value is kept whole.
+
+    ccxt and Kraken's old sample send the batch JSON unencoded, so its ``&``, ``+`` or ``%``
+    must not be taken for form syntax. URL-encoded JSON never starts with ``{`` or ``[``.
+    """
+    if not raw:
+        return []
+    text = raw.decode("utf-8", errors="replace")
+    if "{" not in text and "[" not in text:
+        return parse_qsl(text, keep_blank_values=True)
+    pairs: list[tuple[str, str]] = []
+    i, n = 0, len(text)
+    while i < n:
+        amp = text.find("&", i)
+        eq = text.find("=", i)
+        if eq != -1 and (amp == -1 or eq < amp) and eq + 1 < n and text[eq + 1] in "{[":
+            try:
+                _, end = _json_decoder.raw_decode(text, eq + 1)
+            except ValueError:
+                pass
+            else:
+                if end == n or text[end] == "&":
+                    pairs.append((unquote_plus(text[i:eq]), text[eq + 1 : end]))
+                    i = end + 1
+                    continue
+        stop = n if amp == -1 else amp
+        segment = text[i:stop]
+        if segment:
+            key, _, value = segment.partition("=")
+            pairs.append((unquote_plus(key), unquote_plus(value)))
+        i = stop + 1
+    return pairs
+
+
+def _group(pairs: list[tuple[str, str]], path_params: dict[str, str]) -> dict[str, list[str]]:
+    params: dict[str, list[str]] = {}
+    for key, value in pairs:
+        values = params.get(key)
+        if values is None:
+            params[key] = [value]
+        else:
+            values.append(value)
+    for key, value in path_params.items():
+        params.setdefault(key, []).append(value)
+    return params
+
+
+# --- responses ----------------------------------------------------------------------------
+
+_JSON = b"application/json"
+_TEXT = b"text/plain; charset=utf-8"
+_HTML = b"text/html; charset=utf-8"
+
+
+class Reply:
+    """A response about to be sent: status, content type, body, extra headers."""
+
+    __slots__ = ("body", "content_type", "headers", "status")
+
+    def __init__(
+        self, status: int, body: bytes, content_type: bytes = _JSON, headers: Headers | None = None
+    ) -> None:
+        self.status = status
+        self.body = body
+        self.content_type = content_type
+        self.headers = headers or []
+
+    def head(self) -> Message:
+        headers = [
+            (b"content-type", self.content_type),
+            (b"content-length", str(len(self.body)).encode()),
+            *self.headers,
+        ]
+        return {"type": "http.response.start", "status": self.status, "headers": headers}
+
+
+def _reason(status: int) -> str:
+    try:
+        return http.HTTPStatus(status).name
+    except ValueError:
+        return "ERROR"
+
+
+def _structured(status: int, code: str | int, message: str, now: str) -> Reply:
+    body = {
+        "status": _reason(status),
+        "result": "error",
+        "errors": [{"code": code, "message": message}],
+        "serverTime": now,
+    }
+    return Reply(status, dumps(body))
+
+
+def _classic(status: int, code: str | int, now: str) -> Reply:
+    return Reply(status, dumps({"result": "error", "error": code, "serverTime": now}))
+
+
+def render_error(error: ExchangeError, now: str) -> Reply:
+    """An :class:`ExchangeError` in the form it names: classic, structured or plain text."""
+    headers = error.headers if isinstance(error, BudgetExceededError) else None
+    if error.plain_text:
+        reply = Reply(error.http_status, error.message.encode(), _TEXT)
+    elif error.structured:
+        reply = _structured(error.http_status, error.code, error.message, now)
+    else:
+        reply = _classic(error.http_status, error.code, now)
+    if headers:
+        reply.headers.extend(headers)
+    return reply
+
+
+def _routing_error(status: int, now: str) -> Reply:
+    return _structured(status, 0, f"{status} {_reason(status)}", now)
+
+
+# --- the app ------------------------------------------------------------------------------
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ConnectionDroppedError(after_processing=False)
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+class TwinApp:
+    """The ASGI application; every piece it uses is passed in (see :class:`~.twin.Twin`)."""
+
+    def __init__(
+        self,
+        exchange: ExchangeBackend,
+        *,
+        authenticator: Authenticator,
+        meter: RateMeter,
+        faults: FaultInjector,
+        clock: Clock,
+        router: Router | None = None,
+    ) -> None:
+        self.exchange = exchange
+        self.authenticator = authenticator
+        self.meter = meter
+        self.faults = faults
+        self.clock = clock
+        self.router = router or Router()
+        #: Unexpected exceptions from the engine, answered as HTTP 500 ``Server Error``.
+        self.internal_errors: list[BaseException] = []
+        #: Requests handed to the engine.
+        self.handled = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = await _read_body(receive)
+        found = self.router.match(scope["method"], scope["path"])
+        if isinstance(found, int):
+            await _send(send, _routing_error(found, self._now()))
+            return
+        endpoint, path_params = found
+        operation = endpoint.name
+        plan = self.faults.before(operation)
+        if plan.delay:
+            await asyncio.sleep(plan.delay)
+        if plan.fault is not None:
+            await self._fault_before(plan.fault, send)
+            return
+        reply = self.handle(endpoint, scope, path_params, body)
+        plan = self.faults.after(operation)
+        if plan.delay:
+            await asyncio.sleep(plan.delay)
+        if plan.fault is not None:
+            if plan.fault.kind is FaultKind.DROP_AFTER:
+                await _drop(send, reply.body, after_processing=True)
+            reply = Reply(reply.status, truncate(reply.body), reply.content_type, reply.headers)
+        await _send(send, reply)
+
+    def handle(
+        self, endpoint: Endpoint, scope: Scope, path_params: dict[str, str], body: bytes
+    ) -> Reply:
+        """Everything between the wire and the engine, synchronously: one request's answer."""
+        query: bytes = scope.get("query_string", b"")
+        try:
+            api_key = authent = nonce = None
+            form = True
+            for name, value in scope["headers"]:
+                name = name.lower()
+                if name == b"apikey":
+                    api_key = value
+                elif name == b"authent":
+                    authent = value
+                elif name == b"nonce":
+                    nonce = value
+                elif name == b"content-type":
+                    form = b"json" not in value.lower()
+            pairs = parse_pairs(query)
+            if body and form:
+                pairs.extend(parse_pairs(body))
+            account_uid: str | None = None
+            if endpoint.private:
+                key = self.authenticator.authenticate(
+                    endpoint,
+                    api_key=api_key,
+                    authent_header=authent,
+                    nonce=nonce,
+                    path=scope["path"],
+                    query=query,
+                    body=body,
+                )
+                self.meter.charge(key.public_key, endpoint, pairs)
+                account_uid = key.account_uid
+            params = _group(pairs, path_params)
+            self.handled += 1
+            payload = self.exchange.handle(endpoint.name, params, account_uid)
+        except ExchangeError as error:
+            return render_error(error, self._now())
+        except Exception as exc:  # an engine bug must not take the server down
+            logger.exception("the exchange engine failed on %s", endpoint.name)
+            self.internal_errors.append(exc)
+            return _classic(500, "Server Error", self._now())
+        if not endpoint.envelope:
+            return Reply(200, dumps(payload))
+        return Reply(200, dumps({"result": "success", **payload, "serverTime": self._now()}))
+
+    async def _fault_before(self, fault: FaultRule, send: Send) -> None:
+        kind = fault.kind
+        if kind is FaultKind.DROP_BEFORE:
+            await _drop(send, b"", after_processing=False)
+        if kind is FaultKind.SERVER_ERROR:
+            status = fault.status or 502
+            if fault.html:
+                reply = Reply(status, server_error_page(status), _HTML)
+            else:
+                code = "Unavailable" if status == 503 else "Server Error"
+                reply = _classic(status, code, self._now())
+        elif kind is FaultKind.MAINTENANCE:
+            reply = Reply(fault.status or 503, maintenance_page(), _HTML)
+        else:  # RATE_LIMITED: a storm of refusals the client did not earn
+            reply = _classic(200, "apiLimitExceeded", self._now())
+        await _send(send, reply)
+
+    def _now(self) -> str:
+        return server_time(self.clock.time())
+
+
+async def _send(send: Send, reply: Reply) -> None:
+    await send(reply.head())
+    await send({"type": "http.response.body", "body": reply.body})
+
+
+async def _drop(send: Send, body: bytes, *, after_processing: bool) -> None:
+    """Promise a body, then abort: a real server closes the socket mid-response."""
+    length = str(max(len(body), 1) + 1).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", _JSON), (b"content-length", length)],
+        }
+    )
+    raise ConnectionDroppedError(after_processing=after_processing)

@@ -1,0 +1,44 @@
+"""Talking to the twin in-process, with the failures a socket would have.
+
+httpx's ``ASGITransport`` calls the app directly, but it ignores timeouts and re-raises
+whatever the app raises. This wrapper enforces the request's read timeout (``ReadTimeout``,
+as over a socket) and turns the twin's dropped connections into the errors httpx raises
+when a server goes away: before any answer ``RemoteProtocolError``, mid-answer ``ReadError``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+from .app import ASGIApp
+from .faults import ConnectionDroppedError
+
+__all__ = ["InProcessTransport"]
+
+
+class InProcessTransport(httpx.AsyncBaseTransport):
+    def __init__(self, app: ASGIApp, *, client: tuple[str, int] = ("127.0.0.1", 50000)) -> None:
+        self._inner = httpx.ASGITransport(app=app, client=client)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        timeout = request.extensions.get("timeout", {}).get("read")
+        try:
+            if timeout is None:
+                return await self._inner.handle_async_request(request)
+            async with asyncio.timeout(timeout):
+                return await self._inner.handle_async_request(request)
+        except TimeoutError:
+            raise httpx.ReadTimeout("the twin did not answer in time", request=request) from None
+        except ConnectionDroppedError as exc:
+            if exc.after_processing:
+                raise httpx.ReadError(
+                    "connection reset while reading the response", request=request
+                ) from None
+            raise httpx.RemoteProtocolError(
+                "Server disconnected without sending a response.", request=request
+            ) from None
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
