@@ -35,7 +35,15 @@ from .faults import (
 )
 from .limits import BudgetExceededError, RateMeter
 
-__all__ = ["ASGIApp", "ExchangeBackend", "Router", "TwinApp", "parse_pairs", "server_time"]
+__all__ = [
+    "ASGIApp",
+    "ExchangeBackend",
+    "Router",
+    "TwinApp",
+    "json_pairs",
+    "parse_pairs",
+    "server_time",
+]
 
 logger = logging.getLogger("kraken_futures_async.simulator")
 
@@ -91,8 +99,10 @@ class Router:
                 by_method = table.setdefault(path, {})
                 for method in methods:
                     by_method[method] = endpoint
-        for path, by_method in templates.items():
-            self._templates.append((re.compile(_template_regex(path)), by_method))
+        # A literal segment beats a parameter (``analytics/{symbol}/{type}`` before
+        # ``{tick_type}/{symbol}/{resolution}``), as in any router.
+        for path in sorted(templates, key=_generality):
+            self._templates.append((re.compile(_template_regex(path)), templates[path]))
 
     def match(self, method: str, path: str) -> tuple[Endpoint, dict[str, str]] | int:
         by_method = self._exact.get(path)
@@ -109,6 +119,11 @@ class Router:
         if endpoint is None:
             return METHOD_NOT_ALLOWED
         return endpoint, params
+
+
+def _generality(path: str) -> tuple[int, int]:
+    segments = path.split("/")
+    return (sum(1 for s in segments if "{" in s), -len(segments))
 
 
 def _template_regex(path: str) -> str:
@@ -159,6 +174,30 @@ def parse_pairs(raw: bytes) -> list[tuple[str, str]]:
     return pairs
 
 
+def json_pairs(raw: bytes) -> list[tuple[str, str]]:
+    """An ``application/json`` object body as pairs: strings as they are, other values as JSON.
+
+    Kraken's RFQ offer calls take ``{"bid": 100.5, ...}``; the engine sees ``bid=100.5``.
+    """
+    try:
+        value = json.loads(raw, parse_float=Decimal)
+    except ValueError:
+        raise ExchangeError("Json Parse Error") from None
+    if not isinstance(value, dict):
+        raise ExchangeError("Json Parse Error")
+    pairs: list[tuple[str, str]] = []
+    for key, item in value.items():
+        if item is None:
+            continue
+        if isinstance(item, str):
+            pairs.append((key, item))
+        elif isinstance(item, bool):
+            pairs.append((key, "true" if item else "false"))
+        else:
+            pairs.append((key, dumps(item).decode()))
+    return pairs
+
+
 def _group(pairs: list[tuple[str, str]], path_params: dict[str, str]) -> dict[str, list[str]]:
     params: dict[str, list[str]] = {}
     for key, value in pairs:
@@ -177,6 +216,24 @@ def _group(pairs: list[tuple[str, str]], path_params: dict[str, str]) -> dict[st
 _JSON = b"application/json"
 _TEXT = b"text/plain; charset=utf-8"
 _HTML = b"text/html; charset=utf-8"
+_CSV = b"text/csv; charset=utf-8"
+
+
+def _raw_text(endpoint: Endpoint) -> bool:
+    return bool(getattr(endpoint, "raw_text", False))
+
+
+def _header_fields(endpoint: Endpoint, payload: Any) -> Headers | None:
+    """Payload keys the exchange also sends as headers (``Next-Continuation-Token``)."""
+    fields: tuple[tuple[str, str], ...] = getattr(endpoint, "header_fields", ())
+    if not fields or not isinstance(payload, dict):
+        return None
+    headers: Headers = []
+    for header, key in fields:
+        value = payload.get(key)
+        if value is not None:
+            headers.append((header.lower().encode(), str(value).encode()))
+    return headers
 
 
 class Reply:
@@ -336,10 +393,7 @@ class TwinApp:
                     nonce = value
                 elif name == b"content-type":
                     form = b"json" not in value.lower()
-            pairs = parse_pairs(query)
-            if body and form:
-                pairs.extend(parse_pairs(body))
-            account_uid: str | None = None
+            key = None
             if endpoint.private:
                 key = self.authenticator.authenticate(
                     endpoint,
@@ -350,20 +404,32 @@ class TwinApp:
                     query=query,
                     body=body,
                 )
+            pairs = parse_pairs(query)
+            if body:
+                pairs.extend(parse_pairs(body) if form else json_pairs(body))
+            if key is not None:
                 self.meter.charge(key.public_key, endpoint, pairs)
-                account_uid = key.account_uid
             params = _group(pairs, path_params)
             self.handled += 1
-            payload = self.exchange.handle(endpoint.name, params, account_uid)
+            payload = self.exchange.handle(
+                endpoint.name, params, None if key is None else key.account_uid
+            )
         except ExchangeError as error:
             return render_error(error, self._now())
         except Exception as exc:  # an engine bug must not take the server down
             logger.exception("the exchange engine failed on %s", endpoint.name)
             self.internal_errors.append(exc)
             return _classic(500, "Server Error", self._now())
+        return self._success(endpoint, payload)
+
+    def _success(self, endpoint: Endpoint, payload: Any) -> Reply:
+        if isinstance(payload, str):  # a text answer (the account log as CSV)
+            return Reply(200, payload.encode(), _CSV if _raw_text(endpoint) else _TEXT)
+        headers = _header_fields(endpoint, payload)
         if not endpoint.envelope:
-            return Reply(200, dumps(payload))
-        return Reply(200, dumps({"result": "success", **payload, "serverTime": self._now()}))
+            return Reply(200, dumps(payload), headers=headers)
+        body = dumps({"result": "success", **payload, "serverTime": self._now()})
+        return Reply(200, body, headers=headers)
 
     async def _fault_before(self, fault: FaultRule, send: Send) -> None:
         kind = fault.kind
