@@ -6,7 +6,7 @@ every time-dependent rule. Rate limits follow Kraken's documentation unless swit
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from types import MappingProxyType
 
@@ -37,6 +37,10 @@ class BucketLimit:
         return self.capacity / self.period
 
 
+def _rules(value: Iterable[FaultRule]) -> tuple[FaultRule, ...]:
+    return tuple(value)
+
+
 def _frozen_balances(value: Mapping[str, Decimal]) -> Mapping[str, Decimal]:
     return MappingProxyType({k: Decimal(v) for k, v in value.items()})
 
@@ -61,7 +65,7 @@ class TwinConfig:
         default=DEFAULT_BALANCES, converter=_frozen_balances
     )
     #: Faults active from the start; more can be added at runtime on ``twin.faults``.
-    faults: tuple[FaultRule, ...] = attrs.field(default=(), converter=tuple)
+    faults: tuple[FaultRule, ...] = attrs.field(default=(), converter=_rules)
 
     def __attrs_post_init__(self) -> None:
         if self.nonce_tolerance < 0:
