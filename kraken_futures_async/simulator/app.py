@@ -334,6 +334,7 @@ class TwinApp:
         self.internal_errors: list[BaseException] = []
         #: Requests handed to the engine.
         self.handled = 0
+        self._stamp: tuple[int, str] = (-1, "")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -449,7 +450,11 @@ class TwinApp:
         await _send(send, reply)
 
     def _now(self) -> str:
-        return server_time(self.clock.time())
+        now = self.clock.time()
+        millis = int(now * 1000)
+        if millis != self._stamp[0]:  # one strftime per millisecond, not per response
+            self._stamp = (millis, server_time(now))
+        return self._stamp[1]
 
 
 async def _send(send: Send, reply: Reply) -> None:
