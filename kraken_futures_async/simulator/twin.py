@@ -10,7 +10,6 @@ that talks to the app in-process. ``run_in_thread`` serves the same twin with uv
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import socket
 import threading
@@ -18,7 +17,7 @@ import time
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from ..auth import Credentials
 from ..ratelimit import Budget
@@ -27,6 +26,7 @@ from .app import ExchangeBackend, TwinApp
 from .auth import ApiKey, Authenticator, KeyRegistry, Permissions
 from .clock import Clock
 from .config import TwinConfig
+from .engine import Exchange
 from .faults import ConnectionDroppedError, FaultInjector
 from .limits import RateMeter
 from .transport import InProcessTransport
@@ -41,18 +41,6 @@ LOOPBACK = "127.0.0.1"
 IN_PROCESS_URL = f"http://{LOOPBACK}"
 
 
-def _default_exchange(config: TwinConfig) -> ExchangeBackend:
-    try:
-        engine = importlib.import_module("kraken_futures_async.simulator.engine")
-        exchange_class = engine.Exchange
-    except (ImportError, AttributeError):
-        raise RuntimeError(
-            "the twin's engine (kraken_futures_async.simulator.engine.Exchange) is not "
-            "available; pass Twin(exchange=...)"
-        ) from None
-    return cast(ExchangeBackend, exchange_class(seed=config.seed, clock=config.clock))
-
-
 class Twin:
     """Kraken Futures in a box: engine, keys, limits, faults and the ASGI app."""
 
@@ -61,7 +49,9 @@ class Twin:
     ) -> None:
         self.config = config = config or TwinConfig()
         self.clock: Clock = config.clock
-        self.exchange = exchange if exchange is not None else _default_exchange(config)
+        self.exchange: ExchangeBackend = (
+            exchange if exchange is not None else Exchange(seed=config.seed, clock=config.clock)
+        )
         self.keys = KeyRegistry(config.seed)
         self.faults = FaultInjector(config.seed, config.faults)
         self.meter = RateMeter(
