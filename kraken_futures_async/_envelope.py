@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -79,13 +80,31 @@ def _non_json(endpoint: Endpoint, response: httpx.Response) -> APIError | Respon
     return ResponseInvalidError(f"expected JSON, got: {snippet}", endpoint=endpoint.name)
 
 
-def read_payload(endpoint: Endpoint, response: httpx.Response) -> Any:
-    """The answer's payload (``result_key`` or the whole body), or the error it carries."""
+def _is_json(response: httpx.Response) -> bool:
+    return "json" in response.headers.get("content-type", "")
+
+
+def read_payload(
+    endpoint: Endpoint,
+    response: httpx.Response,
+    on_server_time: Callable[[str], None] | None = None,
+) -> Any:
+    """The answer's payload (``result_key`` or the whole body), or the error it carries.
+
+    ``on_server_time`` receives the envelope's ``serverTime``, errors included.
+    """
+    if response.status_code == 204:
+        return None  # no content: the row's result type says whether that is an answer
+    if endpoint.raw_text and response.status_code < 400 and not _is_json(response):
+        return response.text
     try:
         body = decode_json(response.content)
     except ValueError:
         raise _non_json(endpoint, response) from None
     if isinstance(body, dict):
+        server_time = body.get("serverTime")
+        if on_server_time is not None and isinstance(server_time, str):
+            on_server_time(server_time)
         error = body.get("error")
         errors = body.get("errors")
         if body.get("result") == "error" or error or (errors and endpoint.envelope):

@@ -7,13 +7,22 @@ switched off) would plug in: resources only need something with ``call``.
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import json
 import logging
+import random
+import sys
+import time
+import warnings
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import cattrs
 import httpx
 
 from ._envelope import check_order_status, read_payload
+from ._values import parse_datetime
 from ._wire import urlencode_pairs
 from .endpoints import Endpoint, ParamsIn, WireParams
 from .errors import (
@@ -26,12 +35,19 @@ from .errors import (
     TransportError,
 )
 from .ratelimit import RateLimiter
+from .retry import OrderSafety, RetryPolicy
 
-__all__ = ["Backend", "HttpPipeline"]
+__all__ = ["Backend", "HttpPipeline", "Observer"]
 
 logger = logging.getLogger("kraken_futures_async")
+_PACKAGE = __name__.rpartition(".")[0]
 
 _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+_JSON = {"Content-Type": "application/json"}
+
+
+#: Told about every successful call: (operation name, parameters sent, structured result).
+Observer = Callable[[str, dict[str, str], Any], None]
 
 
 class Backend(Protocol):
@@ -45,6 +61,15 @@ class Backend(Protocol):
         path_params: dict[str, str] | None = None,
     ) -> Any: ...
 
+    def server_now(self) -> dt.datetime:
+        """The exchange's current time, as estimated from its latest ``serverTime``."""
+        ...
+
+    @property
+    def order_safety(self) -> OrderSafety:
+        """How order calls recover from a lost answer."""
+        ...
+
 
 class HttpPipeline:
     """Kraken's REST API over a pooled ``httpx.AsyncClient``."""
@@ -56,14 +81,22 @@ class HttpPipeline:
         auth: httpx.Auth | None,
         limiter: RateLimiter,
         converter: cattrs.Converter,
+        retry: RetryPolicy | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         self._client = client
         self._auth = auth
         self.limiter = limiter
         self._converter = converter
+        self.retry = retry or RetryPolicy()
+        self._rng = rng or random.Random()
         self._hooks: dict[str, Any] = {}
-        #: Requests sent, for budget and latency reports.
+        self.observers: list[Observer] = []
+        #: Exchange clock minus local clock, in seconds, from the latest ``serverTime``.
+        self.clock_offset = 0.0
+        #: Requests sent and retries made, for reports.
         self.requests_sent = 0
+        self.retries = 0
 
     def _hook(self, endpoint: Endpoint) -> Any:
         hook = self._hooks.get(endpoint.name)
@@ -80,6 +113,11 @@ class HttpPipeline:
             return self._client.build_request(
                 endpoint.method, path, content=encoded.encode(), headers=_FORM
             )
+        if endpoint.params_in is ParamsIn.JSON:
+            body = "{" + ",".join(f"{json.dumps(key)}:{value}" for key, value in params) + "}"
+            return self._client.build_request(
+                endpoint.method, path, content=body.encode(), headers=_JSON
+            )
         url = f"{path}?{encoded}" if encoded else path
         return self._client.build_request(endpoint.method, url)
 
@@ -90,6 +128,9 @@ class HttpPipeline:
         *,
         path_params: dict[str, str] | None = None,
     ) -> Any:
+        """Run one operation, retrying only what the retry policy proves harmless."""
+        if endpoint.deprecated:
+            warn_deprecated(endpoint)
         if endpoint.private and self._auth is None:
             raise MissingCredentialsError(
                 "this endpoint needs API credentials: Session(Credentials(...))",
@@ -97,17 +138,64 @@ class HttpPipeline:
             )
         cost = endpoint.cost_of(params)
         self.limiter.check(endpoint.budget, cost)
+        attempt = 1
+        while True:
+            try:
+                result = await self._attempt(endpoint, params, path_params, cost)
+            except KrakenFuturesError as exc:
+                if not self.retry.should_retry(
+                    exc, idempotent=endpoint.idempotent, attempt=attempt
+                ):
+                    raise
+                retry_after = exc.retry_after if isinstance(exc, RateLimitError) else None
+                delay = self.retry.delay(attempt, rng=self._rng, retry_after=retry_after)
+                logger.info(
+                    "%s: attempt %d failed (%s); retrying in %.3f s",
+                    endpoint.name,
+                    attempt,
+                    type(exc).__name__,
+                    delay,
+                )
+                self.retries += 1
+                attempt += 1
+                await asyncio.sleep(delay)
+                continue
+            if self.observers:
+                sent = dict(params)
+                for observer in self.observers:
+                    observer(endpoint.name, sent, result)
+            return result
+
+    async def _attempt(
+        self,
+        endpoint: Endpoint,
+        params: WireParams,
+        path_params: dict[str, str] | None,
+        cost: int,
+    ) -> Any:
         request = self.build_request(endpoint, params, path_params)
         await self.limiter.acquire(private=endpoint.private, budget=endpoint.budget, cost=cost)
         response = await self._send(endpoint, request)
         try:
-            payload = read_payload(endpoint, response)
+            payload = read_payload(endpoint, response, self._note_server_time)
         except RateLimitError as exc:
             self.limiter.cool_down(endpoint.budget, exc.retry_after)
             raise
+        if endpoint.header_fields:
+            payload = with_header_fields(endpoint, response, payload)
         result = self._structure(endpoint, payload)
         check_order_status(endpoint, payload, result)
         return result
+
+    def _note_server_time(self, text: str) -> None:
+        try:
+            server = parse_datetime(text).timestamp()
+        except ValueError:
+            return
+        self.clock_offset = server - time.time()
+
+    def server_now(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(time.time() + self.clock_offset, dt.UTC)
 
     async def _send(self, endpoint: Endpoint, request: httpx.Request) -> httpx.Response:
         auth = self._auth if endpoint.private else None
@@ -144,6 +232,27 @@ class HttpPipeline:
                 endpoint=endpoint.name,
                 payload=payload,
             ) from exc
+
+
+def warn_deprecated(endpoint: Endpoint) -> None:
+    """A DeprecationWarning that points at the caller's line, outside this package."""
+    frame, level = sys._getframe(1), 2
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    message = f"{endpoint.name} ({endpoint.operation_id}) is deprecated: {endpoint.deprecated}"
+    warnings.warn(message, DeprecationWarning, stacklevel=level)
+
+
+def with_header_fields(endpoint: Endpoint, response: httpx.Response, payload: Any) -> Any:
+    """``payload`` with the row's response headers added under keys the body does not have."""
+    if not isinstance(payload, dict):
+        return payload
+    extra = {
+        key: response.headers[header]
+        for header, key in endpoint.header_fields
+        if key not in payload and header in response.headers
+    }
+    return {**payload, **extra} if extra else payload
 
 
 def _describe(exc: Exception) -> str:

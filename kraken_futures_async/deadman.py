@@ -22,7 +22,7 @@ logger = logging.getLogger("kraken_futures_async.deadman")
 
 
 class DeadMansSwitch:
-    """A background task that re-arms ``cancel_all_after(timeout)`` every ``interval`` seconds.
+    """A background task that re-arms ``cancel_all_after(cancel_after)`` every ``interval`` s.
 
     Use ``async with DeadMansSwitch(kf.orders):``; leaving the block (or :meth:`stop`)
     cancels the task and disarms the switch, so a clean shutdown does not cancel orders.
@@ -31,12 +31,12 @@ class DeadMansSwitch:
     """
 
     def __init__(
-        self, orders: OrdersResource, *, timeout: int = 60, interval: float = 20.0
+        self, orders: OrdersResource, *, cancel_after: int = 60, interval: float = 20.0
     ) -> None:
-        if not 0 < interval < timeout:
+        if not 0 < interval < cancel_after:
             raise ValueError("the refresh interval must be shorter than the timeout")
         self._orders = orders
-        self.timeout = timeout
+        self.cancel_after = cancel_after
         self.interval = interval
         self._task: asyncio.Task[None] | None = None
         #: The exchange's answer to the latest refresh.
@@ -52,7 +52,7 @@ class DeadMansSwitch:
         """Arm now (errors propagate: a switch that cannot be armed is no protection)."""
         if self.running:
             return
-        self.last_status = await self._orders.cancel_all_after(self.timeout)
+        self.last_status = await self._orders.cancel_all_after(self.cancel_after)
         self.refreshes += 1
         self._task = asyncio.create_task(self._refresh_forever(), name="kraken-dead-mans-switch")
 
@@ -60,7 +60,7 @@ class DeadMansSwitch:
         while True:
             await asyncio.sleep(self.interval)
             try:
-                self.last_status = await self._orders.cancel_all_after(self.timeout)
+                self.last_status = await self._orders.cancel_all_after(self.cancel_after)
                 self.refreshes += 1
             except KrakenFuturesError as exc:
                 self.failures += 1

@@ -14,7 +14,7 @@ import attrs
 
 from .errors import KrakenFuturesError, ResponseInvalidError
 
-__all__ = ["RetryPolicy"]
+__all__ = ["OrderSafety", "RetryPolicy"]
 
 
 @attrs.frozen(kw_only=True)
@@ -57,3 +57,29 @@ class RetryPolicy:
             return True
         # A garbled answer to a read can be asked for again; to an order it is ambiguous.
         return idempotent and isinstance(error, ResponseInvalidError)
+
+
+class OrderSafety:
+    """How order calls guard against doing something twice after a lost answer.
+
+    ``process_before``: seconds from now (on the exchange's clock) after which Kraken must
+    refuse an order the library sends without a caller-given ``process_before``; it is what
+    lets the library prove that a lost order never executed. ``None`` sends no deadline
+    (ambiguous orders are then looked up but never re-sent). ``deadline``: seconds to keep
+    looking before raising :class:`OrderStatusUnknownError`.
+    """
+
+    def __init__(
+        self,
+        *,
+        process_before: float | None = 10.0,
+        deadline: float = 60.0,
+        poll_interval: float = 1.0,
+    ) -> None:
+        if process_before is not None and process_before <= 0:
+            raise ValueError("process_before must be a positive number of seconds")
+        if deadline <= 0 or poll_interval <= 0:
+            raise ValueError("deadline and poll_interval must be positive")
+        self.process_before = process_before
+        self.deadline = deadline
+        self.poll_interval = poll_interval

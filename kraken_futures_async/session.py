@@ -2,21 +2,41 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cattrs
 import httpx
 
-from ._pipeline import HttpPipeline
+from ._pipeline import HttpPipeline, Observer
 from .auth import Credentials, KrakenFuturesAuth
 from .config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, PRODUCTION, Environment, resolve_base_url
 from .converter import default_converter
 from .endpoints import Endpoint, WireParams
 from .errors import SessionStateError
 from .ratelimit import RateLimiter, RateLimitPolicy
-from .resources import AccountResource, MarketResource, OrdersResource
+from .resources import (
+    AccountResource,
+    AssignmentResource,
+    ChartsResource,
+    HistoryResource,
+    KeysResource,
+    MarketResource,
+    OrdersResource,
+    PortfolioResource,
+    RfqResource,
+    SettingsResource,
+    StatsResource,
+    SubaccountsResource,
+    TransfersResource,
+)
+from .retry import OrderSafety, RetryPolicy
+
+if TYPE_CHECKING:
+    from .deadman import DeadMansSwitch
+    from .tracker import OrderTracker
 
 __all__ = ["Session"]
 
@@ -46,6 +66,8 @@ class Session:
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         limits: httpx.Limits = DEFAULT_LIMITS,
         rate_limits: RateLimitPolicy | None = None,
+        retry: RetryPolicy | None = None,
+        order_safety: OrderSafety | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         converter: cattrs.Converter | None = None,
     ) -> None:
@@ -56,11 +78,25 @@ class Session:
         self._transport = transport
         self._converter = converter or default_converter()
         self._policy = rate_limits or RateLimitPolicy.card()
+        self._retry = retry or RetryPolicy()
+        self.order_safety = order_safety or OrderSafety()
+        self._observers: list[Observer] = []
+        self._helpers: list[DeadMansSwitch | OrderTracker] = []
         self._state = _State.UNOPENED
         self._pipeline: HttpPipeline | None = None
         self.market = MarketResource(self)
         self.account = AccountResource(self)
         self.orders = OrdersResource(self)
+        self.settings = SettingsResource(self)
+        self.transfers = TransfersResource(self)
+        self.subaccounts = SubaccountsResource(self)
+        self.history = HistoryResource(self)
+        self.charts = ChartsResource(self)
+        self.rfq = RfqResource(self)
+        self.portfolio = PortfolioResource(self)
+        self.assignment = AssignmentResource(self)
+        self.keys = KeysResource(self)
+        self.stats = StatsResource(self)
 
     def __repr__(self) -> str:
         who = "authenticated" if self._credentials else "public"
@@ -86,8 +122,13 @@ class Session:
         )
         auth = KrakenFuturesAuth(self._credentials) if self._credentials else None
         self._pipeline = HttpPipeline(
-            client, auth=auth, limiter=RateLimiter(self._policy), converter=self._converter
+            client,
+            auth=auth,
+            limiter=RateLimiter(self._policy),
+            converter=self._converter,
+            retry=self._retry,
         )
+        self._pipeline.observers.extend(self._observers)
         self._client = client
         self._state = _State.OPEN
         return self
@@ -101,11 +142,50 @@ class Session:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the pool; calling it again does nothing."""
+        """Stop the background helpers, then close the pool; calling it again does nothing."""
         if self._state is _State.OPEN:
+            helpers, self._helpers = self._helpers, []
+            for helper in reversed(helpers):
+                await helper.stop()
             self._state = _State.CLOSED
             await self._client.aclose()
         self._state = _State.CLOSED
+
+    def add_observer(self, observer: Observer) -> None:
+        """Call ``observer(operation, params, result)`` after every successful call."""
+        self._observers.append(observer)
+        if self._pipeline is not None:
+            self._pipeline.observers.append(observer)
+
+    async def dead_mans_switch(
+        self, *, cancel_after: int = 60, interval: float = 20.0
+    ) -> DeadMansSwitch:
+        """Arm Kraken's dead man's switch and keep it armed until the Session closes.
+
+        Closing the Session disarms it, so a clean shutdown leaves resting orders alone.
+        """
+        from .deadman import DeadMansSwitch
+
+        switch = DeadMansSwitch(self.orders, cancel_after=cancel_after, interval=interval)
+        self._open_pipeline()
+        await switch.start()
+        self._helpers.append(switch)
+        return switch
+
+    async def track_orders(self, *, interval: float = 5.0) -> OrderTracker:
+        """A local picture of orders, positions and wallets, polled and fed by this Session."""
+        from .tracker import OrderTracker
+
+        tracker = OrderTracker(self, interval=interval)
+        self._open_pipeline()
+        self.add_observer(tracker.observe)
+        await tracker.start()
+        self._helpers.append(tracker)
+        return tracker
+
+    def server_now(self) -> dt.datetime:
+        """The exchange's current time, estimated from the latest ``serverTime`` it sent."""
+        return self._open_pipeline().server_now()
 
     def _open_pipeline(self) -> HttpPipeline:
         if self._state is not _State.OPEN or self._pipeline is None:

@@ -7,7 +7,9 @@ import pytest
 from kraken_futures_async import Credentials
 
 #: Reference §2.4's made-up secret: the 66 bytes 0x00..0x41, base64-encoded.
-TEST_SECRET = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+P0BB"
+TEST_SECRET = (
+    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+P0BB"
+)
 TEST_KEY = "test-public-key"
 BASE_URL = "http://twin.test"
 

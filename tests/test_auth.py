@@ -35,6 +35,7 @@ from kraken_futures_async.auth import (
 from kraken_futures_async.endpoints import endpoint
 from kraken_futures_async.errors import AuthenticationError, ConfigurationError, NonceError
 from kraken_futures_async.ratelimit import RateLimitPolicy
+from kraken_futures_async.retry import RetryPolicy
 from tests.conftest import BASE_URL, TEST_KEY, TEST_SECRET
 from tests.kraken_verifier import (
     KrakenVerifier,
@@ -451,12 +452,15 @@ def _route(request: httpx.Request) -> dict[str, Any]:
     return answers[name](request)
 
 
-def session_on(check: KrakenVerifier, credentials: Credentials) -> Session:
+def session_on(
+    check: KrakenVerifier, credentials: Credentials, retry: RetryPolicy | None = None
+) -> Session:
     return Session(
         credentials,
         base_url=BASE_URL,
         transport=httpx.MockTransport(kraken_handler(check, _route)),
         rate_limits=RateLimitPolicy.unlimited(),
+        retry=retry or RetryPolicy.never(),
     )
 
 
@@ -527,6 +531,20 @@ async def test_session_nonce_refusal_raises_nonce_error(credentials: Credentials
         with pytest.raises(NonceError):
             await kf.orders.fills()
     assert [c.verdict for c in check.checks] == [Verdict.NONCE_BELOW_THRESHOLD]
+
+
+async def test_nonce_refusal_is_retried_with_a_fresh_nonce(credentials: Credentials) -> None:
+    """A refused nonce was not executed: the retry signs again with a new, higher nonce."""
+    check = verifier()
+    check._take_nonce(TEST_KEY, 10**30)
+    policy = RetryPolicy(max_attempts=3, base_delay=0.0)
+    async with session_on(check, credentials, retry=policy) as kf:
+        with pytest.raises(NonceError):
+            await kf.orders.fills()
+    assert [c.verdict for c in check.checks] == [Verdict.NONCE_BELOW_THRESHOLD] * 3
+    nonces = [int(c.nonce) for c in check.checks if c.nonce is not None]
+    assert len(nonces) == 3
+    assert nonces == sorted(set(nonces))
 
 
 # --- the verifier refuses what Kraken refuses --------------------------------------------

@@ -21,6 +21,7 @@ from kraken_futures_async import (
     ResponseInvalidError,
     Session,
 )
+from kraken_futures_async.endpoints import endpoint
 from kraken_futures_async.models import (
     CancelAllResult,
     CancelOrderResult,
@@ -33,6 +34,7 @@ from kraken_futures_async.models import (
     SendOrderResult,
     UnknownOrderEvent,
 )
+from kraken_futures_async.retry import RetryPolicy
 from tests.conftest import BASE_URL
 
 ORDER_ID = "abababab-cdcd-4efe-8a8a-121212121212"
@@ -100,6 +102,7 @@ def make_session(body: dict[str, Any], credentials: Credentials) -> tuple[Sessio
         credentials,
         base_url=BASE_URL,
         rate_limits=RateLimitPolicy.unlimited(),
+        retry=RetryPolicy.never(),
         transport=httpx.MockTransport(handler),
     )
     return session, sent
@@ -128,6 +131,12 @@ async def send(kf: Session) -> SendOrderResult:
     return await kf.orders.send(
         symbol="PF_XBTUSD", side="buy", size="0.001", order_type="post", limit_price=70000
     )
+
+
+async def send_through_pipeline(kf: Session) -> Any:
+    """The bare request path, below ``orders.send``'s reconciliation of unreadable answers."""
+    params = [("orderType", "post"), ("symbol", "PF_XBTUSD"), ("side", "buy"), ("size", "1")]
+    return await kf.call(endpoint("send_order"), params)
 
 
 async def edit(kf: Session) -> EditOrderResult:
@@ -422,7 +431,7 @@ async def test_status_of_the_wrong_type_is_an_invalid_response(
     session, _ = make_session(body, credentials)
     async with session as kf:
         with pytest.raises(ResponseInvalidError) as info:
-            await send(kf)
+            await send_through_pipeline(kf)
     assert info.value.endpoint == "send_order"
 
 
@@ -430,5 +439,5 @@ async def test_missing_status_object_is_an_invalid_response(credentials: Credent
     session, _ = make_session({"result": "success", "serverTime": RECEIVED}, credentials)
     async with session as kf:
         with pytest.raises(ResponseInvalidError) as info:
-            await send(kf)
+            await send_through_pipeline(kf)
     assert "sendStatus" in str(info.value)

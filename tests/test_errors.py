@@ -33,6 +33,8 @@ from kraken_futures_async import (
     UnknownAPIError,
 )
 from kraken_futures_async import errors as errors_module
+from kraken_futures_async.endpoints import endpoint
+from kraken_futures_async.retry import RetryPolicy
 from tests.conftest import BASE_URL, TEST_SECRET
 
 SERVER_TIME = "2024-01-01T00:00:00.000Z"
@@ -46,6 +48,7 @@ def make_session(handler: Handler, credentials: Credentials | None = None) -> Se
         credentials,
         base_url=BASE_URL,
         rate_limits=RateLimitPolicy.unlimited(),
+        retry=RetryPolicy.never(),
         transport=httpx.MockTransport(handler),
     )
 
@@ -84,7 +87,9 @@ async def call_accounts(kf: Session) -> Any:
 
 
 async def call_send_order(kf: Session) -> Any:
-    return await kf.orders.send(symbol="PF_XBTUSD", side="buy", size=1, limit_price=1000)
+    """The bare request path: ``orders.send`` would go on to reconcile an unclear answer."""
+    params = [("orderType", "lmt"), ("symbol", "PF_XBTUSD"), ("side", "buy"), ("size", "1")]
+    return await kf.call(endpoint("send_order"), [*params, ("limitPrice", "1000")])
 
 
 async def call_tickers(kf: Session) -> Any:

@@ -67,8 +67,12 @@ class Reconciler:
     deadline: float = 60.0
     #: Seconds between lookups.
     poll_interval: float = 1.0
-    #: Returns the exchange's current time (the Session's estimate from ``serverTime``).
-    server_now: Callable[[], dt.datetime]
+    #: Seconds of ``processBefore`` a re-sent order gets (None: never re-send).
+    process_before_window: float | None = 10.0
+
+    def _fresh_deadline(self) -> dt.datetime:
+        window = self.process_before_window or 0.0
+        return self.backend.server_now() + dt.timedelta(seconds=window)
 
     async def _lookup(self, cli_ord_id: str) -> OrderStatus | Fill | None:
         statuses: list[OrderStatus] = await self.backend.call(
@@ -88,33 +92,37 @@ class Reconciler:
     ) -> SendOrderResult:
         """The truth about a ``sendorder`` whose answer was lost."""
         cli_ord_id = str(params["cliOrdId"])
-        process_before: dt.datetime = params["processBefore"]
+        process_before: dt.datetime | None = params.get("processBefore")
         loop = asyncio.get_running_loop()
         give_up_at = loop.time() + self.deadline
-        resent = False
         logger.info("order %s: answer lost (%s); looking it up", cli_ord_id, first_error)
         while loop.time() < give_up_at:
+            # The lookup must start after the deadline passed for "no trace" to prove anything.
+            looked_at = self.backend.server_now()
             try:
                 found = await self._lookup(cli_ord_id)
             except KrakenFuturesError as exc:
                 logger.debug("order %s: lookup failed: %s", cli_ord_id, exc)
-                found = None
             else:
                 if found is not None:
                     logger.info("order %s: found on the exchange", cli_ord_id)
                     return _result_from(found, cli_ord_id)
-                if not resent and self.server_now() > process_before:
-                    # No trace, and the exchange would now refuse the first attempt: it never
-                    # executed. Send it once more under a new deadline.
-                    resent = True
+                if (
+                    self.process_before_window is not None
+                    and process_before is not None
+                    and looked_at > process_before
+                ):
+                    # No trace, and the exchange refuses the earlier attempt by now: it never
+                    # executed. Send it again under a new deadline.
                     logger.info("order %s: never reached the book; sending it again", cli_ord_id)
+                    process_before = self._fresh_deadline()
+                    params["processBefore"] = process_before
                     try:
                         return await resend(params)
                     except KrakenFuturesError as exc:
                         if not is_ambiguous(exc):
                             raise
-                        params["processBefore"] = exc_deadline(params)
-                        process_before = params["processBefore"]
+                        logger.info("order %s: answer lost again (%s)", cli_ord_id, exc)
             await asyncio.sleep(self.poll_interval)
         raise OrderStatusUnknownError(
             f"could not establish within {self.deadline:g} s whether order {cli_ord_id!r} "
@@ -122,13 +130,6 @@ class Reconciler:
             cli_ord_id=cli_ord_id,
             endpoint=_SEND.name,
         )
-
-
-def exc_deadline(params: dict[str, Any]) -> dt.datetime:
-    """The deadline a re-sent order carries: as long from now as the first one had."""
-    window = params.get("_window")
-    seconds = float(window) if window is not None else 10.0
-    return dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)
 
 
 def _result_from(found: OrderStatus | Fill, cli_ord_id: str) -> SendOrderResult:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator
+from typing import Any
 
+from .._pagination import follow
 from .._wire import encode_params
 from ..endpoints import endpoint
-from ..errors import InvalidArgumentError
+from ..errors import InvalidArgumentError, KrakenFuturesError
 from ..models import (
     BatchItemResult,
     CancelAllResult,
@@ -31,6 +34,7 @@ from ._order_args import (
     new_cli_ord_id,
     send_order_params,
 )
+from ._reconcile import Reconciler, is_ambiguous
 
 __all__ = ["BatchOrder", "OrdersResource", "new_cli_ord_id"]
 
@@ -43,6 +47,9 @@ _OPEN = endpoint("open_orders")
 _FILLS = endpoint("fills")
 _BATCH = endpoint("batch_order")
 _STATUS = endpoint("order_status")
+
+#: Fills come 100 to a page; a shorter page is the last.
+FILLS_PAGE_SIZE = 100
 
 #: Kraken's dead man's switch takes a uint32 number of seconds.
 _MAX_TIMEOUT = 2**32 - 1
@@ -87,6 +94,25 @@ class OrdersResource(Resource):
             limit_price_offset_unit=limit_price_offset_unit,
             process_before=process_before,
         )
+        safety = self._backend.order_safety
+        if params["processBefore"] is None and safety.process_before is not None:
+            params["processBefore"] = self._backend.server_now() + dt.timedelta(
+                seconds=safety.process_before
+            )
+        try:
+            return await self._send(params)
+        except KrakenFuturesError as exc:
+            if not is_ambiguous(exc):
+                raise
+            reconciler = Reconciler(
+                backend=self._backend,
+                deadline=safety.deadline,
+                poll_interval=safety.poll_interval,
+                process_before_window=safety.process_before,
+            )
+            return await reconciler.resolve_send(params, exc, self._send)
+
+    async def _send(self, params: dict[str, Any]) -> SendOrderResult:
         result: SendOrderResult = await self._backend.call(_SEND, encode_params(params))
         return result
 
@@ -215,3 +241,44 @@ class OrdersResource(Resource):
         params = encode_params({"orderIds": ids, "cliOrdIds": cli_ids})
         result: list[OrderStatus] = await self._backend.call(_STATUS, params)
         return result
+
+    def iter_fills(
+        self,
+        *,
+        before: dt.datetime | None = None,
+        since: dt.datetime | None = None,
+        max_pages: int | None = None,
+    ) -> AsyncIterator[Fill]:
+        """Fills newest first, paging back from the oldest fill of each page.
+
+        Each page after the first costs 25 budget units (the first costs 2 unless ``before``
+        is given). Iteration stops at the first fill older than ``since``, after a page of
+        fewer than 100 fills, or after ``max_pages``. For long backfills the history API's
+        ``iter_executions`` is cheaper.
+        """
+        for name, value in (("before", before), ("since", since)):
+            if value is not None and value.tzinfo is None:
+                raise InvalidArgumentError(f"{name} must be an aware datetime (UTC)")
+
+        def next_before(page: list[Fill]) -> dt.datetime | None:
+            if len(page) < FILLS_PAGE_SIZE:
+                return None
+            oldest = page[-1].fill_time
+            return None if since is not None and oldest < since else oldest
+
+        async def fills() -> AsyncIterator[Fill]:
+            seen: set[str] = set()
+            async for page in follow(
+                lambda cursor: self.fills(before=cursor),
+                next_before,
+                first=before,
+                max_pages=max_pages,
+            ):
+                for fill in page:
+                    if since is not None and fill.fill_time < since:
+                        return
+                    if fill.fill_id not in seen:
+                        seen.add(fill.fill_id)
+                        yield fill
+
+        return fills()

@@ -10,7 +10,7 @@ import datetime as dt
 import time
 from typing import Protocol
 
-__all__ = ["Clock", "ManualClock", "SystemClock", "DEFAULT_START"]
+__all__ = ["DEFAULT_START", "Clock", "ManualClock", "SystemClock"]
 
 #: Where a ManualClock starts unless told otherwise: 2026-11-24T00:00:00Z.
 DEFAULT_START = dt.datetime(2026, 11, 24, tzinfo=dt.UTC).timestamp()
