@@ -9,7 +9,7 @@ from typing import Any
 from .._pagination import follow
 from .._wire import encode_params
 from ..endpoints import endpoint
-from ..errors import InvalidArgumentError, KrakenFuturesError
+from ..errors import InvalidArgumentError, KrakenFuturesError, OrderRejectedError
 from ..models import (
     BatchItemResult,
     CancelAllResult,
@@ -51,6 +51,8 @@ _STATUS = endpoint("order_status")
 #: Fills come 100 to a page; a shorter page is the last.
 FILLS_PAGE_SIZE = 100
 
+#: The refusal of an order that arrived after its ``processBefore``.
+_LATE = "wouldProcessAfterSpecifiedTime"
 #: Kraken's dead man's switch takes a uint32 number of seconds.
 _MAX_TIMEOUT = 2**32 - 1
 
@@ -95,12 +97,19 @@ class OrdersResource(Resource):
             process_before=process_before,
         )
         safety = self._backend.order_safety
-        if params["processBefore"] is None and safety.process_before is not None:
-            params["processBefore"] = self._backend.server_now() + dt.timedelta(
-                seconds=safety.process_before
-            )
+        own_deadline = params["processBefore"] is None and safety.process_before is not None
+        if own_deadline:
+            params["processBefore"] = self._deadline(safety.process_before)
         try:
-            return await self._send(params)
+            try:
+                return await self._send(params)
+            except OrderRejectedError as exc:
+                # Refused for our own deadline: the clocks disagreed. The refusal is final
+                # and carried the exchange's time, so a corrected deadline is safe to send.
+                if not own_deadline or exc.status != _LATE:
+                    raise
+                params["processBefore"] = self._deadline(safety.process_before)
+                return await self._send(params)
         except KrakenFuturesError as exc:
             if not is_ambiguous(exc):
                 raise
@@ -111,6 +120,9 @@ class OrdersResource(Resource):
                 process_before_window=safety.process_before,
             )
             return await reconciler.resolve_send(params, exc, self._send)
+
+    def _deadline(self, seconds: float | None) -> dt.datetime:
+        return self._backend.server_now() + dt.timedelta(seconds=seconds or 0.0)
 
     async def _send(self, params: dict[str, Any]) -> SendOrderResult:
         result: SendOrderResult = await self._backend.call(_SEND, encode_params(params))
