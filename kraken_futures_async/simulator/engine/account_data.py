@@ -49,9 +49,11 @@ class AccountData:
 
     def fills(self, account: Account, params: Params) -> dict[str, Any]:
         before = params.time("lastFillTime")
+        # compared in whole milliseconds, the precision fill times are shown in
+        limit = None if before is None else round(before * 1000)
         page: list[dict[str, Any]] = []
         for at, record in reversed(account.fills):
-            if before is not None and at >= before:
+            if limit is not None and round(at * 1000) >= limit:
                 continue
             page.append(record)
             if len(page) >= _FILLS_PAGE:

@@ -102,7 +102,7 @@ class Exchange:
     # introspection (tests, tools) ---------------------------------------------------------
 
     def mark_price(self, symbol: str, at: float | None = None) -> Decimal:
-        """The mark price of ``symbol`` at clock time ``at`` (default: the last call's time).
+        """The mark price of ``symbol`` at clock time ``at`` (default: the clock's time now).
 
         Prices are functions of time, so this may look ahead without changing anything.
         """
@@ -115,6 +115,6 @@ class Exchange:
         spec = self._venue.spec_for(symbol)
         if spec is None:
             raise KeyError(symbol)
-        when = self._venue.now if at is None else at
+        when = self._venue.clock.time() if at is None else at
         index, mark, _ = self._venue.prices.quote(spec, int(when // 1))
         return index, mark

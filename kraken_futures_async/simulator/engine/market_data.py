@@ -269,15 +269,22 @@ class MarketData:
         market = self._market(params)
         venue = self._venue
         cutoff = params.time("lastTime")
+        # trades before ``lastTime`` in whole milliseconds (the precision times are shown in)
         end = venue.now if cutoff is None else min(cutoff, venue.now)
+        end_ms = round(end * 1000)
         inclusive = cutoff is None or cutoff > venue.now
         spec = market.spec
         floor = math.floor(venue.now) - _WEEK
+
+        def wanted(time: float) -> bool:
+            ms = round(time * 1000)
+            return ms < end_ms or (inclusive and ms == end_ms)
+
         rows: list[tuple[float, int, dict[str, Any]]] = []
         for trade in reversed(market.tape):
             if len(rows) >= _HISTORY:
                 break
-            if trade.time < end or (inclusive and trade.time == end):
+            if wanted(trade.time):
                 row = _trade_row(
                     trade.time, trade.trade_id, trade.price, trade.size, trade.side, trade.uid
                 )
@@ -286,7 +293,7 @@ class MarketData:
             math.floor(end), _HISTORY + 1, floor, lambda s: venue.prices.quote(spec, s)[2]
         )
         for bg in background:
-            if bg.time < end or (inclusive and bg.time == end):
+            if wanted(bg.time):
                 ident = trade_id(bg.second, 0)
                 row = _trade_row(bg.time, ident, bg.price, bg.size, bg.side, bg.uid)
                 rows.append((bg.time, ident, row))
