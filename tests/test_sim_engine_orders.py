@@ -125,6 +125,17 @@ def test_an_edit_that_only_shrinks_keeps_priority(twin: Twin) -> None:
     assert len(twin.open_orders(THIRD)) == 1
 
 
+def test_an_edit_shows_in_the_book_at_once(twin: Twin) -> None:
+    price = twin.book(XBT)["bids"][0][0] - 77
+    order = twin.send(orderType="lmt", symbol=XBT, side="buy", size="0.5", limitPrice=str(price))
+    before = level_size(twin.book(XBT)["bids"], price)
+    twin.checked("edit_order", ACCOUNT, orderId=order["order_id"], size="0.2")
+    assert level_size(twin.book(XBT)["bids"], price) == before - Decimal("0.3")
+    twin.checked("edit_order", ACCOUNT, orderId=order["order_id"], limitPrice=str(price - 1))
+    assert level_size(twin.book(XBT)["bids"], price) == before - Decimal("0.5")
+    assert level_size(twin.book(XBT)["bids"], price - 1) >= Decimal("0.2")
+
+
 def test_an_edit_that_grows_loses_priority(twin: Twin) -> None:
     bid = twin.book(XBT)["bids"][0][0]
     mine = twin.send(orderType="lmt", symbol=XBT, side="buy", size="0.01", limitPrice=str(bid))
@@ -373,6 +384,36 @@ def test_index_triggers_read_the_index(twin: Twin) -> None:
     assert len(twin.open_orders()) == 1
     twin.clock.advance(1)
     assert twin.open_orders() == []
+
+
+def test_last_price_triggers_fire_on_a_trade(twin: Twin) -> None:
+    asks = twin.book(XBT)["asks"]
+    stop = asks[3][0]
+    status = twin.send(
+        orderType="stp",
+        symbol=XBT,
+        side="buy",
+        size="0.01",
+        stopPrice=str(stop),
+        triggerSignal="last",
+    )
+    assert status["orderEvents"][0]["orderTrigger"]["triggerSignal"] == "last_price"
+    assert twin.open_orders()[0]["triggerSignal"] == "last"
+    # another account sweeps the first five levels: the last price passes the stop
+    sweep = sum(size for _, size in asks[:5])
+    twin.send(
+        account=OTHER,
+        orderType="ioc",
+        symbol=XBT,
+        side="buy",
+        size=str(sweep),
+        limitPrice=str(asks[4][0]),
+    )
+    assert twin.call("ticker", symbol=XBT)["ticker"]["last"] >= stop
+    assert twin.open_orders() == []
+    (fill,) = twin.fills()
+    assert fill["order_id"] == status["order_id"]
+    assert fill["price"] > asks[4][0]
 
 
 def test_a_trailing_stop_follows_the_mark_up(twin: Twin) -> None:

@@ -48,7 +48,7 @@ class MarketData:
         self._funding_cache: dict[tuple[str, int], Decimal] = {}
         self._tickers: dict[str, tuple[int, int, dict[str, Any]]] = {}
         self._books: dict[str, tuple[int, int, dict[str, Any]]] = {}
-        self._instruments: tuple[tuple[str, ...], list[dict[str, Any]]] | None = None
+        self._instruments: dict[tuple[frozenset[str] | None, int], list[dict[str, Any]]] = {}
         self._volume_keys = {s: key_of(seed, "volume", s) for s in venue.specs}
 
     # helpers ----------------------------------------------------------------------------
@@ -303,14 +303,20 @@ class MarketData:
     # instruments --------------------------------------------------------------------------
 
     def instruments(self, params: Params) -> dict[str, Any]:
+        """The listing (cached; it changes only when a dated contract stops trading)."""
         wanted = self._contract_types(params)
         venue = self._venue
         now = venue.now
-        listing = [
-            instrument_payload(spec, now)
-            for spec in venue.specs.values()
-            if wanted is None or spec.kind in wanted
-        ]
+        expired = sum(1 for s in venue.specs.values() if s.expiry is not None and now >= s.expiry)
+        key = (wanted, expired)
+        listing = self._instruments.get(key)
+        if listing is None:
+            listing = [
+                instrument_payload(spec, now)
+                for spec in venue.specs.values()
+                if wanted is None or spec.kind in wanted
+            ]
+            self._instruments[key] = listing
         return {"instruments": listing}
 
 

@@ -729,6 +729,7 @@ class Venue:
             self._trail(order, signal, spec.tick, at)
         order.updated = at
         order.update_reason = "EDITED_BY_USER"
+        market.version += 1
         events: list[dict[str, Any]] = [
             {"type": "EDIT", "old": old, "new": order_json(order), "reducedQuantity": reduced}
         ]
