@@ -11,6 +11,7 @@ from typing import Any
 import cattrs
 
 from .._values import to_decimal
+from . import _nothing, charts, history
 from .account import (
     Accounts,
     Auxiliary,
@@ -22,6 +23,14 @@ from .account import (
     OpenPosition,
     PortfolioMarginBreakdown,
 )
+from .account_log import AccountLog, AccountLogEntry, AccountLogInfo
+from .assignment import (
+    AssignmentHistoryEntry,
+    AssignmentParticipant,
+    AssignmentPreference,
+    AssignmentTimeFrame,
+)
+from .charts import Analytics, AnalyticsIssue, AnalyticsSeries
 from .enums import (
     FillType,
     OrderRequestStatus,
@@ -31,6 +40,23 @@ from .enums import (
     TrailingStopDeviationUnit,
     TriggerSignal,
 )
+from .fees import FeeSchedule, FeeTier
+from .history import (
+    Direction,
+    ExecutionEntry,
+    HistoricalExecution,
+    HistoricalOrder,
+    HistoricalTrigger,
+    HistoryPage,
+    OrderEntry,
+    OrderHistoryEvent,
+    PositionUpdate,
+    PriceEntry,
+    TriggerEntry,
+    TriggerHistoryEvent,
+    UnknownHistoryEvent,
+)
+from .keys import AccessLevel, ApiKeyCheck, KeyPermissions
 from .market import (
     Candle,
     CandlePage,
@@ -43,6 +69,8 @@ from .market import (
     PublicTrade,
     Ticker,
 )
+from .market_status import DislocationDirection, FundingRate, InstrumentStatus
+from .notifications import Notification, NotificationPriority, NotificationType
 from .orders import (
     BatchItemResult,
     CachedOrder,
@@ -66,9 +94,32 @@ from .orders import (
     SendOrderResult,
     UnknownOrderEvent,
 )
+from .portfolio import (
+    PortfolioMarginingParameters,
+    PortfolioSimulation,
+    SimulatedPosition,
+    UnwindQueuePosition,
+)
+from .rebates import ContractMarketShare, SelfMarketShare
+from .rfq import PlacedOffer, Rfq, RfqLeg, RfqOffer
+from .settings import LeveragePreference, PnlPreference, SelfTradeStrategy
+from .subaccounts import Subaccount, Subaccounts, SubaccountTrading
+from .transfers import Withdrawal
 
 __all__ = [
+    "AccessLevel",
+    "AccountLog",
+    "AccountLogEntry",
+    "AccountLogInfo",
     "Accounts",
+    "Analytics",
+    "AnalyticsIssue",
+    "AnalyticsSeries",
+    "ApiKeyCheck",
+    "AssignmentHistoryEntry",
+    "AssignmentParticipant",
+    "AssignmentPreference",
+    "AssignmentTimeFrame",
     "Auxiliary",
     "BatchItemResult",
     "CachedOrder",
@@ -79,42 +130,81 @@ __all__ = [
     "Candle",
     "CandlePage",
     "CashAccount",
+    "ContractMarketShare",
     "DeadManSwitchStatus",
+    "Direction",
+    "DislocationDirection",
     "EditEvent",
     "EditOrderResult",
+    "ExecutionEntry",
     "ExecutionEvent",
+    "FeeSchedule",
+    "FeeTier",
     "Fill",
     "FillType",
     "FlexAccount",
     "FlexCurrency",
+    "FundingRate",
+    "HistoricalExecution",
+    "HistoricalOrder",
+    "HistoricalTrigger",
+    "HistoryPage",
     "Instrument",
+    "InstrumentStatus",
+    "KeyPermissions",
+    "LeveragePreference",
     "MarginAccount",
     "MarginLevel",
     "MarginRequirements",
     "MarginSchedule",
+    "Notification",
+    "NotificationPriority",
+    "NotificationType",
     "OpenOrder",
     "OpenPosition",
     "OptionGreeks",
     "OrderBook",
+    "OrderEntry",
     "OrderEvent",
+    "OrderHistoryEvent",
     "OrderRequestStatus",
     "OrderSnapshot",
     "OrderStatus",
     "OrderTrigger",
     "OrderType",
     "PlaceEvent",
+    "PlacedOffer",
+    "PnlPreference",
     "PortfolioMarginBreakdown",
+    "PortfolioMarginingParameters",
+    "PortfolioSimulation",
     "PositionSide",
+    "PositionUpdate",
+    "PriceEntry",
     "PriceLevel",
     "PriceTriggerOptions",
     "PublicTrade",
     "RejectEvent",
+    "Rfq",
+    "RfqLeg",
+    "RfqOffer",
+    "SelfMarketShare",
+    "SelfTradeStrategy",
     "SendOrderResult",
     "Side",
+    "SimulatedPosition",
+    "Subaccount",
+    "SubaccountTrading",
+    "Subaccounts",
     "Ticker",
     "TrailingStopDeviationUnit",
+    "TriggerEntry",
+    "TriggerHistoryEvent",
     "TriggerSignal",
+    "UnknownHistoryEvent",
     "UnknownOrderEvent",
+    "UnwindQueuePosition",
+    "Withdrawal",
     "register_hooks",
 ]
 
@@ -181,3 +271,7 @@ def register_hooks(conv: cattrs.Converter) -> None:
     conv.register_structure_hook(OrderEvent, structure_event)
     conv.register_structure_hook(Accounts, structure_accounts)
     conv.register_structure_hook(DeadManSwitchStatus, structure_dead_man_switch)
+    # the modules added for full API coverage bring their own hooks
+    _nothing.register_hooks(conv)
+    history.register_hooks(conv)
+    charts.register_hooks(conv)
