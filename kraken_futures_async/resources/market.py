@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import Literal
 
+from .._pagination import follow
 from .._wire import encode_params
 from ..endpoints import endpoint
 from ..errors import InvalidArgumentError
-from ..models import CandlePage, Instrument, OrderBook, PublicTrade, Ticker
+from ..models import (
+    Candle,
+    CandlePage,
+    FeeSchedule,
+    FundingRate,
+    Instrument,
+    InstrumentStatus,
+    OrderBook,
+    PublicTrade,
+    Ticker,
+)
 from ._base import Resource
 from ._order_args import check_symbol
 
@@ -27,6 +38,10 @@ _ORDERBOOK = endpoint("orderbook")
 _TRADES = endpoint("trades")
 _INSTRUMENTS = endpoint("instruments")
 _CANDLES = endpoint("candles")
+_INSTRUMENTS_STATUS = endpoint("instruments_status")
+_INSTRUMENT_STATUS = endpoint("instrument_status")
+_FUNDING_RATES = endpoint("historical_funding_rates")
+_FEE_SCHEDULES = endpoint("fee_schedules")
 
 
 def _epoch_seconds(name: str, value: dt.datetime | None) -> int | None:
@@ -105,4 +120,65 @@ class MarketResource(Resource):
                 "resolution": resolution,
             },
         )
+        return result
+
+    def iter_candles(
+        self,
+        symbol: str,
+        resolution: Resolution,
+        since: dt.datetime,
+        until: dt.datetime | None = None,
+        *,
+        tick_type: TickType = "trade",
+        max_pages: int | None = None,
+    ) -> AsyncIterator[Candle]:
+        """Every candle from ``since`` on, oldest first, page after page.
+
+        Kraken cuts long ranges (``more_candles``); the next page starts at the last candle
+        received, whose repeat is skipped.
+        """
+        if since is None:
+            raise InvalidArgumentError("since is required to page through candles")
+        _epoch_seconds("since", since)
+
+        async def fetch(start: int | None) -> CandlePage:
+            begin = since if start is None else dt.datetime.fromtimestamp(start, dt.UTC)
+            return await self.candles(symbol, resolution, begin, until, tick_type=tick_type)
+
+        def next_start(page: CandlePage) -> int | None:
+            if not page.more_candles or not page.candles:
+                return None
+            return int(page.candles[-1].time.timestamp())
+
+        async def candles() -> AsyncIterator[Candle]:
+            last: dt.datetime | None = None
+            async for page in follow(fetch, next_start, max_pages=max_pages):
+                for candle in page.candles:
+                    if last is None or candle.time > last:
+                        last = candle.time
+                        yield candle
+
+        return candles()
+
+    async def instruments_status(self) -> list[InstrumentStatus]:
+        """Dislocation and extreme-volatility flags of every contract."""
+        result: list[InstrumentStatus] = await self._backend.call(_INSTRUMENTS_STATUS)
+        return result
+
+    async def instrument_status(self, symbol: str) -> InstrumentStatus:
+        result: InstrumentStatus = await self._backend.call(
+            _INSTRUMENT_STATUS, path_params={"symbol": check_symbol(symbol)}
+        )
+        return result
+
+    async def funding_rates(self, symbol: str) -> list[FundingRate]:
+        """A perpetual's funding rates, oldest first (about a year of hourly periods)."""
+        result: list[FundingRate] = await self._backend.call(
+            _FUNDING_RATES, encode_params({"symbol": check_symbol(symbol)})
+        )
+        return result
+
+    async def fee_schedules(self) -> list[FeeSchedule]:
+        """Fee tiers by schedule. Deprecated by Kraken (2026-06-22); calling it warns."""
+        result: list[FeeSchedule] = await self._backend.call(_FEE_SCHEDULES)
         return result

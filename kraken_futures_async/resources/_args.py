@@ -1,0 +1,87 @@
+"""Argument checks shared by the resources added for full coverage.
+
+Like ``_order_args``, each rule refuses locally what the exchange would refuse, so a bad call
+costs no round trip and no rate-limit budget.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+from decimal import Decimal
+from typing import TypeVar
+
+from .._values import format_decimal
+from ..errors import InvalidArgumentError
+from ._order_args import Number, check_number
+
+__all__ = [
+    "check_bool",
+    "check_choice",
+    "check_count",
+    "check_text",
+    "epoch_ms",
+    "epoch_seconds",
+    "json_number",
+    "optional_number",
+]
+
+_T = TypeVar("_T")
+
+
+def _aware(name: str, value: dt.datetime) -> dt.datetime:
+    if not isinstance(value, dt.datetime):
+        raise InvalidArgumentError(f"{name} must be a datetime, got {type(value).__name__}")
+    if value.tzinfo is None:
+        raise InvalidArgumentError(f"{name} must be an aware datetime (UTC)")
+    return value
+
+
+def epoch_ms(name: str, value: dt.datetime | None) -> int | None:
+    """The history API's time form: epoch milliseconds."""
+    if value is None:
+        return None
+    return int(_aware(name, value).timestamp() * 1000)
+
+
+def epoch_seconds(name: str, value: dt.datetime | None) -> int | None:
+    """The charts API's time form: epoch seconds."""
+    if value is None:
+        return None
+    return int(_aware(name, value).timestamp())
+
+
+def check_text(name: str, value: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidArgumentError(f"{name} must be a non-empty string, got {value!r}")
+    return value
+
+
+def check_choice(name: str, value: _T, choices: Collection[_T]) -> _T:
+    if value not in choices:
+        listed = ", ".join(sorted(str(c) for c in choices))
+        raise InvalidArgumentError(f"{name} must be one of {listed}; got {value!r}")
+    return value
+
+
+def check_count(name: str, value: int | None, *, minimum: int = 1) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InvalidArgumentError(f"{name} must be an integer of {minimum} or more, got {value!r}")
+    return value
+
+
+def check_bool(name: str, value: bool | None) -> bool | None:
+    if value is not None and not isinstance(value, bool):
+        raise InvalidArgumentError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
+def optional_number(name: str, value: Number | None, *, positive: bool = True) -> Decimal | None:
+    return None if value is None else check_number(name, value, positive=positive)
+
+
+def json_number(value: Decimal) -> str:
+    """A Decimal as JSON number text, exactly (never through a float)."""
+    return format_decimal(value)

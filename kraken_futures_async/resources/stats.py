@@ -1,0 +1,21 @@
+"""The stats service: the account's market share and rebates per contract."""
+
+from __future__ import annotations
+
+from ..endpoints import endpoint
+from ..models import SelfMarketShare
+from ._base import Resource
+
+__all__ = ["StatsResource"]
+
+_MARKET_SHARE = endpoint("self_market_share")
+
+
+class StatsResource(Resource):
+    async def self_market_share(self) -> SelfMarketShare | None:
+        """Market share, volume and rebates credited per rebate-eligible contract.
+
+        ``None`` when Kraken has not aggregated the figures yet (it answers 204 No Content).
+        """
+        result: SelfMarketShare | None = await self._backend.call(_MARKET_SHARE)
+        return result
