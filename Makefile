@@ -30,3 +30,8 @@ test: lint typecheck unit
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+
+# Which of Kraken's OpenAPI operations the endpoint table covers (exit 1 if one is missing).
+.PHONY: coverage
+coverage: $(STAMP)
+	$(BIN)/python -m kraken_futures_async.coverage
