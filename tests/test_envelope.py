@@ -6,6 +6,7 @@ structured result (with its order events) and the ids; a success returns the mod
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
@@ -128,8 +129,14 @@ async def rejected(
 
 
 async def send(kf: Session) -> SendOrderResult:
+    # A caller-given deadline: the Session never moves it, so one answer means one request.
     return await kf.orders.send(
-        symbol="PF_XBTUSD", side="buy", size="0.001", order_type="post", limit_price=70000
+        symbol="PF_XBTUSD",
+        side="buy",
+        size="0.001",
+        order_type="post",
+        limit_price=70000,
+        process_before=dt.datetime(2030, 1, 1, tzinfo=dt.UTC),
     )
 
 
