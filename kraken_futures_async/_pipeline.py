@@ -13,7 +13,6 @@ import json
 import logging
 import random
 import sys
-import time
 import warnings
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -92,8 +91,9 @@ class HttpPipeline:
         self._rng = rng or random.Random()
         self._hooks: dict[str, Any] = {}
         self.observers: list[Observer] = []
-        #: Exchange clock minus local clock, in seconds, from the latest ``serverTime``.
-        self.clock_offset = 0.0
+        #: Exchange epoch seconds minus the loop's monotonic clock, from the latest
+        #: ``serverTime``; None until the exchange has answered once.
+        self._clock_offset: float | None = None
         #: Requests sent and retries made, for reports.
         self.requests_sent = 0
         self.retries = 0
@@ -192,10 +192,14 @@ class HttpPipeline:
             server = parse_datetime(text).timestamp()
         except ValueError:
             return
-        self.clock_offset = server - time.time()
+        self._clock_offset = server - asyncio.get_running_loop().time()
 
     def server_now(self) -> dt.datetime:
-        return dt.datetime.fromtimestamp(time.time() + self.clock_offset, dt.UTC)
+        """The exchange's time: its latest ``serverTime`` advanced by the monotonic clock."""
+        if self._clock_offset is None:
+            return dt.datetime.now(dt.UTC)
+        now = asyncio.get_running_loop().time() + self._clock_offset
+        return dt.datetime.fromtimestamp(now, dt.UTC)
 
     async def _send(self, endpoint: Endpoint, request: httpx.Request) -> httpx.Response:
         auth = self._auth if endpoint.private else None
