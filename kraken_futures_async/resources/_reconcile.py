@@ -33,7 +33,14 @@ from ..errors import (
     TransportError,
     UnavailableError,
 )
-from ..models import Fill, OrderRequestStatus, OrderStatus, SendOrderResult
+from ..models import (
+    CancelOrderResult,
+    EditOrderResult,
+    Fill,
+    OrderRequestStatus,
+    OrderStatus,
+    SendOrderResult,
+)
 
 __all__ = ["Reconciler", "is_ambiguous"]
 
@@ -42,6 +49,8 @@ logger = logging.getLogger("kraken_futures_async.reconcile")
 _STATUS = endpoint("order_status")
 _FILLS = endpoint("fills")
 _SEND = endpoint("send_order")
+_EDIT = endpoint("edit_order")
+_CANCEL = endpoint("cancel_order")
 
 #: orders/status states that prove the order reached the book.
 _ON_BOOK = {"ENTERED_BOOK", "TRIGGER_PLACED", "CANCELLED"}
@@ -74,15 +83,127 @@ class Reconciler:
         window = self.process_before_window or 0.0
         return self.backend.server_now() + dt.timedelta(seconds=window)
 
-    async def _lookup(self, cli_ord_id: str) -> OrderStatus | Fill | None:
-        statuses: list[OrderStatus] = await self.backend.call(
-            _STATUS, encode_params({"cliOrdIds": [cli_ord_id]})
-        )
+    async def _lookup(
+        self, cli_ord_id: str | None, order_id: str | None = None
+    ) -> OrderStatus | Fill | None:
+        """The order's state by either id: ``orders/status`` first, then the latest fills."""
+        query = {"cliOrdIds": [cli_ord_id]} if cli_ord_id else {"orderIds": [order_id]}
+        statuses: list[OrderStatus] = await self.backend.call(_STATUS, encode_params(query))
         for status in statuses:
-            if status.order.cli_ord_id == cli_ord_id:
+            if (cli_ord_id and status.order.cli_ord_id == cli_ord_id) or (
+                order_id and status.order.order_id == order_id
+            ):
                 return status
         fills: list[Fill] = await self.backend.call(_FILLS)
-        return next((f for f in fills if f.cli_ord_id == cli_ord_id), None)
+        return next(
+            (
+                f
+                for f in fills
+                if (cli_ord_id and f.cli_ord_id == cli_ord_id)
+                or (order_id and f.order_id == order_id)
+            ),
+            None,
+        )
+
+    def _unknown(
+        self, what: str, cli_ord_id: str | None, endpoint_name: str
+    ) -> OrderStatusUnknownError:
+        return OrderStatusUnknownError(
+            f"could not establish within {self.deadline:g} s whether {what}; "
+            "look the order up by its client order id",
+            cli_ord_id=cli_ord_id,
+            endpoint=endpoint_name,
+        )
+
+    async def resolve_cancel(
+        self,
+        params: dict[str, Any],
+        first_error: KrakenFuturesError,
+        resend: Callable[[dict[str, Any]], Awaitable[CancelOrderResult]],
+    ) -> CancelOrderResult:
+        """The truth about a ``cancelorder`` whose answer was lost.
+
+        Cancelling twice cannot do harm, so the cancel is sent again; a ``notFound`` or
+        ``filled`` answer to the repeat is checked against the order's state, because the
+        first attempt may have been the one that cancelled it.
+        """
+        order_id, cli_ord_id = params.get("order_id"), params.get("cliOrdId")
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + self.deadline
+        logger.info("cancel of %s: answer lost (%s)", order_id or cli_ord_id, first_error)
+        while loop.time() < give_up_at:
+            try:
+                return await resend(params)
+            except OrderRejectedError as refusal:
+                try:
+                    found = await self._lookup(cli_ord_id, order_id)
+                except KrakenFuturesError:
+                    found = None
+                if isinstance(found, OrderStatus) and found.status == "CANCELLED":
+                    return CancelOrderResult(
+                        status=OrderRequestStatus.CANCELLED,
+                        order_id=found.order.order_id,
+                        cli_ord_id=found.order.cli_ord_id,
+                        received_time=found.order.last_update_timestamp,
+                    )
+                raise refusal
+            except KrakenFuturesError as exc:
+                if not is_ambiguous(exc) and not exc.retry_safe:
+                    raise
+                logger.debug("cancel of %s: lost again (%s)", order_id or cli_ord_id, exc)
+            await asyncio.sleep(self.poll_interval)
+        raise self._unknown("the cancel went through", cli_ord_id, _CANCEL.name)
+
+    async def resolve_edit(
+        self,
+        params: dict[str, Any],
+        first_error: KrakenFuturesError,
+        resend: Callable[[dict[str, Any]], Awaitable[EditOrderResult]],
+    ) -> EditOrderResult:
+        """The truth about an ``editorder`` whose answer was lost.
+
+        An edit is not safe to repeat blindly (a fill in between changes what a size means),
+        so the order is looked up first: if it already shows the requested prices and size
+        the edit went through; if it is still as before, the edit is sent again.
+        """
+        order_id, cli_ord_id = params.get("orderId"), params.get("cliOrdId")
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + self.deadline
+        logger.info("edit of %s: answer lost (%s)", order_id or cli_ord_id, first_error)
+        while loop.time() < give_up_at:
+            try:
+                found = await self._lookup(cli_ord_id, order_id)
+            except KrakenFuturesError as exc:
+                logger.debug("edit of %s: lookup failed: %s", order_id or cli_ord_id, exc)
+            else:
+                if not isinstance(found, OrderStatus) or found.status not in (
+                    "ENTERED_BOOK",
+                    "TRIGGER_PLACED",
+                ):
+                    result = EditOrderResult(status=OrderRequestStatus.ORDER_FOR_EDIT_NOT_FOUND)
+                    raise OrderRejectedError(
+                        "the order is no longer open, so the edit cannot be confirmed",
+                        status=OrderRequestStatus.ORDER_FOR_EDIT_NOT_FOUND.value,
+                        result=result,
+                        order_id=order_id,
+                        cli_ord_id=cli_ord_id,
+                        endpoint=_EDIT.name,
+                    )
+                if _shows_edit(found, params):
+                    return EditOrderResult(
+                        status=OrderRequestStatus.EDITED,
+                        order_id=found.order.order_id,
+                        cli_ord_id=found.order.cli_ord_id,
+                        received_time=found.order.last_update_timestamp,
+                    )
+                try:
+                    return await resend(params)
+                except KrakenFuturesError as exc:
+                    if not is_ambiguous(exc):
+                        raise
+                    logger.debug("edit of %s: lost again (%s)", order_id or cli_ord_id, exc)
+            await asyncio.sleep(self.poll_interval)
+        raise self._unknown("the edit went through", cli_ord_id, _EDIT.name)
 
     async def resolve_send(
         self,
@@ -124,12 +245,25 @@ class Reconciler:
                             raise
                         logger.info("order %s: answer lost again (%s)", cli_ord_id, exc)
             await asyncio.sleep(self.poll_interval)
-        raise OrderStatusUnknownError(
-            f"could not establish within {self.deadline:g} s whether order {cli_ord_id!r} "
-            "was placed; look it up by its client order id",
-            cli_ord_id=cli_ord_id,
-            endpoint=_SEND.name,
-        )
+        raise self._unknown(f"order {cli_ord_id!r} was placed", cli_ord_id, _SEND.name)
+
+
+def _shows_edit(found: OrderStatus, params: dict[str, Any]) -> bool:
+    """Whether the order already carries every value the edit asked for."""
+    order = found.order
+    size, limit_price = params.get("size"), params.get("limitPrice")
+    stop_price = params.get("stopPrice")
+    if limit_price is not None and order.limit_price != limit_price:
+        return False
+    if stop_price is not None and (
+        order.price_trigger_options is None
+        or order.price_trigger_options.trigger_price != stop_price
+    ):
+        return False
+    if size is not None:
+        quantity, filled = order.quantity or Decimal(0), order.filled or Decimal(0)
+        return size in (quantity, quantity - filled)
+    return True
 
 
 def _result_from(found: OrderStatus | Fill, cli_ord_id: str) -> SendOrderResult:

@@ -113,13 +113,7 @@ class OrdersResource(Resource):
         except KrakenFuturesError as exc:
             if not is_ambiguous(exc):
                 raise
-            reconciler = Reconciler(
-                backend=self._backend,
-                deadline=safety.deadline,
-                poll_interval=safety.poll_interval,
-                process_before_window=safety.process_before,
-            )
-            return await reconciler.resolve_send(params, exc, self._send)
+            return await self._reconciler().resolve_send(params, exc, self._send)
 
     def _deadline(self, seconds: float | None) -> dt.datetime:
         return self._backend.server_now() + dt.timedelta(seconds=seconds or 0.0)
@@ -169,8 +163,25 @@ class OrdersResource(Resource):
             **changes,
             "processBefore": process_before,
         }
+        try:
+            return await self._edit(params)
+        except KrakenFuturesError as exc:
+            if not is_ambiguous(exc):
+                raise
+            return await self._reconciler().resolve_edit(params, exc, self._edit)
+
+    async def _edit(self, params: dict[str, Any]) -> EditOrderResult:
         result: EditOrderResult = await self._backend.call(_EDIT, encode_params(params))
         return result
+
+    def _reconciler(self) -> Reconciler:
+        safety = self._backend.order_safety
+        return Reconciler(
+            backend=self._backend,
+            deadline=safety.deadline,
+            poll_interval=safety.poll_interval,
+            process_before_window=safety.process_before,
+        )
 
     async def cancel(
         self,
@@ -184,6 +195,14 @@ class OrdersResource(Resource):
         if process_before is not None and process_before.tzinfo is None:
             raise InvalidArgumentError("process_before must be an aware datetime (UTC)")
         params = {"order_id": order_id, "cliOrdId": cli_ord_id, "processBefore": process_before}
+        try:
+            return await self._cancel(params)
+        except KrakenFuturesError as exc:
+            if not is_ambiguous(exc):
+                raise
+            return await self._reconciler().resolve_cancel(params, exc, self._cancel)
+
+    async def _cancel(self, params: dict[str, Any]) -> CancelOrderResult:
         result: CancelOrderResult = await self._backend.call(_CANCEL, encode_params(params))
         return result
 
