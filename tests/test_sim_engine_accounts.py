@@ -220,3 +220,13 @@ def test_cash_balances_are_decimal_strings() -> None:
     assert all(isinstance(v, str) for v in accounts["cash"]["balances"].values())
     assert accounts["flex"]["type"] == "multiCollateralMarginAccount"
     assert {"fi_xbtusd", "fi_ethusd"} <= set(accounts)
+
+
+def test_coin_margined_accounts_hold_a_default_unless_named() -> None:
+    twin = Twin(seed=5, USD=Decimal(5000), fi_ethusd=Decimal(0))
+    accounts = twin.checked("accounts", ACCOUNT)["accounts"]
+    assert accounts["fi_xbtusd"]["balances"]["xbt"] == "0.1"
+    assert accounts["fi_ethusd"]["balances"]["eth"] == "0"
+    assert accounts["flex"]["currencies"]["USD"]["quantity"] == 5000
+    refused = twin.send(orderType="mkt", symbol="PI_ETHUSD", side="buy", size="100")
+    assert refused["status"] == "insufficientAvailableFunds"

@@ -5,8 +5,8 @@ changes with every user order, cancel and trade), so a fan-out of book or ticker
 costs one build per instrument and second. Cached payloads are shared: treat them as
 read-only.
 
-Twenty-four-hour figures mix the makers' activity (a daily volume from the seed, prices
-sampled on the hour) with the users' trades, which are counted exactly.
+Twenty-four-hour figures mix the makers' activity (a daily volume from the seed, the mark
+sampled every four hours) with the users' trades, which are counted exactly.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ _HOUR = 3600
 _DAY = 86_400
 _WEEK = 7 * _DAY
 _HISTORY = 100
+_SAMPLE_HOURS = 4
 _CHANGE = Decimal("0.0001")
 ONE_USD = Decimal(1)
 _CONTRACT_TYPES = frozenset({"flexible_futures", "futures_inverse", "futures_vanilla"})
@@ -80,14 +81,16 @@ class MarketData:
         return value
 
     def _day_range(self, spec: InstrumentSpec, hour: int) -> tuple[Decimal, Decimal, Decimal]:
-        """(open, high, low) of the mark sampled on the hour over the last 24 hours."""
+        """(open, high, low) of the mark 24 hours ago, every fourth hour since, and this hour."""
         key = (spec.symbol, hour)
         cached = self._ranges.get(key)
         if cached is None:
             if len(self._ranges) > 50_000:
                 self._ranges.clear()
             open24 = self._hour_mark(spec, hour - 24)
-            samples = [self._hour_mark(spec, h) for h in range(hour - 23, hour + 1)]
+            first = hour - 24 + _SAMPLE_HOURS - (hour - 24) % _SAMPLE_HOURS
+            samples = [self._hour_mark(spec, h) for h in range(first, hour + 1, _SAMPLE_HOURS)]
+            samples.append(self._hour_mark(spec, hour))
             cached = (open24, max(open24, *samples), min(open24, *samples))
             self._ranges[key] = cached
         return cached

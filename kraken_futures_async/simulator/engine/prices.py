@@ -64,8 +64,9 @@ class _Series:
             n = second >> shift
             frac = (second - (n << shift)) / (1 << shift)
             a = self._node(octave, n)
-            b = self._node(octave, n + 1)
-            total += amplitudes[octave] * (a + (b - a) * frac)
+            if frac:
+                a += (self._node(octave, n + 1) - a) * frac
+            total += amplitudes[octave] * a
         return self._log0 + total
 
 

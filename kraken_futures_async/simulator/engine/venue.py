@@ -168,8 +168,19 @@ class Venue:
 
     def _step(self, market: Market, second: int) -> None:
         _, _, mark = self.prices.quote(market.spec, second)
-        ladder = market.ladder_at(second, mark)
         at = float(second)
+        best_bid, best_ask = market.bids.best(), market.asks.best()
+        if best_bid is not None or best_ask is not None:
+            # only a book the makers' new best quotes cross needs the whole ladder
+            bid, _, ask, _ = market.quoter.top(second, mark)
+            if (best_bid is not None and best_bid >= ask) or (
+                best_ask is not None and best_ask <= bid
+            ):
+                self._fill_crossed(market, second, mark, at)
+        self._check_triggers(market, second, at)
+
+    def _fill_crossed(self, market: Market, second: int, mark: float, at: float) -> None:
+        ladder = market.ladder_at(second, mark)
         for match in market.crossed(ladder):
             order = match.maker
             if order is None or order.closed_at is not None or not order.resting:
@@ -177,7 +188,6 @@ class Venue:
             size = min(match.size, order.remaining)
             if size > 0:
                 self._fill(market, match.price, size, at, self.new_id(), None, order, "taker")
-        self._check_triggers(market, second, at)
 
     # prices (the Pricing protocol of accounts.py) -----------------------------------------
 
@@ -216,7 +226,6 @@ class Venue:
         if balances is None:
             flex.update(_DEFAULT_FLEX)
         else:
-            margin = {name: ZERO for name in INVERSE_ACCOUNTS}
             for name, amount in balances.items():
                 if name.lower() in INVERSE_ACCOUNTS:
                     margin[name.lower()] = Decimal(amount)
