@@ -172,6 +172,23 @@ def test_an_edit_into_the_market_executes(twin: Twin) -> None:
     assert twin.open_orders() == []
 
 
+def test_edit_by_client_order_id(twin: Twin) -> None:
+    bid = twin.book(XBT)["bids"][0][0]
+    twin.send(
+        orderType="lmt",
+        symbol=XBT,
+        side="buy",
+        size="0.01",
+        limitPrice=str(bid - 100),
+        cliOrdId="mine",
+    )
+    edit = twin.checked("edit_order", ACCOUNT, cliOrdId="mine", limitPrice=str(bid - 90))
+    assert edit["editStatus"]["status"] == "edited"
+    assert edit["editStatus"]["cliOrdId"] == "mine"
+    (listed,) = twin.open_orders()
+    assert listed["limitPrice"] == bid - 90
+
+
 def test_editing_a_missing_order(twin: Twin) -> None:
     edit = twin.checked(
         "edit_order", ACCOUNT, orderId="5b1d3c1e-7c0a-4f4e-9d59-2a6f0c3b9e11", size="1"

@@ -29,7 +29,7 @@ realised into the same currency whenever the position trades.
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
@@ -80,6 +80,8 @@ INVERSE_ACCOUNTS: dict[str, tuple[str, Decimal]] = {
 _HOUR = 3600
 _MAX_FUNDING_HOURS = 24 * 366
 _RECENT_ORDERS = 5000
+#: Fills kept per account (``/fills`` pages back through these; Kraken keeps a limited window too).
+_FILLS_KEPT = 50_000
 
 
 class Pricing(Protocol):
@@ -125,7 +127,9 @@ class Account:
     open_orders: dict[str, Order] = field(default_factory=dict)
     by_cli: dict[str, Order] = field(default_factory=dict)
     recent: OrderedDict[str, Order] = field(default_factory=OrderedDict)
-    fills: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
+    fills: deque[tuple[float, dict[str, Any]]] = field(
+        default_factory=lambda: deque(maxlen=_FILLS_KEPT)
+    )
     dead_man_at: float | None = None
 
     def remember(self, order: Order) -> None:
