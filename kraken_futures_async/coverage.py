@@ -74,8 +74,9 @@ def _load_yaml(path: Path) -> Any:
         import yaml
     except ImportError:  # pragma: no cover - depends on the environment
         raise SystemExit("the coverage check reads YAML: pip install pyyaml") from None
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with path.open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        return yaml.load(handle, Loader=loader)  # a safe loader, C or Python
 
 
 def read_operations(spec_dir: Path) -> list[SpecOperation]:

@@ -72,6 +72,7 @@ __all__ = [
     "ENDPOINTS",
     "HISTORY_V2",
     "HISTORY_V3",
+    "NOTHING",
     "STATS_V1",
     "Access",
     "Endpoint",
@@ -199,6 +200,8 @@ _FEES_DEPRECATED = (
     "fee service; use the Spot API's TradeVolume call for fee tiers and 30-day volume"
 )
 _CONTINUATION = (("Next-Continuation-Token", "continuationToken"),)
+#: The result type of answers that carry nothing but success: they structure to ``None``.
+NOTHING: Any = type(None)
 
 
 def _public(name: str, op: str, path: str, result: Any, key: str | None, **kw: Any) -> Endpoint:
@@ -461,7 +464,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "PUT",
         f"{_D}/leveragepreferences",
         _FULL,
-        None,
+        NOTHING,
         None,
         10,
         idempotent=True,
@@ -482,7 +485,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "PUT",
         f"{_D}/pnlpreferences",
         _FULL,
-        None,
+        NOTHING,
         None,
         10,
         idempotent=True,
@@ -515,7 +518,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "POST",
         f"{_D}/transfer",
         _FULL,
-        None,
+        NOTHING,
         None,
         10,
     ),
@@ -525,7 +528,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "POST",
         f"{_D}/transfer/subaccount",
         _FULL,
-        None,
+        NOTHING,
         None,
         10,
     ),
@@ -666,7 +669,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "PUT",
         f"{_D}/rfqs/{{rfqUid}}/replace-offer",
         _READ,
-        None,
+        NOTHING,
         None,
         _UNLISTED_COST,
         params_in=ParamsIn.JSON,
@@ -678,7 +681,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "DELETE",
         f"{_D}/rfqs/{{rfqUid}}/cancel-offer",
         _READ,
-        None,
+        NOTHING,
         None,
         _UNLISTED_COST,
     ),

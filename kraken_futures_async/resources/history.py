@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, Literal
 
-from .._pagination import continuation_pages, follow
+from .._pagination import check_max_pages, continuation_pages, follow
 from .._wire import encode_params
 from ..endpoints import Endpoint, endpoint
 from ..errors import InvalidArgumentError
@@ -83,20 +83,25 @@ class HistoryResource(Resource):
         wire = encode_params({**params, "continuation_token": token})
         return await self._backend.call(row, wire, path_params=path_params)
 
-    async def _items(
+    def _items(
         self,
         row: Endpoint,
         params: Mapping[str, Any],
         max_pages: int | None,
         path_params: dict[str, str] | None = None,
     ) -> AsyncIterator[Any]:
+        check_max_pages(max_pages)
+
         async def fetch(token: str | None) -> HistoryPage[Any]:
             page: HistoryPage[Any] = await self._page(row, params, token, path_params)
             return page
 
-        async for page in continuation_pages(fetch, max_pages=max_pages):
-            for element in page.elements:
-                yield element
+        async def items() -> AsyncIterator[Any]:
+            async for page in continuation_pages(fetch, max_pages=max_pages):
+                for element in page.elements:
+                    yield element
+
+        return items()
 
     # --- own executions, orders, triggers, positions ------------------------------------
 
@@ -361,6 +366,7 @@ class HistoryResource(Resource):
         A page shorter than ``count`` (default 500) is the last one.
         """
         self._account_log_params(since, before, None, None, sort, info, count, conversion_details)
+        check_max_pages(max_pages)
         size = count or ACCOUNT_LOG_DEFAULT_COUNT
         descending = sort == "desc"
 

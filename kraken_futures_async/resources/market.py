@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import AsyncIterator, Iterable
 from typing import Literal
 
-from .._pagination import follow
+from .._pagination import check_max_pages, follow
 from .._wire import encode_params
 from ..endpoints import endpoint
 from ..errors import InvalidArgumentError
@@ -140,6 +140,8 @@ class MarketResource(Resource):
         if since is None:
             raise InvalidArgumentError("since is required to page through candles")
         _epoch_seconds("since", since)
+        _epoch_seconds("until", until)
+        check_max_pages(max_pages)
 
         async def fetch(start: int | None) -> CandlePage:
             begin = since if start is None else dt.datetime.fromtimestamp(start, dt.UTC)

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
 
-from .._pagination import follow
+from .._pagination import check_max_pages, follow
 from .._wire import encode_params
 from ..endpoints import endpoint
 from ..errors import InvalidArgumentError, KrakenFuturesError, OrderRejectedError
@@ -290,6 +290,7 @@ class OrdersResource(Resource):
         for name, value in (("before", before), ("since", since)):
             if value is not None and value.tzinfo is None:
                 raise InvalidArgumentError(f"{name} must be an aware datetime (UTC)")
+        check_max_pages(max_pages)
 
         def next_before(page: list[Fill]) -> dt.datetime | None:
             if len(page) < FILLS_PAGE_SIZE:
