@@ -55,7 +55,7 @@ def _window(
 ) -> dict[str, Any]:
     start, end = epoch_ms("since", since), epoch_ms("before", before)
     if start is not None and end is not None and start >= end:
-        raise InvalidArgumentError("since must be before before")
+        raise InvalidArgumentError("since must be earlier than before")
     return {
         "since": start,
         "before": end,

@@ -16,6 +16,8 @@ class StatsResource(Resource):
         """Market share, volume and rebates credited per rebate-eligible contract.
 
         ``None`` when Kraken has not aggregated the figures yet (it answers 204 No Content).
+        The call is signed with the Session's key; the bearer JWT Kraken also accepts here is
+        not used.
         """
         result: SelfMarketShare | None = await self._backend.call(_MARKET_SHARE)
         return result
