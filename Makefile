@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
+DEMO_STAMP := $(VENV)/.installed-demo
+BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: test lint typecheck unit venv clean
+.PHONY: test lint typecheck unit venv clean demo bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +17,22 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+$(DEMO_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[cli,sim]'
+	touch $(DEMO_STAMP)
+
+$(BENCH_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[bench,sim]'
+	touch $(BENCH_STAMP)
+
+# The main job on the embedded exchange twin: no network, no credentials.
+demo: $(DEMO_STAMP)
+	$(BIN)/kraken-futures demo
+
+# Side-by-side benchmarks on a loopback twin (a few minutes); results in benchmarks/results/.
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m benchmarks
 
 lint: $(STAMP)
 	$(BIN)/ruff check kraken_futures_async tests benchmarks

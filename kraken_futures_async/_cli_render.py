@@ -1,0 +1,259 @@
+"""Tables and progress bars for people (rich); only the command imports this module.
+
+Progress goes to stderr and disappears when done, so stdout holds only the result.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from decimal import Decimal
+from types import TracebackType
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from ._cli_jobs import BenchReport, DemoReport, Snapshot, TradeLog
+from ._cli_meter import LatencySummary
+from .models import OrderBook, Ticker
+
+__all__ = [
+    "RichProgress",
+    "bench_table",
+    "book_table",
+    "demo_summary",
+    "snapshot_table",
+    "tickers_table",
+    "trade_table",
+]
+
+
+class RichProgress:
+    """A transient progress bar on ``console`` (the job's :class:`Progress`)."""
+
+    def __init__(self, console: Console) -> None:
+        self._bar = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        self._task: TaskID | None = None
+
+    def __enter__(self) -> RichProgress:
+        self._bar.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._bar.stop()
+
+    def start(self, description: str, total: int | None = None) -> None:
+        self.stop()
+        self._task = self._bar.add_task(description, total=total)
+
+    def advance(self, steps: int = 1) -> None:
+        if self._task is not None:
+            self._bar.advance(self._task, steps)
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._bar.remove_task(self._task)
+            self._task = None
+
+
+def _num(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:f}"
+
+
+def _compact(value: Decimal | None) -> str:
+    """Big amounts for a glance: 1234567 -> 1.23M."""
+    if value is None:
+        return ""
+    for size, suffix in ((Decimal("1e9"), "B"), (Decimal("1e6"), "M"), (Decimal("1e3"), "k")):
+        if abs(value) >= size:
+            return f"{value / size:.2f}{suffix}"
+    return f"{value:.2f}"
+
+
+def _ms(value: float) -> str:
+    return "-" if math.isnan(value) else f"{value:.2f}"
+
+
+def tickers_table(tickers: Sequence[Ticker], *, title: str) -> Table:
+    table = Table(title=title, box=box.SIMPLE_HEAD)
+    for name in ("symbol", "last", "mark", "bid", "ask", "24h volume (quote)", "funding rate"):
+        table.add_column(name, justify="left" if name == "symbol" else "right")
+    for t in tickers:
+        table.add_row(
+            t.symbol,
+            _num(t.last),
+            _num(t.mark_price),
+            _num(t.bid),
+            _num(t.ask),
+            _compact(t.volume_quote),
+            _num(t.funding_rate),
+        )
+    return table
+
+
+def book_table(symbol: str, book: OrderBook, *, depth: int) -> Table:
+    table = Table(title=f"{symbol} order book (top {depth})", box=box.SIMPLE_HEAD)
+    for name, style in (
+        ("bid size", "green"),
+        ("bid", "green"),
+        ("ask", "red"),
+        ("ask size", "red"),
+    ):
+        table.add_column(name, justify="right", style=style)
+    for i in range(depth):
+        bid = book.bids[i] if i < len(book.bids) else None
+        ask = book.asks[i] if i < len(book.asks) else None
+        table.add_row(
+            _num(bid.size if bid else None),
+            _num(bid.price if bid else None),
+            _num(ask.price if ask else None),
+            _num(ask.size if ask else None),
+        )
+    return table
+
+
+def _spread_bps(book: OrderBook) -> str:
+    bid, ask = book.best_bid, book.best_ask
+    if bid is None or ask is None or not bid.price:
+        return ""
+    mid = (bid.price + ask.price) / 2
+    return f"{(ask.price - bid.price) / mid * 10_000:.1f}"
+
+
+def snapshot_table(snap: Snapshot, *, rows: int) -> Group:
+    """The busiest contracts' books (by 24 h quote volume), then one line about them all."""
+    volume = {t.symbol: t.volume_quote or Decimal(0) for t in snap.tickers}
+    busiest = sorted(snap.books, key=lambda s: volume.get(s, Decimal(0)), reverse=True)
+    table = Table(
+        title=f"order books: the {min(rows, len(busiest))} busiest of {len(snap.books)}",
+        box=box.SIMPLE_HEAD,
+    )
+    for name in ("symbol", "bid", "ask", "spread (bps)", "levels", "24h volume (quote)"):
+        table.add_column(name, justify="left" if name == "symbol" else "right")
+    for symbol in busiest[:rows]:
+        book = snap.books[symbol]
+        table.add_row(
+            symbol,
+            _num(book.best_bid.price if book.best_bid else None),
+            _num(book.best_ask.price if book.best_ask else None),
+            _spread_bps(book),
+            str(len(book.bids) + len(book.asks)),
+            _compact(volume.get(symbol)),
+        )
+    line = Text(
+        f"{len(snap.tickers)} tickers and {len(snap.books)} order books "
+        f"({snap.levels} price levels) in {snap.seconds * 1e3:.0f} ms"
+    )
+    parts: list[RenderableType] = [table, line]
+    if snap.failed:
+        parts.append(Text(f"{len(snap.failed)} books failed: {_first(snap.failed)}", "red"))
+    return Group(*parts)
+
+
+def _first(failed: dict[str, str]) -> str:
+    symbol, reason = next(iter(failed.items()))
+    return f"{symbol}: {reason}"
+
+
+def trade_table(log: TradeLog) -> Table:
+    table = Table(title=f"trading session on {log.symbol}", box=box.SIMPLE_HEAD)
+    table.add_column("#", justify="right")
+    table.add_column("step")
+    table.add_column("what happened")
+    table.add_column("ms", justify="right")
+    for n, step in enumerate(log.steps, 1):
+        table.add_row(str(n), step.step, step.detail, f"{step.ms:.1f}")
+    return table
+
+
+def _latency_cells(latency: LatencySummary) -> list[str]:
+    return [_ms(latency.p50_ms), _ms(latency.p90_ms), _ms(latency.p99_ms)]
+
+
+def demo_summary(report: DemoReport) -> Group:
+    table = Table(title="summary", box=box.SIMPLE_HEAD, show_header=False)
+    table.add_column("what")
+    table.add_column("value")
+    lat = report.latency
+    table.add_row("exchange", report.target)
+    table.add_row("wall time", f"{report.seconds:.2f} s")
+    table.add_row("requests made", str(report.requests))
+    for path, count in list(report.requests_by_path.items())[:6]:
+        table.add_row("", f"{count:>4}  {path}")
+    table.add_row(
+        "latency p50 / p90 / p99",
+        f"{_ms(lat.p50_ms)} / {_ms(lat.p90_ms)} / {_ms(lat.p99_ms)} ms (max {_ms(lat.max_ms)})",
+    )
+    for b in report.budgets:
+        share = b.in_window / b.capacity * 100
+        table.add_row(
+            f"{b.name} budget",
+            f"{b.units_admitted} units spent; {b.in_window} of {b.capacity} in the "
+            f"{b.period:g} s window now ({share:.0f}%)",
+        )
+    twin = "" if report.twin_refusals is None else f", twin counted {report.twin_refusals}"
+    refusals = report.client_refusals + (report.twin_refusals or 0)
+    table.add_row(
+        "apiLimitExceeded refusals",
+        Text(
+            f"{report.client_refusals} seen by the client{twin}",
+            "green" if refusals == 0 else "red",
+        ),
+    )
+    table.add_row("final position", f"{report.trade.final_position} {report.trade.symbol}")
+    verdict = Text(
+        "main job done: every book fetched, the session went flat, no refusals"
+        if report.ok
+        else "main job finished with problems (see above)",
+        "bold green" if report.ok else "bold red",
+    )
+    return Group(table, verdict)
+
+
+def bench_table(report: BenchReport) -> Group:
+    table = Table(title=f"kraken-futures bench: {report.target}", box=box.SIMPLE_HEAD)
+    for name in ("call", "calls", "p50 ms", "p90 ms", "p99 ms", "CPU us/call", "calls/s"):
+        table.add_column(name, justify="left" if name == "call" else "right")
+    for row in report.rows:
+        table.add_row(
+            row.kind,
+            str(row.calls),
+            *_latency_cells(row.latency),
+            f"{row.cpu_us_per_call:.0f}",
+            f"{row.calls_per_second:.0f}",
+        )
+    parts: list[RenderableType] = [table]
+    if report.in_process:
+        parts.append(
+            Text(
+                "The twin runs in this process, so CPU includes the exchange's own work. "
+                "For the client alone: `kraken-futures sim` in another shell, then "
+                "`kraken-futures --base-url URL bench`; `make bench` compares clients.",
+                "dim",
+            )
+        )
+    return Group(*parts)
