@@ -210,6 +210,44 @@ async def test_answers_without_envelope_are_the_payload_itself() -> None:
     assert response.content == b'{"candles":[],"more_candles":false}'
 
 
+async def test_history_answers_have_no_envelope_and_repeat_the_token_as_a_header() -> None:
+    twin, exchange = fake_twin()
+    async with raw_client(twin) as client:
+        answers = []
+        for version in ("v3", "v2"):
+            path = f"/api/history/{version}/orders"
+            answers.append(await client.get(path, headers=signed_headers(twin.key, path)))
+    for response in answers:
+        assert response.json() == {
+            "accountUid": "acct",
+            "len": 0,
+            "elements": [],
+            "continuationToken": "bmV4dA==",
+        }
+        assert response.headers["next-continuation-token"] == "bmV4dA=="
+    assert exchange.operations() == ["history_orders", "history_orders"]
+
+
+async def test_text_answers_go_out_as_text() -> None:
+    twin, _ = fake_twin()
+    path = "/api/history/v3/accountlogcsv"
+    async with raw_client(twin) as client:
+        response = await client.get(path, headers=signed_headers(twin.key, path))
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert response.text == "id,date,asset\n1,2026-11-24T00:00:00.000Z,usd\n"
+
+
+async def test_the_library_reads_history_pages_and_csv_from_the_twin() -> None:
+    twin, _ = fake_twin()
+    async with twin.session(
+        rate_limits=RateLimitPolicy.unlimited(), retry=RetryPolicy.never()
+    ) as kf:
+        csv = await kf.call(endpoint("account_log_csv"))
+        page = await kf.call(endpoint("history_orders"))
+    assert csv.startswith("id,date,asset")
+    assert page.continuation_token == "bmV4dA=="
+
+
 def test_server_time_has_milliseconds_and_z() -> None:
     assert server_time(0) == "1970-01-01T00:00:00.000Z"
     assert server_time(1_700_000_000.9999) == "2023-11-14T22:13:20.999Z"

@@ -92,6 +92,15 @@ class FakeExchange:
     def _fills(self, params: dict[str, list[str]]) -> dict[str, Any]:
         return {"fills": []}
 
+    def _history_orders(self, params: dict[str, list[str]]) -> dict[str, Any]:
+        page: dict[str, Any] = {"accountUid": "acct", "len": 0, "elements": []}
+        if "continuation_token" not in params:
+            page["continuationToken"] = "bmV4dA=="
+        return page
+
+    def _account_log_csv(self, params: dict[str, list[str]]) -> str:
+        return "id,date,asset\n1,2026-11-24T00:00:00.000Z,usd\n"
+
     def _batch_order(self, params: dict[str, list[str]]) -> dict[str, Any]:
         import json
 

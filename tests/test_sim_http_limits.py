@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import math
 
-import attrs
 import pytest
 
 from kraken_futures_async import RateLimitError, RateLimitPolicy, Session
@@ -13,7 +12,7 @@ from kraken_futures_async.endpoints import endpoint
 from kraken_futures_async.ratelimit import Budget
 from kraken_futures_async.retry import RetryPolicy
 from kraken_futures_async.simulator import ApiKey, BucketLimit, Twin, TwinConfig
-from kraken_futures_async.simulator.app import Router, render_error
+from kraken_futures_async.simulator.app import render_error
 from kraken_futures_async.simulator.limits import BudgetExceededError, RateMeter, TokenBucket
 from tests.test_sim_http_fake import FakeExchange, fake_twin, raw_client, signed_headers
 from tests.virtual_clock import run_virtual
@@ -140,26 +139,32 @@ def test_token_bucket_starts_full_and_refills_evenly() -> None:
 
 async def test_the_history_budget_answers_429_in_plain_text() -> None:
     twin, exchange = fake_twin(history_budget=BucketLimit(2, 600.0))
-    history_row = attrs.evolve(
-        endpoint("open_orders"),
-        name="open_orders",
-        path="/api/history/v3/orders",
-        budget=Budget.HISTORY,
-        cost=1,
-    )
-    twin.app.router = Router([history_row])
     path = "/api/history/v3/orders"
     async with raw_client(twin) as client:
         answers = [
             await client.get(path, headers=signed_headers(twin.key, path, nonce=str(n)))
             for n in range(1, 4)
         ]
+        derivatives = await client.get(
+            f"{D}/openorders", headers=signed_headers(twin.key, f"{D}/openorders", nonce="9")
+        )
     assert [a.status_code for a in answers] == [200, 200, 429]
     refused = answers[-1]
     assert refused.headers["content-type"].startswith("text/plain")
     assert refused.headers["rate-limit-reset"] == "300"
     assert "rate limit" in refused.text
-    assert len(exchange.calls) == 2
+    assert derivatives.json()["result"] == "success"  # a separate budget
+    assert exchange.operations() == ["history_orders", "history_orders", "open_orders"]
+
+
+async def test_the_client_reads_the_history_refusal_as_a_rate_limit_with_retry_after() -> None:
+    twin, _ = fake_twin(history_budget=BucketLimit(1, 600.0))
+    async with quiet(twin) as kf:
+        await kf.call(endpoint("history_orders"))
+        with pytest.raises(RateLimitError) as caught:
+            await kf.call(endpoint("history_orders"))
+    assert caught.value.http_status == 429
+    assert caught.value.retry_after == 600
 
 
 def test_budget_refusals_render_with_their_headers() -> None:

@@ -219,13 +219,9 @@ _HTML = b"text/html; charset=utf-8"
 _CSV = b"text/csv; charset=utf-8"
 
 
-def _raw_text(endpoint: Endpoint) -> bool:
-    return bool(getattr(endpoint, "raw_text", False))
-
-
 def _header_fields(endpoint: Endpoint, payload: Any) -> Headers | None:
     """Payload keys the exchange also sends as headers (``Next-Continuation-Token``)."""
-    fields: tuple[tuple[str, str], ...] = getattr(endpoint, "header_fields", ())
+    fields = endpoint.header_fields
     if not fields or not isinstance(payload, dict):
         return None
     headers: Headers = []
@@ -425,7 +421,7 @@ class TwinApp:
 
     def _success(self, endpoint: Endpoint, payload: Any) -> Reply:
         if isinstance(payload, str):  # a text answer (the account log as CSV)
-            return Reply(200, payload.encode(), _CSV if _raw_text(endpoint) else _TEXT)
+            return Reply(200, payload.encode(), _CSV if endpoint.raw_text else _TEXT)
         headers = _header_fields(endpoint, payload)
         if not endpoint.envelope:
             return Reply(200, dumps(payload), headers=headers)
