@@ -114,7 +114,7 @@ async def run(base_url: str, rounds: int, calls: int) -> dict[str, list[float]]:
         raw_aiohttp = await stack.enter_async_context(aiohttp.ClientSession())
         unlimited = RateLimitPolicy.unlimited()
         kf_httpx = await stack.enter_async_context(
-            Session(base_url=base_url, rate_limits=unlimited)
+            Session(base_url=base_url, rate_limits=unlimited, transport=httpx.AsyncHTTPTransport())
         )
         kf_aiohttp = await stack.enter_async_context(
             Session(base_url=base_url, rate_limits=unlimited, transport=AiohttpTransport())
@@ -180,14 +180,8 @@ def table(results: dict[str, list[float]]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    if sys.argv[1:] == ["--serve"]:
-        asyncio.run(_serve())
-        return
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--calls", type=int, default=200)
-    args = parser.parse_args()
+def measure_transports(rounds: int, calls: int) -> dict[str, list[float]]:
+    """Start the order-book server in a child process and run every contender against it."""
     server = subprocess.Popen(
         [sys.executable, __file__, "--serve"],
         stdin=subprocess.PIPE,
@@ -197,15 +191,26 @@ def main() -> None:
     try:
         assert server.stdout is not None
         port = int(server.stdout.readline())
-        started = time.perf_counter()
-        results = asyncio.run(run(f"http://127.0.0.1:{port}", args.rounds, args.calls))
-        elapsed = time.perf_counter() - started
+        return asyncio.run(run(f"http://127.0.0.1:{port}", rounds, calls))
     finally:
         assert server.stdin is not None
         server.stdin.close()
         server.wait(timeout=10)
         if server.stdout is not None:
             server.stdout.close()
+
+
+def main() -> None:
+    if sys.argv[1:] == ["--serve"]:
+        asyncio.run(_serve())
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--calls", type=int, default=200)
+    args = parser.parse_args()
+    started = time.perf_counter()
+    results = measure_transports(args.rounds, args.calls)
+    elapsed = time.perf_counter() - started
     print(
         f"{args.rounds} interleaved rounds x {args.calls} sequential calls per client, "
         f"{len(order_book_json())}-byte order book, {elapsed:.0f} s\n"

@@ -1,0 +1,155 @@
+"""(b) Every contract's order book at once, with 20 ms added inside the twin per request.
+
+With ``P`` connections and ``N`` books each taking at least 20 ms, no client can beat
+``ceil(N / P) * 20 ms``: that is the ideal each contender is held against, for its own pool
+size. Pools are warm (one unmeasured fan-out first), except in the row that opens a new
+Session each round as the ``snapshot`` command does. Kraken does not meter public calls; the
+warm library rows use ``RateLimitPolicy.kraken()`` because the card's extra 500-per-10-s
+public bucket would pace the second round onwards (that row is the cold one, with defaults).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+from kraken_futures_async import RateLimitPolicy
+
+from .contenders import (
+    POOL,
+    Ccxt,
+    Contender,
+    Key,
+    KrakenSdk,
+    Library,
+    Order,
+    RawAiohttp,
+    RawHttpx,
+    aiohttp_transport,
+    default_transport,
+    peers_installed,
+)
+from .harness import Control, median, rotated
+
+LATENCY = 0.020
+#: ccxt with its limiter fetches this many books, and the whole fan-out is projected.
+LIMITED_SAMPLE = 10
+
+Maker = Callable[[str, Key, Order], Contender]
+
+
+def contenders(*, peers: bool) -> list[Maker]:
+    kraken = RateLimitPolicy.kraken
+    makers: list[Maker] = [
+        lambda url, key, order: Library(
+            "kraken_futures_async, AiohttpTransport",
+            url,
+            key,
+            order,
+            transport=aiohttp_transport(),
+            rate_limits=kraken(),
+        ),
+        lambda url, key, order: Library(
+            "kraken_futures_async, httpx pool",
+            url,
+            key,
+            order,
+            transport=default_transport(),
+            rate_limits=kraken(),
+        ),
+        lambda url, key, order: RawHttpx("raw httpx + json.loads", url, key, order),
+        lambda url, key, order: RawAiohttp("raw aiohttp + json.loads", url, key, order),
+    ]
+    if peers:
+        makers += [
+            lambda url, key, order: KrakenSdk("python-kraken-sdk (async)", url, key, order),
+            lambda url, key, order: Ccxt(
+                "ccxt krakenfutures, no rate limiter", url, key, order, rate_limited=False
+            ),
+        ]
+    return makers
+
+
+async def _fan_out(contender: Contender, symbols: list[str]) -> float:
+    started = time.perf_counter()
+    await asyncio.gather(*(contender.orderbook(s) for s in symbols))
+    return time.perf_counter() - started
+
+
+def ideal(books: int, pool: int, latency: float = LATENCY) -> float:
+    return math.ceil(books / pool) * latency
+
+
+async def run(control: Control, *, rounds: int, peers: bool) -> dict[str, Any]:
+    url = control.url
+    await control.limits(False)
+    order = await control.order()
+    symbols = await control.tradeable()
+    await control.latency(LATENCY, "orderbook")
+    opened: list[Contender] = []
+    try:
+        for make in contenders(peers=peers and peers_installed()):
+            contender = make(url, await control.new_key(), order)
+            await contender.open()
+            await _fan_out(contender, symbols)  # warm the pool
+            opened.append(contender)
+        walls: dict[str, list[float]] = {c.name: [] for c in opened}
+        cold_name = "kraken_futures_async, defaults, new Session each round"
+        walls[cold_name] = []
+        cold_key = await control.new_key()
+        for round_number in range(rounds):
+            for contender in rotated(opened, round_number):
+                walls[contender.name].append(await _fan_out(contender, symbols))
+            cold = Library(cold_name, url, cold_key, order)
+            await cold.open()
+            try:
+                walls[cold_name].append(await _fan_out(cold, symbols))
+            finally:
+                await cold.aclose()
+        pools = {c.name: c.pool for c in opened}
+        notes = {c.name: c.note for c in opened}
+        pools[cold_name] = POOL
+        notes[cold_name] = "connects its pool inside the measurement"
+        rows = [
+            _row(name, wall, len(symbols), pools[name], notes[name]) for name, wall in walls.items()
+        ]
+        if peers and peers_installed():
+            rows.append(await _limited_ccxt(url, await control.new_key(), order, symbols))
+    finally:
+        for contender in opened:
+            await contender.aclose()
+        await control.latency(0)
+    return {"books": len(symbols), "latency_ms": LATENCY * 1e3, "rows": rows}
+
+
+def _row(name: str, walls: list[float], books: int, pool: int, note: str) -> dict[str, Any]:
+    best = ideal(books, pool)
+    wall = median(walls)
+    return {
+        "contender": name,
+        "pool": pool,
+        "wall_ms": wall * 1e3,
+        "wall_ms_min": min(walls) * 1e3,
+        "ideal_ms": best * 1e3,
+        "x_ideal": wall / best,
+        "rounds": len(walls),
+        "note": note,
+        "projected": False,
+    }
+
+
+async def _limited_ccxt(url: str, key: Key, order: Order, symbols: list[str]) -> dict[str, Any]:
+    contender = Ccxt("ccxt krakenfutures, default rate limiter", url, key, order, rate_limited=True)
+    await contender.open()
+    try:
+        sample = symbols[:LIMITED_SAMPLE]
+        wall = await _fan_out(contender, sample)
+    finally:
+        await contender.aclose()
+    row = _row(contender.name, [wall * len(symbols) / len(sample)], len(symbols), 100, "")
+    row["projected"] = True
+    row["note"] = f"{contender.note}; {len(sample)} books measured, {len(symbols)} projected"
+    return row

@@ -1,0 +1,154 @@
+"""(c) A sustained run of private calls against Kraken's budget: how much of it is used, and
+how often the exchange says ``apiLimitExceeded``.
+
+Ten workers place a resting order and cancel it, again and again (10 cost units each, on the
+500-units-per-10-s ``/derivatives`` budget), each contender with a fresh API key so it starts
+with a full bucket. The twin meters the budget as a token bucket: at most ``500 + 50 t``
+units in ``t`` seconds, which is also what Kraken's documented 500 per 10 s allows over a
+sustained run. "Budget used" is units admitted over that allowance for the run's length.
+
+The library does a fixed amount of work (``units``) under its default policy; peers run for a
+fixed time, since without a limiter they are refused as fast as they can ask.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from .contenders import Ccxt, Contender, Key, KrakenSdk, Library, Order, peers_installed
+from .harness import Control, cancel_everything
+
+WORKERS = 10
+COST = 10
+CAPACITY, RATE = 500, 50.0
+
+
+def allowance(seconds: float) -> float:
+    return CAPACITY + RATE * seconds
+
+
+async def _cancel(contender: Contender, placed: Any) -> None:
+    if isinstance(contender, Library):
+        await contender.session.orders.cancel(order_id=placed.order_id)
+    elif isinstance(contender, Ccxt):
+        await contender.client.cancel_order(placed["id"], "BTC/USD:USD")
+    elif isinstance(contender, KrakenSdk):
+        order_id = placed["sendStatus"]["order_id"]
+        await contender.client.request(
+            "POST", "/derivatives/api/v3/cancelorder", post_params={"order_id": order_id}
+        )
+
+
+async def _drive(
+    contender: Contender, *, calls: int | None, seconds: float | None
+) -> dict[str, Any]:
+    """Place-and-cancel from ``WORKERS`` tasks until ``calls`` are done or ``seconds`` pass."""
+    done: list[float] = []
+    errors = 0
+    started = time.perf_counter()
+    stop_at = started + seconds if seconds is not None else None
+
+    def more() -> bool:
+        if calls is not None and len(done) >= calls:
+            return False
+        return stop_at is None or time.perf_counter() < stop_at
+
+    async def worker() -> None:
+        nonlocal errors
+        while more():
+            try:
+                placed = await contender.order()
+                done.append(time.perf_counter() - started)
+                if not more():
+                    return
+                await _cancel(contender, placed)
+                done.append(time.perf_counter() - started)
+            except Exception:  # peers raise on apiLimitExceeded; we count and go on
+                errors += 1
+
+    await asyncio.gather(*(worker() for _ in range(WORKERS)))
+    return {"timeline": sorted(done), "client_errors": errors}
+
+
+async def _one(
+    control: Control,
+    contender: Contender,
+    admin: Key,
+    *,
+    calls: int | None = None,
+    seconds: float | None = None,
+) -> dict[str, Any]:
+    before = await control.meter()
+    await contender.open()
+    try:
+        run = await _drive(contender, calls=calls, seconds=seconds)
+    finally:
+        await contender.aclose()
+    after = await control.meter()
+    await cancel_everything(control.url, admin)
+    timeline: list[float] = run["timeline"]
+    elapsed = timeline[-1] if timeline else 0.0
+    if seconds is not None:
+        elapsed = max(elapsed, seconds)
+    admitted = after["admitted"] - before["admitted"]
+    return {
+        "contender": contender.name,
+        "note": contender.note,
+        "seconds": elapsed,
+        "calls_ok": len(timeline),
+        "units_admitted": admitted,
+        "allowance": allowance(elapsed),
+        "budget_used": admitted / allowance(elapsed) if elapsed else 0.0,
+        "refusals": after["refused"] - before["refused"],
+        "client_errors": run["client_errors"],
+        "timeline": timeline,
+    }
+
+
+async def run(control: Control, *, units: int, peer_seconds: float, peers: bool) -> dict[str, Any]:
+    url = control.url
+    await control.latency(0)
+    await control.limits(True)
+    order: Order = await control.order()
+    admin = await control.new_key()
+    rows = [
+        await _one(
+            control,
+            Library(
+                "kraken_futures_async, default policy",
+                url,
+                await control.new_key(),
+                order,
+                note="RateLimitPolicy.card(): 500 units / 10.2 s window, 100 requests / 10 s",
+            ),
+            admin,
+            calls=units // COST,
+        )
+    ]
+    if peers and peers_installed():
+        rows.append(
+            await _one(
+                control,
+                Ccxt(
+                    "ccxt krakenfutures, default rate limiter",
+                    url,
+                    await control.new_key(),
+                    order,
+                    rate_limited=True,
+                ),
+                admin,
+                seconds=peer_seconds,
+            )
+        )
+        rows.append(
+            await _one(
+                control,
+                KrakenSdk("python-kraken-sdk (async)", url, await control.new_key(), order),
+                admin,
+                seconds=peer_seconds,
+            )
+        )
+    await control.limits(False)
+    return {"workers": WORKERS, "cost_per_call": COST, "rows": rows}
