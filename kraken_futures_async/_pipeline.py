@@ -88,7 +88,7 @@ class HttpPipeline:
         self.limiter = limiter
         self._converter = converter
         self.retry = retry or RetryPolicy()
-        self._rng = rng or random.Random()
+        self._rng = rng or self.retry.new_rng()
         self._hooks: dict[str, Any] = {}
         self.observers: list[Observer] = []
         #: Exchange epoch seconds minus the loop's monotonic clock, from the latest

@@ -34,6 +34,11 @@ class RetryPolicy:
     jitter: float = attrs.field(
         default=0.5, validator=[attrs.validators.ge(0), attrs.validators.le(1)]
     )
+    #: Seeds the jitter, for runs that must repeat exactly (tests); None draws a fresh one.
+    seed: int | None = None
+
+    def new_rng(self) -> random.Random:
+        return random.Random(self.seed)
 
     @classmethod
     def never(cls) -> RetryPolicy:

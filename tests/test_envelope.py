@@ -147,7 +147,10 @@ async def send_through_pipeline(kf: Session) -> Any:
 
 
 async def edit(kf: Session) -> EditOrderResult:
-    return await kf.orders.edit(order_id=ORDER_ID, size="0.002")
+    # As for send: with the caller's own deadline a late refusal is final, so one request.
+    return await kf.orders.edit(
+        order_id=ORDER_ID, size="0.002", process_before=dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+    )
 
 
 async def cancel(kf: Session) -> CancelOrderResult:

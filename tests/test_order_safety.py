@@ -256,7 +256,9 @@ async def test_an_order_the_exchange_rejected_raises_the_rejection(
         await _prime_clock(kf)
         with pytest.raises(OrderRejectedError) as info:
             await place(kf)
-    assert info.value.status == "INVALID_PRICE"
+    # the lookup's OrderError is spelled as sendStatus spells the same refusal
+    assert info.value.status == "invalidPrice"
+    assert "INVALID_PRICE" in str(info.value)
     assert info.value.cli_ord_id == "order-1"
     assert len(exchange.sends()) == 1
 

@@ -2,11 +2,16 @@
 
 A timeout, a dropped connection, a 5xx or a garbled answer after an order request does NOT
 mean the order was refused: it may be on the book. Sending it again could double a position.
-So the order is looked up by its client order id (``orders/status``, then fills) until the
-truth is known; it is re-sent only once the lookups have proven that the first attempt cannot
-have been executed: its ``processBefore`` deadline has passed on the exchange's clock and no
-trace of it exists. When the truth cannot be established before ``deadline`` seconds, the
-caller gets :class:`OrderStatusUnknownError` carrying the client order id.
+So the order is looked up by its client order id (``orders/status``, then the fills since it
+was sent) until the truth is known. It is re-sent only once the lookups have proven that no
+earlier attempt can have been executed: the ``processBefore`` of every attempt has passed on
+the exchange's clock, the order is not open, and no fill of it exists since it was first sent.
+When the truth cannot be established before ``deadline`` seconds, the caller gets
+:class:`OrderStatusUnknownError` carrying the client order id.
+
+A deadline the caller chose is never moved: an order proven to have missed it is reported as
+refused (``wouldProcessAfterSpecifiedTime``), because sending it later is what the caller
+asked the exchange to prevent.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -42,7 +47,7 @@ from ..models import (
     SendOrderResult,
 )
 
-__all__ = ["Reconciler", "is_ambiguous"]
+__all__ = ["LATE", "Reconciler", "is_ambiguous"]
 
 logger = logging.getLogger("kraken_futures_async.reconcile")
 
@@ -52,10 +57,52 @@ _SEND = endpoint("send_order")
 _EDIT = endpoint("edit_order")
 _CANCEL = endpoint("cancel_order")
 
-#: orders/status states that prove the order reached the book.
-_ON_BOOK = {"ENTERED_BOOK", "TRIGGER_PLACED", "CANCELLED"}
+#: The refusal of a request that arrived after its ``processBefore``.
+LATE = OrderRequestStatus.WOULD_PROCESS_AFTER_SPECIFIED_TIME.value
+
+#: orders/status states of an order that is still open.
+_OPEN = {"ENTERED_BOOK", "TRIGGER_PLACED"}
 _EXECUTED = {"FULLY_EXECUTED"}
 _REFUSED = {"REJECTED", "TRIGGER_ACTIVATION_FAILURE"}
+
+#: Fills come 100 to a page; a shorter page is the last.
+_FILLS_PAGE = 100
+#: Pages of fills (25 budget units each after the first) searched for one order at most.
+_MAX_FILL_PAGES = 20
+#: Searched fills start this much before the first attempt, for clock-estimate error.
+_SLACK = dt.timedelta(seconds=1)
+_MS = dt.timedelta(milliseconds=1)
+
+#: ``orders/status.error`` (OrderError) spelled as ``sendStatus.status`` spells the refusal, so
+#: a refusal found by lookup reads the same as one the exchange answered directly.
+_REFUSAL_STATUS = {
+    "MARKET_SUSPENDED": OrderRequestStatus.MARKET_SUSPENDED,
+    "MARKET_NOT_FOUND": OrderRequestStatus.MARKET_INACTIVE,
+    "INVALID_PRICE": OrderRequestStatus.INVALID_PRICE,
+    "INVALID_QUANTITY": OrderRequestStatus.INVALID_SIZE,
+    "SMALL_ORDER_LIMIT_EXCEEDED": OrderRequestStatus.TOO_MANY_SMALL_ORDERS,
+    "INSUFFICIENT_MARGIN": OrderRequestStatus.INSUFFICIENT_AVAILABLE_FUNDS,
+    "WOULD_CAUSE_LIQUIDATION": OrderRequestStatus.WOULD_CAUSE_LIQUIDATION,
+    "CLIENT_ORDER_ID_IN_USE": OrderRequestStatus.CLIENT_ORDER_ID_ALREADY_EXIST,
+    "CLIENT_ORDER_ID_TOO_LONG": OrderRequestStatus.CLIENT_ORDER_ID_TOO_LONG,
+    "MAX_POSITION_EXCEEDED": OrderRequestStatus.MAX_POSITION_VIOLATION,
+    "PRICE_COLLAR": OrderRequestStatus.OUTSIDE_PRICE_COLLAR,
+    "PRICE_DISLOCATION": OrderRequestStatus.WOULD_INCREASE_PRICE_DISLOCATION,
+    "POST_WOULD_EXECUTE": OrderRequestStatus.POST_WOULD_EXECUTE,
+    "IOC_WOULD_NOT_EXECUTE": OrderRequestStatus.IOC_WOULD_NOT_EXECUTE,
+    "WOULD_EXECUTE_SELF": OrderRequestStatus.SELF_FILL,
+    "WOULD_NOT_REDUCE_POSITION": OrderRequestStatus.WOULD_NOT_REDUCE_POSITION,
+    "MARKET_IS_POST_ONLY": OrderRequestStatus.MARKET_IS_POST_ONLY,
+    "ORDER_LIMIT_EXCEEDED": OrderRequestStatus.TOO_MANY_ORDERS,
+    "FIXED_LEVERAGE_TOO_HIGH": OrderRequestStatus.FIXED_LEVERAGE_TOO_HIGH,
+}
+
+_T = TypeVar("_T")
+
+#: Attempts an order request gets when the library's own ``processBefore`` is missed: each
+#: refusal is final and harmless, but one that keeps coming means the window is too short
+#: for the queue in front of it (``OrderSafety.process_before``), and the caller should know.
+_LATE_ATTEMPTS = 3
 
 
 def is_ambiguous(error: BaseException) -> bool:
@@ -64,6 +111,30 @@ def is_ambiguous(error: BaseException) -> bool:
         return False  # nothing was sent
     return isinstance(
         error, RequestTimeoutError | TransportError | UnavailableError | ResponseInvalidError
+    )
+
+
+@attrs.frozen
+class _Trace:
+    """What the exchange shows of one order: its state, its fills, and whether that is all."""
+
+    status: OrderStatus | None
+    fills: tuple[Fill, ...]
+    #: The fills searched reach back to the first attempt, so "no fill" means none exists.
+    complete: bool
+
+    @property
+    def found(self) -> bool:
+        return self.status is not None or bool(self.fills)
+
+
+def _late(what: str, cli_ord_id: str | None, order_id: str | None, endpoint_name: str) -> Any:
+    return OrderRejectedError(
+        f"{what} missed its processBefore and was not executed; it is not sent again",
+        status=LATE,
+        order_id=order_id,
+        cli_ord_id=cli_ord_id,
+        endpoint=endpoint_name,
     )
 
 
@@ -76,17 +147,46 @@ class Reconciler:
     deadline: float = 60.0
     #: Seconds between lookups.
     poll_interval: float = 1.0
-    #: Seconds of ``processBefore`` a re-sent order gets (None: never re-send).
+    #: Seconds of ``processBefore`` the library's own deadlines get (None: none are set).
     process_before_window: float | None = 10.0
 
-    def _fresh_deadline(self) -> dt.datetime:
+    def fresh_deadline(self) -> dt.datetime:
         window = self.process_before_window or 0.0
         return self.backend.server_now() + dt.timedelta(seconds=window)
 
-    async def _lookup(
-        self, cli_ord_id: str | None, order_id: str | None = None
-    ) -> OrderStatus | Fill | None:
-        """The order's state by either id: ``orders/status`` first, then the latest fills."""
+    async def send_in_time(
+        self,
+        params: dict[str, Any],
+        send: Callable[[dict[str, Any]], Awaitable[_T]],
+        *,
+        own_deadline: bool,
+    ) -> _T:
+        """Send; if the library's own ``processBefore`` was missed, send again under a new one.
+
+        That refusal is final and proves the attempt did nothing: the request waited too long
+        on this side (rate-limit queue, backoff) or the clocks disagreed. A caller's own
+        deadline is never moved.
+        """
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + self.deadline
+        attempts = 1
+        while True:
+            try:
+                return await send(params)
+            except OrderRejectedError as exc:
+                spent = attempts >= _LATE_ATTEMPTS or loop.time() >= give_up_at
+                if not own_deadline or exc.status != LATE or spent:
+                    raise
+                logger.info(
+                    "%s: refused for missing the library's own processBefore "
+                    "(queued longer than %g s?); sending again under a new one",
+                    params.get("cliOrdId") or params.get("orderId") or params.get("order_id"),
+                    self.process_before_window,
+                )
+                params["processBefore"] = self.fresh_deadline()
+                attempts += 1
+
+    async def _status(self, cli_ord_id: str | None, order_id: str | None) -> OrderStatus | None:
         query = {"cliOrdIds": [cli_ord_id]} if cli_ord_id else {"orderIds": [order_id]}
         statuses: list[OrderStatus] = await self.backend.call(_STATUS, encode_params(query))
         for status in statuses:
@@ -94,16 +194,44 @@ class Reconciler:
                 order_id and status.order.order_id == order_id
             ):
                 return status
-        fills: list[Fill] = await self.backend.call(_FILLS)
-        return next(
-            (
-                f
-                for f in fills
-                if (cli_ord_id and f.cli_ord_id == cli_ord_id)
-                or (order_id and f.order_id == order_id)
-            ),
-            None,
+        return None
+
+    async def _fills(self, since: dt.datetime | None) -> tuple[list[Fill], bool]:
+        """Fills newest first back to ``since`` (without it, the latest page), and whether
+        they reach that far. Each further page asks for fills up to the oldest one seen
+        (that millisecond included, duplicates dropped), so none is skipped."""
+        page: list[Fill] = await self.backend.call(_FILLS)
+        fills = list(page)
+        seen = {fill.fill_id for fill in page}
+        for _ in range(_MAX_FILL_PAGES):
+            if len(page) < _FILLS_PAGE:
+                return fills, True
+            oldest = min(fill.fill_time for fill in page)
+            if since is None or oldest < since:
+                return fills, since is not None
+            page = await self.backend.call(_FILLS, encode_params({"lastFillTime": oldest + _MS}))
+            new = [fill for fill in page if fill.fill_id not in seen]
+            if not new:
+                return fills, False  # a full page in one millisecond: cannot page past it
+            seen.update(fill.fill_id for fill in new)
+            fills.extend(new)
+        return fills, False
+
+    async def _trace(
+        self, cli_ord_id: str | None, order_id: str | None, since: dt.datetime | None
+    ) -> _Trace:
+        """The order's state by either id: ``orders/status`` first, then its fills."""
+        status = await self._status(cli_ord_id, order_id)
+        if status is not None:
+            return _Trace(status, (), True)
+        fills, complete = await self._fills(since)
+        mine = tuple(
+            fill
+            for fill in fills
+            if (cli_ord_id and fill.cli_ord_id == cli_ord_id)
+            or (order_id and fill.order_id == order_id)
         )
+        return _Trace(None, mine, complete)
 
     def _unknown(
         self, what: str, cli_ord_id: str | None, endpoint_name: str
@@ -128,18 +256,20 @@ class Reconciler:
         first attempt may have been the one that cancelled it.
         """
         order_id, cli_ord_id = params.get("order_id"), params.get("cliOrdId")
+        label = order_id or cli_ord_id
         loop = asyncio.get_running_loop()
         give_up_at = loop.time() + self.deadline
-        logger.info("cancel of %s: answer lost (%s)", order_id or cli_ord_id, first_error)
+        logger.info("cancel of %s: answer lost (%s); sending it again", label, first_error)
         while loop.time() < give_up_at:
             try:
-                return await resend(params)
+                result = await resend(params)
             except OrderRejectedError as refusal:
                 try:
-                    found = await self._lookup(cli_ord_id, order_id)
+                    found = await self._status(cli_ord_id, order_id)
                 except KrakenFuturesError:
                     found = None
-                if isinstance(found, OrderStatus) and found.status == "CANCELLED":
+                if found is not None and found.status == "CANCELLED":
+                    logger.info("cancel of %s: the lost attempt cancelled it", label)
                     return CancelOrderResult(
                         status=OrderRequestStatus.CANCELLED,
                         order_id=found.order.order_id,
@@ -150,7 +280,10 @@ class Reconciler:
             except KrakenFuturesError as exc:
                 if not is_ambiguous(exc) and not exc.retry_safe:
                     raise
-                logger.debug("cancel of %s: lost again (%s)", order_id or cli_ord_id, exc)
+                logger.info("cancel of %s: answer lost again (%s)", label, exc)
+            else:
+                logger.info("cancel of %s: confirmed", label)
+                return result
             await asyncio.sleep(self.poll_interval)
         raise self._unknown("the cancel went through", cli_ord_id, _CANCEL.name)
 
@@ -159,49 +292,60 @@ class Reconciler:
         params: dict[str, Any],
         first_error: KrakenFuturesError,
         resend: Callable[[dict[str, Any]], Awaitable[EditOrderResult]],
+        *,
+        own_deadline: bool = True,
     ) -> EditOrderResult:
         """The truth about an ``editorder`` whose answer was lost.
 
         An edit is not safe to repeat blindly (a fill in between changes what a size means),
-        so the order is looked up first: if it already shows the requested prices and size
-        the edit went through; if it is still as before, the edit is sent again.
+        so the order is looked up first: if it shows the requested prices and size the edit
+        went through. If it is still as before, the edit is sent again once its
+        ``processBefore`` has passed (so the lost attempt can no longer land); without a
+        deadline at once.
         """
         order_id, cli_ord_id = params.get("orderId"), params.get("cliOrdId")
+        label = order_id or cli_ord_id
         loop = asyncio.get_running_loop()
         give_up_at = loop.time() + self.deadline
-        logger.info("edit of %s: answer lost (%s)", order_id or cli_ord_id, first_error)
+        logger.info("edit of %s: answer lost (%s); looking the order up", label, first_error)
         while loop.time() < give_up_at:
+            looked_at = self.backend.server_now()
             try:
-                found = await self._lookup(cli_ord_id, order_id)
+                found = await self._status(cli_ord_id, order_id)
             except KrakenFuturesError as exc:
-                logger.debug("edit of %s: lookup failed: %s", order_id or cli_ord_id, exc)
+                logger.debug("edit of %s: lookup failed: %s", label, exc)
             else:
-                if not isinstance(found, OrderStatus) or found.status not in (
-                    "ENTERED_BOOK",
-                    "TRIGGER_PLACED",
-                ):
-                    result = EditOrderResult(status=OrderRequestStatus.ORDER_FOR_EDIT_NOT_FOUND)
-                    raise OrderRejectedError(
-                        "the order is no longer open, so the edit cannot be confirmed",
-                        status=OrderRequestStatus.ORDER_FOR_EDIT_NOT_FOUND.value,
-                        result=result,
-                        order_id=order_id,
-                        cli_ord_id=cli_ord_id,
-                        endpoint=_EDIT.name,
-                    )
-                if _shows_edit(found, params):
+                if found is not None and _shows_edit(found, params):
+                    logger.info("edit of %s: found applied", label)
                     return EditOrderResult(
                         status=OrderRequestStatus.EDITED,
                         order_id=found.order.order_id,
                         cli_ord_id=found.order.cli_ord_id,
                         received_time=found.order.last_update_timestamp,
                     )
-                try:
-                    return await resend(params)
-                except KrakenFuturesError as exc:
-                    if not is_ambiguous(exc):
-                        raise
-                    logger.debug("edit of %s: lost again (%s)", order_id or cli_ord_id, exc)
+                if found is None or found.status not in _OPEN:
+                    logger.info("edit of %s: the order is no longer open", label)
+                    raise OrderRejectedError(
+                        "the order is no longer open, so the edit cannot apply",
+                        status=OrderRequestStatus.ORDER_FOR_EDIT_NOT_FOUND.value,
+                        result=EditOrderResult(status=OrderRequestStatus.ORDER_FOR_EDIT_NOT_FOUND),
+                        order_id=order_id,
+                        cli_ord_id=cli_ord_id,
+                        endpoint=_EDIT.name,
+                    )
+                deadline: dt.datetime | None = params.get("processBefore")
+                if deadline is None or looked_at > deadline:
+                    if deadline is not None and not own_deadline:
+                        raise _late("the edit", cli_ord_id, order_id, _EDIT.name)
+                    logger.info("edit of %s: not applied; sending it again", label)
+                    if deadline is not None:
+                        params["processBefore"] = self.fresh_deadline()
+                    try:
+                        return await self.send_in_time(params, resend, own_deadline=own_deadline)
+                    except KrakenFuturesError as exc:
+                        if not is_ambiguous(exc):
+                            raise
+                        logger.info("edit of %s: answer lost again (%s)", label, exc)
             await asyncio.sleep(self.poll_interval)
         raise self._unknown("the edit went through", cli_ord_id, _EDIT.name)
 
@@ -210,41 +354,57 @@ class Reconciler:
         params: dict[str, Any],
         first_error: KrakenFuturesError,
         resend: Callable[[dict[str, Any]], Awaitable[SendOrderResult]],
+        *,
+        own_deadline: bool = True,
+        since: dt.datetime | None = None,
     ) -> SendOrderResult:
-        """The truth about a ``sendorder`` whose answer was lost."""
+        """The truth about a ``sendorder`` whose answer was lost.
+
+        ``since`` is the exchange time before the first attempt: fills are searched back to
+        it, so an executed order is found however many fills came after it. Without it,
+        only the latest page of fills is searched and the order is never sent again.
+        """
         cli_ord_id = str(params["cliOrdId"])
-        process_before: dt.datetime | None = params.get("processBefore")
+        search_from = None if since is None else since - _SLACK
         loop = asyncio.get_running_loop()
         give_up_at = loop.time() + self.deadline
         logger.info("order %s: answer lost (%s); looking it up", cli_ord_id, first_error)
         while loop.time() < give_up_at:
             # The lookup must start after the deadline passed for "no trace" to prove anything.
             looked_at = self.backend.server_now()
+            deadline: dt.datetime | None = params.get("processBefore")
+            wait = self.poll_interval
             try:
-                found = await self._lookup(cli_ord_id)
+                trace = await self._trace(cli_ord_id, None, search_from)
             except KrakenFuturesError as exc:
                 logger.debug("order %s: lookup failed: %s", cli_ord_id, exc)
             else:
-                if found is not None:
+                if trace.found:
                     logger.info("order %s: found on the exchange", cli_ord_id)
-                    return _result_from(found, cli_ord_id)
-                if (
-                    self.process_before_window is not None
-                    and process_before is not None
-                    and looked_at > process_before
-                ):
-                    # No trace, and the exchange refuses the earlier attempt by now: it never
-                    # executed. Send it again under a new deadline.
+                    return _result_from(trace, cli_ord_id, params.get("size"))
+                logger.debug(
+                    "order %s: no trace (fills searched completely: %s)", cli_ord_id, trace.complete
+                )
+                if deadline is not None and looked_at <= deadline:
+                    # Only a lookup after the deadline decides, and an attempt landing before
+                    # then is still seen by it: ask less often until then, saving the budget.
+                    until = (deadline - looked_at).total_seconds() + 0.001
+                    wait = max(wait, min(until, 10 * self.poll_interval))
+                elif trace.complete and deadline is not None:
+                    # No trace, and the exchange refuses every earlier attempt by now: none
+                    # of them executed.
+                    if not own_deadline:
+                        logger.info("order %s: missed the caller's processBefore", cli_ord_id)
+                        raise _late(f"order {cli_ord_id!r}", cli_ord_id, None, _SEND.name)
                     logger.info("order %s: never reached the book; sending it again", cli_ord_id)
-                    process_before = self._fresh_deadline()
-                    params["processBefore"] = process_before
+                    params["processBefore"] = self.fresh_deadline()
                     try:
-                        return await resend(params)
+                        return await self.send_in_time(params, resend, own_deadline=True)
                     except KrakenFuturesError as exc:
                         if not is_ambiguous(exc):
                             raise
                         logger.info("order %s: answer lost again (%s)", cli_ord_id, exc)
-            await asyncio.sleep(self.poll_interval)
+            await asyncio.sleep(min(wait, max(0.0, give_up_at - loop.time())))
         raise self._unknown(f"order {cli_ord_id!r} was placed", cli_ord_id, _SEND.name)
 
 
@@ -266,25 +426,32 @@ def _shows_edit(found: OrderStatus, params: dict[str, Any]) -> bool:
     return True
 
 
-def _result_from(found: OrderStatus | Fill, cli_ord_id: str) -> SendOrderResult:
-    if isinstance(found, Fill):
+def _result_from(trace: _Trace, cli_ord_id: str, size: Any) -> SendOrderResult:
+    found = trace.status
+    if found is None:
+        executed = sum((fill.size for fill in trace.fills), Decimal(0))
+        whole = isinstance(size, Decimal) and executed >= size
+        first = min(trace.fills, key=lambda fill: fill.fill_time)
         return SendOrderResult(
-            status=OrderRequestStatus.FILLED,
-            order_id=found.order_id,
+            status=OrderRequestStatus.FILLED if whole else OrderRequestStatus.PARTIALLY_FILLED,
+            order_id=first.order_id,
             cli_ord_id=cli_ord_id,
-            received_time=found.fill_time,
+            received_time=first.fill_time,
         )
     state = found.status
     if state in _REFUSED:
+        reason = found.error or state
+        refusal = _REFUSAL_STATUS.get(reason, OrderRequestStatus.UNKNOWN)
+        status = refusal.value if refusal is not OrderRequestStatus.UNKNOWN else reason
         result = SendOrderResult(
-            status=OrderRequestStatus.UNKNOWN,
+            status=refusal,
             order_id=found.order.order_id,
             cli_ord_id=cli_ord_id,
             received_time=found.order.timestamp,
         )
         raise OrderRejectedError(
-            f"order request refused ({found.error or state})",
-            status=str(found.error or state),
+            f"order request refused ({reason})",
+            status=status,
             result=result,
             order_id=found.order.order_id,
             cli_ord_id=cli_ord_id,
@@ -292,13 +459,13 @@ def _result_from(found: OrderStatus | Fill, cli_ord_id: str) -> SendOrderResult:
         )
     filled = found.order.filled or Decimal(0)
     if state in _EXECUTED:
-        status = OrderRequestStatus.FILLED
+        status_value = OrderRequestStatus.FILLED
     elif filled > 0:
-        status = OrderRequestStatus.PARTIALLY_FILLED
+        status_value = OrderRequestStatus.PARTIALLY_FILLED
     else:
-        status = OrderRequestStatus.PLACED
+        status_value = OrderRequestStatus.PLACED
     return SendOrderResult(
-        status=status,
+        status=status_value,
         order_id=found.order.order_id,
         cli_ord_id=cli_ord_id,
         received_time=found.order.timestamp,

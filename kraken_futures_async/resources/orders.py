@@ -9,7 +9,7 @@ from typing import Any
 from .._pagination import check_max_pages, follow
 from .._wire import encode_params
 from ..endpoints import endpoint
-from ..errors import InvalidArgumentError, KrakenFuturesError, OrderRejectedError
+from ..errors import InvalidArgumentError, KrakenFuturesError
 from ..models import (
     BatchItemResult,
     CancelAllResult,
@@ -51,8 +51,6 @@ _STATUS = endpoint("order_status")
 #: Fills come 100 to a page; a shorter page is the last.
 FILLS_PAGE_SIZE = 100
 
-#: The refusal of an order that arrived after its ``processBefore``.
-_LATE = "wouldProcessAfterSpecifiedTime"
 #: Kraken's dead man's switch takes a uint32 number of seconds.
 _MAX_TIMEOUT = 2**32 - 1
 
@@ -98,25 +96,19 @@ class OrdersResource(Resource):
         )
         safety = self._backend.order_safety
         own_deadline = params["processBefore"] is None and safety.process_before is not None
+        reconciler = self._reconciler()
+        # fills are searched back to here if the answer is lost
+        started = self._backend.server_now()
         if own_deadline:
-            params["processBefore"] = self._deadline(safety.process_before)
+            params["processBefore"] = reconciler.fresh_deadline()
         try:
-            try:
-                return await self._send(params)
-            except OrderRejectedError as exc:
-                # Refused for our own deadline: the clocks disagreed. The refusal is final
-                # and carried the exchange's time, so a corrected deadline is safe to send.
-                if not own_deadline or exc.status != _LATE:
-                    raise
-                params["processBefore"] = self._deadline(safety.process_before)
-                return await self._send(params)
+            return await reconciler.send_in_time(params, self._send, own_deadline=own_deadline)
         except KrakenFuturesError as exc:
             if not is_ambiguous(exc):
                 raise
-            return await self._reconciler().resolve_send(params, exc, self._send)
-
-    def _deadline(self, seconds: float | None) -> dt.datetime:
-        return self._backend.server_now() + dt.timedelta(seconds=seconds or 0.0)
+            return await reconciler.resolve_send(
+                params, exc, self._send, own_deadline=own_deadline, since=started
+            )
 
     async def _send(self, params: dict[str, Any]) -> SendOrderResult:
         result: SendOrderResult = await self._backend.call(_SEND, encode_params(params))
@@ -157,18 +149,20 @@ class OrdersResource(Resource):
             )
         if process_before is not None and process_before.tzinfo is None:
             raise InvalidArgumentError("process_before must be an aware datetime (UTC)")
+        reconciler = self._reconciler()
+        own_deadline = process_before is None and reconciler.process_before_window is not None
         params = {
             "orderId": order_id,
             "cliOrdId": cli_ord_id,
             **changes,
-            "processBefore": process_before,
+            "processBefore": reconciler.fresh_deadline() if own_deadline else process_before,
         }
         try:
-            return await self._edit(params)
+            return await reconciler.send_in_time(params, self._edit, own_deadline=own_deadline)
         except KrakenFuturesError as exc:
             if not is_ambiguous(exc):
                 raise
-            return await self._reconciler().resolve_edit(params, exc, self._edit)
+            return await reconciler.resolve_edit(params, exc, self._edit, own_deadline=own_deadline)
 
     async def _edit(self, params: dict[str, Any]) -> EditOrderResult:
         result: EditOrderResult = await self._backend.call(_EDIT, encode_params(params))
