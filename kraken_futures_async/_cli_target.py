@@ -78,12 +78,9 @@ def _credentials_from_env() -> Credentials | None:
 
 def _pool() -> httpx.AsyncBaseTransport:
     """The transport a Session would pick on its own, built here so it can be metered."""
-    try:
-        from .transports import AiohttpTransport
+    from .transports.aiohttp import AiohttpTransport
 
-        return AiohttpTransport(limits=DEFAULT_LIMITS)
-    except ImportError:
-        return httpx.AsyncHTTPTransport(limits=DEFAULT_LIMITS)
+    return AiohttpTransport(limits=DEFAULT_LIMITS)
 
 
 @asynccontextmanager

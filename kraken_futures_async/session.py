@@ -43,6 +43,14 @@ __all__ = ["Session"]
 _USER_AGENT = "kraken_futures_async/0.1"
 
 
+def _default_transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport:
+    """aiohttp's pool under httpx: measured cheaper per call and far faster in fan-outs
+    (CHANGELOG); ``Session(transport=httpx.AsyncHTTPTransport(...))`` picks httpx's own."""
+    from .transports.aiohttp import AiohttpTransport
+
+    return AiohttpTransport(limits=limits)
+
+
 class _State(enum.Enum):
     UNOPENED = "unopened"
     OPEN = "open"
@@ -117,7 +125,9 @@ class Session:
             base_url=self.base_url,
             timeout=self._timeout,
             limits=self._limits,
-            transport=self._transport,
+            transport=(
+                self._transport if self._transport is not None else _default_transport(self._limits)
+            ),
             headers={"User-Agent": _USER_AGENT, "Accept": "application/json"},
         )
         auth = KrakenFuturesAuth(self._credentials) if self._credentials else None

@@ -24,6 +24,7 @@ from kraken_futures_async import (
 )
 from kraken_futures_async.auth import sign
 from kraken_futures_async.config import DEFAULT_LIMITS, DEFAULT_TIMEOUT
+from kraken_futures_async.transports import AiohttpTransport
 from tests.conftest import BASE_URL, TEST_KEY, TEST_SECRET
 
 SERVER_TIME = "2024-05-01T12:00:00.000Z"
@@ -204,7 +205,17 @@ async def test_timeout_and_pool_limits_reach_httpx(spy_client: list[dict[str, An
     (kwargs,) = spy_client
     assert kwargs["limits"] is limits
     assert kwargs["timeout"] is timeout
-    assert kwargs["transport"] is None
+    # the default pool is aiohttp's under httpx, and it gets the Session's limits
+    assert isinstance(kwargs["transport"], AiohttpTransport)
+    assert "max_connections=7" in repr(kwargs["transport"])
+
+
+async def test_httpx_own_pool_stays_selectable(spy_client: list[dict[str, Any]]) -> None:
+    transport = httpx.AsyncHTTPTransport()
+    async with Session(base_url=BASE_URL, transport=transport):
+        pass
+    (kwargs,) = spy_client
+    assert kwargs["transport"] is transport
 
 
 async def test_defaults_and_float_timeout(spy_client: list[dict[str, Any]]) -> None:
