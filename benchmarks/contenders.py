@@ -24,6 +24,7 @@ import httpx
 
 from kraken_futures_async import Credentials, RateLimitPolicy, Session
 from kraken_futures_async.config import DEFAULT_LIMITS
+from kraken_futures_async.retry import OrderSafety
 from kraken_futures_async.transports import AiohttpTransport
 
 D = "/derivatives/api/v3"
@@ -96,6 +97,7 @@ class Library(Contender):
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         rate_limits: RateLimitPolicy | None = None,
+        order_safety: OrderSafety | None = None,
         note: str = "",
     ) -> None:
         self.name = name
@@ -106,6 +108,7 @@ class Library(Contender):
             base_url=url,
             transport=transport,
             rate_limits=rate_limits,
+            order_safety=order_safety,
         )
 
     async def open(self) -> None:

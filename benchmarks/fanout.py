@@ -96,17 +96,24 @@ async def run(control: Control, *, rounds: int, peers: bool) -> dict[str, Any]:
             await contender.open()
             await _fan_out(contender, symbols)  # warm the pool
             opened.append(contender)
-        walls: dict[str, list[float]] = {c.name: [] for c in opened}
         cold_name = "kraken_futures_async, defaults, new Session each round"
+        walls: dict[str, list[float]] = {c.name: [] for c in opened}
         walls[cold_name] = []
+        server_cpu: dict[str, list[float]] = {name: [] for name in walls}
         cold_key = await control.new_key()
+
+        async def measure(contender: Contender) -> None:
+            before = (await control.meter())["cpu"]
+            walls[contender.name].append(await _fan_out(contender, symbols))
+            server_cpu[contender.name].append((await control.meter())["cpu"] - before)
+
         for round_number in range(rounds):
             for contender in rotated(opened, round_number):
-                walls[contender.name].append(await _fan_out(contender, symbols))
+                await measure(contender)
             cold = Library(cold_name, url, cold_key, order)
             await cold.open()
             try:
-                walls[cold_name].append(await _fan_out(cold, symbols))
+                await measure(cold)
             finally:
                 await cold.aclose()
         pools = {c.name: c.pool for c in opened}
@@ -116,6 +123,8 @@ async def run(control: Control, *, rounds: int, peers: bool) -> dict[str, Any]:
         rows = [
             _row(name, wall, len(symbols), pools[name], notes[name]) for name, wall in walls.items()
         ]
+        for row in rows:
+            row["server_cpu_ms"] = median(server_cpu[row["contender"]]) * 1e3
         if peers and peers_installed():
             rows.append(await _limited_ccxt(url, await control.new_key(), order, symbols))
     finally:

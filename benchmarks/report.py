@@ -231,14 +231,18 @@ def _fanout_md(fan: dict[str, Any]) -> list[str]:
         "Ideal = ceil(books / pool) x latency: what a client with that many connections "
         "cannot beat.",
         "",
-        "| client | pool | wall ms (median) | best | ideal ms | x ideal | note |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        "The twin's own CPU per fan-out is shown too: on one core it bounds what any client "
+        "can reach (the ideal assumes a server with no CPU cost).",
+        "",
+        "| client | pool | wall ms (median) | best | ideal ms | x ideal | twin CPU ms | note |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in fan["rows"]:
         wall = _f(r["wall_ms"]) + (" (projected)" if r["projected"] else "")
         out.append(
             f"| {r['contender']} | {r['pool']} | {wall} | {_f(r['wall_ms_min'])} | "
-            f"{_f(r['ideal_ms'])} | {_x(r['x_ideal'])} | {r['note']} |"
+            f"{_f(r['ideal_ms'])} | {_x(r['x_ideal'])} | {_f(r.get('server_cpu_ms'))} | "
+            f"{r['note']} |"
         )
     return out
 
@@ -252,14 +256,15 @@ def _sustained_md(sus: dict[str, Any]) -> list[str]:
         "Budget used = units the twin admitted / (500 + 50 x seconds), the most Kraken's "
         "500 units per 10 s allows in that time.",
         "",
-        "| client | seconds | calls done | units admitted | budget used | apiLimitExceeded "
-        "(twin) | errors seen by the client | note |",
-        "|---|---:|---:|---:|---:|---:|---:|---|",
+        "| client | seconds | calls done | requests sent | units admitted | budget used | "
+        "apiLimitExceeded (twin) | errors seen by the client | note |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in sus["rows"]:
         out.append(
             f"| {r['contender']} | {r['seconds']:.1f} | {r['calls_ok']} | "
-            f"{_f(r['units_admitted'])} | {r['budget_used'] * 100:.1f} % | {r['refusals']} | "
+            f"{r['requests_sent']} | {_f(r['units_admitted'])} | "
+            f"{r['budget_used'] * 100:.1f} % | {r['refusals']} | "
             f"{r['client_errors']} | {r['note']} |"
         )
     return out

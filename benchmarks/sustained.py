@@ -14,10 +14,23 @@ fixed time, since without a limiter they are refused as fast as they can ask.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from typing import Any
 
-from .contenders import Ccxt, Contender, Key, KrakenSdk, Library, Order, peers_installed
+from kraken_futures_async._cli_meter import MeteredTransport, TrafficMeter
+from kraken_futures_async.retry import OrderSafety
+
+from .contenders import (
+    Ccxt,
+    Contender,
+    Key,
+    KrakenSdk,
+    Library,
+    Order,
+    aiohttp_transport,
+    peers_installed,
+)
 from .harness import Control, cancel_everything
 
 WORKERS = 10
@@ -44,32 +57,39 @@ async def _cancel(contender: Contender, placed: Any) -> None:
 async def _drive(
     contender: Contender, *, calls: int | None, seconds: float | None
 ) -> dict[str, Any]:
-    """Place-and-cancel from ``WORKERS`` tasks until ``calls`` are done or ``seconds`` pass."""
+    """Place-and-cancel from ``WORKERS`` tasks until ``calls`` are done or ``seconds`` pass.
+
+    Then the workers are cancelled: calls still queued in a client's limiter never leave,
+    so the run ends when its work is done, not when the last queued call gets its turn.
+    """
     done: list[float] = []
     errors = 0
+    finished = asyncio.Event()
     started = time.perf_counter()
-    stop_at = started + seconds if seconds is not None else None
 
-    def more() -> bool:
+    def record() -> None:
+        done.append(time.perf_counter() - started)
         if calls is not None and len(done) >= calls:
-            return False
-        return stop_at is None or time.perf_counter() < stop_at
+            finished.set()
 
     async def worker() -> None:
         nonlocal errors
-        while more():
+        while True:
             try:
                 placed = await contender.order()
-                done.append(time.perf_counter() - started)
-                if not more():
-                    return
+                record()
                 await _cancel(contender, placed)
-                done.append(time.perf_counter() - started)
+                record()
             except Exception:  # peers raise on apiLimitExceeded; we count and go on
                 errors += 1
 
-    await asyncio.gather(*(worker() for _ in range(WORKERS)))
-    return {"timeline": sorted(done), "client_errors": errors}
+    workers = [asyncio.ensure_future(worker()) for _ in range(WORKERS)]
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(finished.wait(), timeout=seconds)
+    for task in workers:
+        task.cancel()
+    await asyncio.gather(*workers, return_exceptions=True)
+    return {"timeline": done[:calls] if calls is not None else done, "client_errors": errors}
 
 
 async def _one(
@@ -103,6 +123,7 @@ async def _one(
         "budget_used": admitted / allowance(elapsed) if elapsed else 0.0,
         "refusals": after["refused"] - before["refused"],
         "client_errors": run["client_errors"],
+        "requests_sent": len(timeline) + run["client_errors"],
         "timeline": timeline,
     }
 
@@ -113,20 +134,34 @@ async def run(control: Control, *, units: int, peer_seconds: float, peers: bool)
     await control.limits(True)
     order: Order = await control.order()
     admin = await control.new_key()
-    rows = [
-        await _one(
-            control,
-            Library(
-                "kraken_futures_async, default policy",
-                url,
-                await control.new_key(),
-                order,
-                note="RateLimitPolicy.card(): 500 units / 10.2 s window, 100 requests / 10 s",
-            ),
-            admin,
-            calls=units // COST,
-        )
-    ]
+    meter = TrafficMeter()
+    library = Library(
+        "kraken_futures_async, default policy",
+        url,
+        await control.new_key(),
+        order,
+        transport=MeteredTransport(aiohttp_transport(), meter),
+        note="RateLimitPolicy.card(): 500 units / 10.2 s window, 100 requests / 10 s",
+    )
+    row = await _one(control, library, admin, calls=units // COST)
+    row["requests_sent"] = meter.total
+    rows = [row]
+    # The same without the automatic processBefore deadline: an order that waits its turn in
+    # the limiter longer than the deadline is refused by the exchange and sent again, which
+    # spends budget twice; this row shows the limiter on its own.
+    meter = TrafficMeter()
+    library = Library(
+        "kraken_futures_async, default policy, no processBefore",
+        url,
+        await control.new_key(),
+        order,
+        transport=MeteredTransport(aiohttp_transport(), meter),
+        order_safety=OrderSafety(process_before=None),
+        note="OrderSafety(process_before=None)",
+    )
+    row = await _one(control, library, admin, calls=units // COST)
+    row["requests_sent"] = meter.total
+    rows.append(row)
     if peers and peers_installed():
         rows.append(
             await _one(
