@@ -20,7 +20,13 @@ from typing import Any
 import attrs
 import httpx
 
-from kraken_futures_async.simulator import FaultKind, FaultRule, Twin, TwinConfig
+from kraken_futures_async.simulator import (
+    FaultKind,
+    FaultRule,
+    InProcessTransport,
+    Twin,
+    TwinConfig,
+)
 from kraken_futures_async.simulator.clock import DEFAULT_START
 from kraken_futures_async.simulator.engine import Exchange
 
@@ -28,7 +34,9 @@ __all__ = [
     "FAULT_MIX",
     "Ledger",
     "LoopClock",
+    "RecordingTransport",
     "Request",
+    "client_timeout",
     "faulty_twin",
 ]
 
@@ -161,3 +169,18 @@ def faulty_twin(
 
 def client_timeout(seconds: float = 5.0) -> httpx.Timeout:
     return httpx.Timeout(seconds)
+
+
+class RecordingTransport(InProcessTransport):
+    """The in-process transport, keeping each private request's ``Nonce`` and ``Authent``."""
+
+    def __init__(self, twin: Twin) -> None:
+        super().__init__(twin.app)
+        self.nonces: list[str] = []
+        self.authents: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if "Authent" in request.headers:
+            self.nonces.append(request.headers.get("Nonce", ""))
+            self.authents.append(request.headers["Authent"])
+        return await super().handle_async_request(request)

@@ -10,6 +10,7 @@ microseconds of real time.
 from __future__ import annotations
 
 import asyncio
+import collections
 import selectors
 import time
 from collections.abc import Callable, Coroutine, Mapping
@@ -29,9 +30,10 @@ REAL_TIME_GUARD = 30.0
 class _JumpingSelector(selectors.BaseSelector):
     """Delegates to a real selector, but turns a timed wait into a jump of the virtual clock."""
 
-    def __init__(self, on_idle: Callable[[float], None]) -> None:
+    def __init__(self, on_idle: Callable[[float], None], on_busy: Callable[[], None]) -> None:
         self._real = selectors.DefaultSelector()
         self._on_idle = on_idle
+        self._on_busy = on_busy
         self._started = time.monotonic()
 
     def register(
@@ -65,6 +67,8 @@ class _JumpingSelector(selectors.BaseSelector):
         ready = self._real.select(0)
         if not ready and timeout > 0:
             self._on_idle(timeout)
+        elif not ready:
+            self._on_busy()
         return ready
 
 
@@ -74,12 +78,34 @@ class VirtualClockLoop(asyncio.SelectorEventLoop):
     # BaseEventLoop's heap of pending timers; read to land exactly on the next one.
     _scheduled: list[asyncio.TimerHandle]
 
+    #: Passes at one instant with only due timers to run before time is nudged forward.
+    STUCK_PASSES = 100
+    #: The nudge: a real clock moves at least this much between two passes of a loop.
+    NUDGE = 1e-9
+
+    # BaseEventLoop's queue of callbacks ready to run.
+    _ready: collections.deque[asyncio.Handle]
+
     def __init__(self, start: float = 0.0) -> None:
         self._now = start
-        super().__init__(_JumpingSelector(self._jump))
+        self._busy_at = start
+        self._busy_passes = 0
+        super().__init__(_JumpingSelector(self._jump, self._busy))
 
     def time(self) -> float:
         return self._now
+
+    def _busy(self) -> None:
+        # A timer re-armed at "now" forever (aiolimiter when float rounding leaves it a
+        # hair short of capacity) would spin here, where a real clock moves a little on
+        # every pass and ends it. Do the same, but only when stuck, so exact times hold.
+        if self._ready or self._now != self._busy_at:
+            self._busy_at, self._busy_passes = self._now, 0
+            return
+        self._busy_passes += 1
+        if self._busy_passes >= self.STUCK_PASSES:
+            self._now += self.NUDGE
+            self._busy_passes = 0
 
     def _jump(self, timeout: float) -> None:
         # The loop asks to wait ``next_timer - now`` (capped at a day). Landing on the timer's
