@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -143,7 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     results["meta"]["seconds"] = time.perf_counter() - started
     md = report.write(results, args.out)
     if not args.quick and set(args.only) == set(SUITES):
-        shutil.copyfile(md, HERE / "RESULTS.md")
+        # the committed copy sits one folder up: point its plot links into results/
+        text = md.read_text().replace("](", f"]({args.out.name}/")
+        (HERE / "RESULTS.md").write_text(text)
     print(md.read_text())
     print(f"\nwritten to {args.out}/ in {results['meta']['seconds']:.0f} s", file=sys.stderr)
     return 0
