@@ -50,7 +50,11 @@ Observer = Callable[[str, dict[str, str], Any], None]
 
 
 class Backend(Protocol):
-    """What resources need from a Session: one awaitable call per operation."""
+    """What resources need from a Session: one awaitable call per operation.
+
+    ``params`` may have a ``stamp_before_sending()`` method: a backend calls it right before
+    each attempt leaves (after any rate-limit wait), and sends the parameters as they are then.
+    """
 
     async def call(
         self,
@@ -173,8 +177,13 @@ class HttpPipeline:
         path_params: dict[str, str] | None,
         cost: int,
     ) -> Any:
-        request = self.build_request(endpoint, params, path_params)
         await self.limiter.acquire(private=endpoint.private, budget=endpoint.budget, cost=cost)
+        # Parameters that depend on the moment of sending (an order's own processBefore) are
+        # completed now, after any wait for the budget, so that wait cannot eat into them.
+        stamp = getattr(params, "stamp_before_sending", None)
+        if stamp is not None:
+            stamp()
+        request = self.build_request(endpoint, params, path_params)
         response = await self._send(endpoint, request)
         try:
             payload = read_payload(endpoint, response, self._note_server_time)

@@ -27,6 +27,7 @@ from kraken_futures_async import (
     Session,
 )
 from kraken_futures_async.models import OrderRequestStatus, SendOrderResult
+from kraken_futures_async.resources._reconcile import LATE
 from kraken_futures_async.retry import OrderSafety, RetryPolicy
 from kraken_futures_async.simulator import FaultKind, Twin, TwinConfig
 from kraken_futures_async.simulator.engine import Exchange
@@ -174,6 +175,9 @@ def test_a_thousand_orders_under_faults_none_doubled_none_lost() -> None:
     assert foreign == []
     assert unknown == []
     assert other == []
+    # the library's own processBefore never cost the caller an order: it starts when the
+    # request leaves, and a miss is re-sent under a new one
+    assert not [e for e in errors if isinstance(e, OrderRejectedError) and e.status == LATE]
     assert duplicates == {}
     assert resent_while_open == []
     # the caller's belief matches the exchange's book, order by order

@@ -47,7 +47,7 @@ from ..models import (
     SendOrderResult,
 )
 
-__all__ = ["LATE", "Reconciler", "is_ambiguous"]
+__all__ = ["LATE", "OwnDeadlineParams", "Reconciler", "is_ambiguous"]
 
 logger = logging.getLogger("kraken_futures_async.reconcile")
 
@@ -138,6 +138,24 @@ def _late(what: str, cli_ord_id: str | None, order_id: str | None, endpoint_name
     )
 
 
+class OwnDeadlineParams(list[tuple[str, str]]):
+    """Wire parameters whose ``processBefore`` is set at the moment the request leaves.
+
+    The pipeline calls :meth:`stamp_before_sending` once the rate-limit budget admits the
+    request, so time spent queueing never eats into the library's own window; the dict it
+    was built from then holds the deadline actually sent, for the reconciler to reason with.
+    """
+
+    def __init__(self, params: dict[str, Any], deadline: Callable[[], dt.datetime]) -> None:
+        super().__init__(encode_params(params))
+        self._params = params
+        self._deadline = deadline
+
+    def stamp_before_sending(self) -> None:
+        self._params["processBefore"] = self._deadline()
+        self[:] = encode_params(self._params)
+
+
 @attrs.frozen(kw_only=True)
 class Reconciler:
     """Looks orders up by client order id within the rate limits."""
@@ -153,6 +171,12 @@ class Reconciler:
     def fresh_deadline(self) -> dt.datetime:
         window = self.process_before_window or 0.0
         return self.backend.server_now() + dt.timedelta(seconds=window)
+
+    def wire(self, params: dict[str, Any], *, own_deadline: bool) -> list[tuple[str, str]]:
+        """The request's wire parameters; the library's own deadline is stamped on sending."""
+        if own_deadline:
+            return OwnDeadlineParams(params, self.fresh_deadline)
+        return encode_params(params)
 
     async def send_in_time(
         self,

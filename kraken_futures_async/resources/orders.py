@@ -101,18 +101,20 @@ class OrdersResource(Resource):
         started = self._backend.server_now()
         if own_deadline:
             params["processBefore"] = reconciler.fresh_deadline()
+
+        async def submit(attempt: dict[str, Any]) -> SendOrderResult:
+            wire = reconciler.wire(attempt, own_deadline=own_deadline)
+            result: SendOrderResult = await self._backend.call(_SEND, wire)
+            return result
+
         try:
-            return await reconciler.send_in_time(params, self._send, own_deadline=own_deadline)
+            return await reconciler.send_in_time(params, submit, own_deadline=own_deadline)
         except KrakenFuturesError as exc:
             if not is_ambiguous(exc):
                 raise
             return await reconciler.resolve_send(
-                params, exc, self._send, own_deadline=own_deadline, since=started
+                params, exc, submit, own_deadline=own_deadline, since=started
             )
-
-    async def _send(self, params: dict[str, Any]) -> SendOrderResult:
-        result: SendOrderResult = await self._backend.call(_SEND, encode_params(params))
-        return result
 
     async def edit(
         self,
@@ -157,16 +159,18 @@ class OrdersResource(Resource):
             **changes,
             "processBefore": reconciler.fresh_deadline() if own_deadline else process_before,
         }
+
+        async def submit(attempt: dict[str, Any]) -> EditOrderResult:
+            wire = reconciler.wire(attempt, own_deadline=own_deadline)
+            result: EditOrderResult = await self._backend.call(_EDIT, wire)
+            return result
+
         try:
-            return await reconciler.send_in_time(params, self._edit, own_deadline=own_deadline)
+            return await reconciler.send_in_time(params, submit, own_deadline=own_deadline)
         except KrakenFuturesError as exc:
             if not is_ambiguous(exc):
                 raise
-            return await reconciler.resolve_edit(params, exc, self._edit, own_deadline=own_deadline)
-
-    async def _edit(self, params: dict[str, Any]) -> EditOrderResult:
-        result: EditOrderResult = await self._backend.call(_EDIT, encode_params(params))
-        return result
+            return await reconciler.resolve_edit(params, exc, submit, own_deadline=own_deadline)
 
     def _reconciler(self) -> Reconciler:
         safety = self._backend.order_safety
