@@ -121,7 +121,8 @@ def test_the_makers_requote_around_the_moving_mark(twin: Twin) -> None:
 def test_unknown_symbols_are_refused(twin: Twin) -> None:
     with pytest.raises(ExchangeError) as caught:
         twin.call("ticker", symbol="PF_NOPEUSD")
-    assert (caught.value.http_status, caught.value.structured) == (404, True)
+    # the spec's 404 for getTicker is the classic envelope
+    assert (caught.value.http_status, caught.value.code) == (404, "notFound")
     with pytest.raises(ExchangeError) as caught:
         twin.call("orderbook", symbol="PF_NOPEUSD")
     assert caught.value.http_status == 400

@@ -261,8 +261,8 @@ class MarketData:
     def ticker(self, params: Params) -> dict[str, Any]:
         symbol = params.required("symbol")
         spec = self._venue.spec_for(symbol)
-        if spec is None:
-            raise ExchangeError(0, structured=True, http_status=404, message="404 NOT_FOUND")
+        if spec is None:  # the spec's 404: the classic envelope, code ``notFound``
+            raise ExchangeError("notFound", http_status=404)
         return {"ticker": self._ticker(self._venue.market(spec.symbol), self._venue.second)}
 
     # trades -------------------------------------------------------------------------------
