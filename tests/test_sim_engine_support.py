@@ -17,6 +17,7 @@ from kraken_futures_async.simulator.clock import DEFAULT_START, ManualClock
 from kraken_futures_async.simulator.engine import Exchange
 
 from .openapi_spec import validate_response
+from .twin_checks import check_engine_payload
 
 __all__ = [
     "ACCOUNT",
@@ -51,8 +52,11 @@ class Twin:
     def call(
         self, operation: str, account: str | None = None, **params: str | list[str]
     ) -> dict[str, Any]:
+        """Call the engine; whatever it answers is held to the spec (``twin_checks``)."""
         wire = {k: [v] if isinstance(v, str) else list(v) for k, v in params.items()}
-        return self.exchange.handle(operation, wire, account)
+        payload = self.exchange.handle(operation, wire, account)
+        check_engine_payload(operation, payload)
+        return payload
 
     def checked(
         self, operation: str, account: str | None = None, **params: str | list[str]
