@@ -26,9 +26,14 @@ class DeadMansSwitch:
 
     Use ``async with DeadMansSwitch(kf.orders):``; leaving the block (or :meth:`stop`)
     cancels the task and disarms the switch, so a clean shutdown does not cancel orders.
-    A failed refresh is logged and retried at the next tick: the previous arming still holds
-    until its own deadline.
+    A failed refresh is logged and retried sooner (every quarter interval) until one goes
+    through: the previous arming still holds until its own deadline, and re-arming twice does
+    no harm. Disarming on stop is tried a few times for the same reason: a switch left armed
+    would cancel the orders of a service that shut down cleanly.
     """
+
+    #: Attempts at disarming on stop.
+    DISARM_ATTEMPTS = 3
 
     def __init__(
         self, orders: OrdersResource, *, cancel_after: int = 60, interval: float = 20.0
@@ -57,14 +62,21 @@ class DeadMansSwitch:
         self._task = asyncio.create_task(self._refresh_forever(), name="kraken-dead-mans-switch")
 
     async def _refresh_forever(self) -> None:
+        wait = self.interval
         while True:
-            await asyncio.sleep(self.interval)
+            await asyncio.sleep(wait)
             try:
                 self.last_status = await self._orders.cancel_all_after(self.cancel_after)
-                self.refreshes += 1
             except KrakenFuturesError as exc:
                 self.failures += 1
-                logger.warning("dead man's switch refresh failed: %s", exc)
+                wait = self.interval / 4
+                logger.warning(
+                    "dead man's switch refresh failed (%s); trying again in %.3g s", exc, wait
+                )
+            else:
+                self.refreshes += 1
+                wait = self.interval
+                logger.debug("dead man's switch re-armed for %d s", self.cancel_after)
 
     async def stop(self, *, disarm: bool = True) -> None:
         """Stop refreshing; with ``disarm`` also switch the exchange-side timer off."""
@@ -73,11 +85,20 @@ class DeadMansSwitch:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if disarm:
+        if not disarm:
+            return
+        for attempt in range(1, self.DISARM_ATTEMPTS + 1):
             try:
                 self.last_status = await self._orders.cancel_all_after(0)
             except KrakenFuturesError as exc:
-                logger.warning("could not disarm the dead man's switch: %s", exc)
+                logger.warning(
+                    "could not disarm the dead man's switch (attempt %d): %s", attempt, exc
+                )
+                if attempt < self.DISARM_ATTEMPTS:
+                    await asyncio.sleep(min(1.0, self.interval / 4))
+            else:
+                logger.info("dead man's switch disarmed")
+                return
 
     async def __aenter__(self) -> DeadMansSwitch:
         await self.start()

@@ -4,8 +4,10 @@ Kraken's advice for REST clients is to keep order state locally instead of askin
 every decision. The tracker polls ``openorders``, ``openpositions`` and ``accounts`` every few
 seconds (6 cost units per round, about 1 % of the budget at the default 5 s) and, between
 polls, applies the results of the order calls the Session makes, so a snapshot reflects an
-order the moment its ``sendorder`` returns. A poll that started before a local change does
-not undo it: changes made while a poll was in flight are applied again on top of its answer.
+order the moment its ``sendorder`` returns. ``orders/status`` answers count too: they are
+how a lost answer is reconciled, so an order found that way shows at once. A poll that
+started before a local change does not undo it: changes made while a poll was in flight are
+applied again on top of its answer.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from .models import (
     OpenPosition,
     OrderEvent,
     OrderSnapshot,
+    OrderStatus,
     PlaceEvent,
     RejectEvent,
     SendOrderResult,
@@ -44,6 +47,9 @@ __all__ = ["AccountSnapshot", "OrderTracker"]
 logger = logging.getLogger("kraken_futures_async.tracker")
 
 _Change = Callable[[dict[str, OpenOrder]], None]
+
+#: ``orders/status`` states of an order still on the book.
+_OPEN_STATES = {"ENTERED_BOOK", "TRIGGER_PLACED"}
 
 
 @attrs.frozen(kw_only=True)
@@ -82,6 +88,50 @@ def _open_order_from(order: OrderSnapshot) -> OpenOrder | None:
         limit_price=order.limit_price,
         unfilled_size=quantity - filled,
     )
+
+
+def _open_order_from_status(found: OrderStatus) -> OpenOrder | None:
+    """What ``/openorders`` would list for an order ``orders/status`` reports, or None."""
+    if found.status not in _OPEN_STATES:
+        return None
+    order = found.order
+    quantity = order.quantity or Decimal(0)
+    filled = order.filled or Decimal(0)
+    trigger = order.price_trigger_options
+    return OpenOrder(
+        order_id=order.order_id,
+        status="partiallyFilled" if filled else "untouched",
+        side=order.side,
+        order_type="stop" if order.type == "TRIGGER_ORDER" else "lmt",
+        symbol=order.symbol,
+        filled_size=filled,
+        reduce_only=order.reduce_only,
+        received_time=order.timestamp,
+        last_update_time=order.last_update_timestamp or order.timestamp,
+        cli_ord_id=order.cli_ord_id,
+        limit_price=order.limit_price,
+        stop_price=None if trigger is None else trigger.trigger_price,
+        unfilled_size=quantity - filled,
+    )
+
+
+def _status_changes(statuses: list[OrderStatus]) -> list[_Change]:
+    """Lookups (the reconciler's among them) say which orders are open now, and how."""
+    changes: list[_Change] = []
+    for found in statuses:
+        open_order = _open_order_from_status(found)
+        if open_order is None:
+            changes.append(_remove(found.order.order_id))
+        else:
+            changes.append(_put(open_order))
+    return changes
+
+
+def _put(open_order: OpenOrder) -> _Change:
+    def apply(orders: dict[str, OpenOrder]) -> None:
+        orders[open_order.order_id] = open_order
+
+    return apply
 
 
 def _event_changes(events: tuple[OrderEvent, ...]) -> list[_Change]:
@@ -183,6 +233,8 @@ class OrderTracker:
         elif isinstance(result, list) and result and isinstance(result[0], BatchItemResult):
             for item in result:
                 changes.extend(_event_changes(item.order_events))
+        elif isinstance(result, list) and result and isinstance(result[0], OrderStatus):
+            changes = _status_changes(result)
         if changes:
             self._apply(changes)
 

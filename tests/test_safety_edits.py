@@ -17,11 +17,11 @@ from decimal import Decimal
 import attrs
 
 from kraken_futures_async import OrderRejectedError, Session
-from kraken_futures_async.models import OrderRequestStatus
+from kraken_futures_async.models import CancelOrderResult, OrderRequestStatus
 from kraken_futures_async.simulator import FaultKind
 
 from .test_safety_orders import MARKETS, safe_session
-from .test_safety_support import Ledger, faulty_twin
+from .test_safety_support import Ledger, faulty_twin, quiet_twin
 from .virtual_clock import run_virtual
 
 SEED = 11
@@ -150,3 +150,25 @@ def test_edits_and_cancels_under_faults_leave_the_book_as_the_caller_believes() 
         FaultKind.MALFORMED,
     ):
         assert faults[kind.value] >= 3, kind
+
+
+def test_a_cancel_whose_answer_was_lost_long_ago_is_reported_as_done() -> None:
+    """The repeat answers notFound and orders/status has forgotten the order by then."""
+    twin, ledger = quiet_twin(SEED)
+
+    async def scenario() -> CancelOrderResult:
+        async with safe_session(twin, SEED) as kf:
+            price = _tick(ledger.inner.mark_price("PF_XBTUSD") * Decimal("0.9"), Decimal(1))
+            placed = await kf.orders.send(
+                symbol="PF_XBTUSD", side="buy", size=Decimal("0.0001"), limit_price=price
+            )
+            assert placed.order_id is not None
+            twin.faults.add(FaultKind.SLOW_RESPONSE, "cancel_order", times=1, delay=60.0)
+            twin.faults.add(FaultKind.LATENCY, "order_status", delay=0.5)
+            result = await kf.orders.cancel(order_id=placed.order_id)
+            assert await kf.orders.open() == []
+            return result
+
+    result, _ = run_virtual(scenario)
+    assert result.status is OrderRequestStatus.CANCELLED
+    assert [r.status for r in ledger.of("cancel_order")] == ["cancelled", "notFound"]

@@ -29,10 +29,9 @@ from kraken_futures_async import (
 from kraken_futures_async.models import OrderRequestStatus, SendOrderResult
 from kraken_futures_async.resources._reconcile import LATE
 from kraken_futures_async.retry import OrderSafety, RetryPolicy
-from kraken_futures_async.simulator import FaultKind, Twin, TwinConfig
-from kraken_futures_async.simulator.engine import Exchange
+from kraken_futures_async.simulator import FaultKind, Twin
 
-from .test_safety_support import Ledger, LoopClock, client_timeout, faulty_twin
+from .test_safety_support import Ledger, client_timeout, faulty_twin, quiet_twin
 from .virtual_clock import run_virtual
 
 SEED = 20261124
@@ -206,13 +205,6 @@ def test_a_thousand_orders_under_faults_none_doubled_none_lost() -> None:
         assert send_faults[kind] >= 15, kind
 
 
-def _quiet_twin(seed: int = SEED) -> tuple[Twin, Ledger]:
-    """A twin on the loop's clock without faults or rate limits: each test adds its own."""
-    clock = LoopClock()
-    ledger = Ledger(Exchange(seed=seed, clock=clock))
-    return Twin(TwinConfig(seed=seed, clock=clock, rate_limits=False), exchange=ledger), ledger
-
-
 def bury_an_order(spacing: float) -> tuple[SendOrderResult | BaseException, Ledger]:
     """Send an order whose answer times out while 150 other fills bury its own fill.
 
@@ -220,7 +212,7 @@ def bury_an_order(spacing: float) -> tuple[SendOrderResult | BaseException, Ledg
     few seconds) and the latest page of fills no longer holds it. The other fills come
     ``spacing`` seconds apart.
     """
-    twin, ledger = _quiet_twin()
+    twin, ledger = quiet_twin(SEED)
     flooder = twin.issue_key()
 
     async def scenario() -> SendOrderResult | BaseException:
@@ -293,7 +285,7 @@ def test_a_callers_own_deadline_is_kept_an_unsent_order_is_refused_not_resent(
     kind: FaultKind,
 ) -> None:
     """The caller said "not after P": once the order provably missed P, it stays unsent."""
-    twin, ledger = _quiet_twin()
+    twin, ledger = quiet_twin(SEED)
 
     async def scenario() -> BaseException | None:
         async with safe_session(twin) as kf:

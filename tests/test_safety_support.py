@@ -38,6 +38,7 @@ __all__ = [
     "Request",
     "client_timeout",
     "faulty_twin",
+    "quiet_twin",
 ]
 
 #: Seconds a timed-out request waits at the twin: longer than any client timeout used here.
@@ -165,6 +166,13 @@ def faulty_twin(
     rules = [rule for route in routes for rule in fault_rules(route, scale)]
     twin = Twin(TwinConfig(seed=seed, clock=clock, faults=tuple(rules)), exchange=ledger)
     return twin, ledger
+
+
+def quiet_twin(seed: int = 0) -> tuple[Twin, Ledger]:
+    """A twin on the loop's clock without faults or rate limits: each test adds its own."""
+    clock = LoopClock()
+    ledger = Ledger(Exchange(seed=seed, clock=clock))
+    return Twin(TwinConfig(seed=seed, clock=clock, rate_limits=False), exchange=ledger), ledger
 
 
 def client_timeout(seconds: float = 5.0) -> httpx.Timeout:

@@ -277,7 +277,9 @@ class Reconciler:
 
         Cancelling twice cannot do harm, so the cancel is sent again; a ``notFound`` or
         ``filled`` answer to the repeat is checked against the order's state, because the
-        first attempt may have been the one that cancelled it.
+        first attempt may have been the one that cancelled it. ``notFound`` means neither
+        open nor filled: with the order forgotten by ``orders/status`` (it shows closed
+        orders for a few seconds only), the lost attempt is taken to have cancelled it.
         """
         order_id, cli_ord_id = params.get("order_id"), params.get("cliOrdId")
         label = order_id or cli_ord_id
@@ -299,6 +301,13 @@ class Reconciler:
                         order_id=found.order.order_id,
                         cli_ord_id=found.order.cli_ord_id,
                         received_time=found.order.last_update_timestamp,
+                    )
+                if found is None and refusal.status == OrderRequestStatus.NOT_FOUND.value:
+                    logger.info("cancel of %s: no longer open nor filled: cancelled", label)
+                    return CancelOrderResult(
+                        status=OrderRequestStatus.CANCELLED,
+                        order_id=order_id,
+                        cli_ord_id=cli_ord_id,
                     )
                 raise refusal
             except KrakenFuturesError as exc:
