@@ -180,14 +180,17 @@ def client_timeout(seconds: float = 5.0) -> httpx.Timeout:
 
 
 class RecordingTransport(InProcessTransport):
-    """The in-process transport, keeping each private request's ``Nonce`` and ``Authent``."""
+    """The in-process transport, keeping every path and each private request's ``Nonce``
+    and ``Authent``."""
 
     def __init__(self, twin: Twin) -> None:
         super().__init__(twin.app)
+        self.paths: list[str] = []
         self.nonces: list[str] = []
         self.authents: list[str] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.paths.append(request.url.path)
         if "Authent" in request.headers:
             self.nonces.append(request.headers.get("Nonce", ""))
             self.authents.append(request.headers["Authent"])

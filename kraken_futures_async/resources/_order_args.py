@@ -18,6 +18,7 @@ from ..models.enums import OrderType, Side, TrailingStopDeviationUnit, TriggerSi
 __all__ = [
     "MAX_CLI_ORD_ID_LENGTH",
     "Number",
+    "check_aware",
     "check_cli_ord_id",
     "check_enum",
     "check_number",
@@ -80,6 +81,17 @@ def check_enum(name: str, value: Any, enum_type: type[_E]) -> _E:
         choices = ", ".join(m.value for m in enum_type if m.name != "UNKNOWN")
         raise InvalidArgumentError(f"{name} must be one of {choices}; got {value!r}")
     return member
+
+
+def check_aware(name: str, value: dt.datetime | None) -> dt.datetime | None:
+    """An aware datetime (or None): Kraken's times are UTC, and a naive one is ambiguous."""
+    if value is None:
+        return None
+    if not isinstance(value, dt.datetime):
+        raise InvalidArgumentError(f"{name} must be a datetime, got {type(value).__name__}")
+    if value.tzinfo is None:
+        raise InvalidArgumentError(f"{name} must be an aware datetime (UTC)")
+    return value
 
 
 def check_cli_ord_id(value: str | None) -> str | None:
@@ -169,8 +181,7 @@ def send_order_params(
         raise InvalidArgumentError(
             "trigger_signal only applies to stp, take_profit and trailing_stop"
         )
-    if process_before is not None and process_before.tzinfo is None:
-        raise InvalidArgumentError("process_before must be an aware datetime (UTC)")
+    check_aware("process_before", process_before)
     if reduce_only is not None and not isinstance(reduce_only, bool):
         raise InvalidArgumentError(f"reduce_only must be True or False, got {reduce_only!r}")
     params.update(

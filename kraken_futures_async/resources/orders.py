@@ -26,6 +26,7 @@ from ._base import Resource
 from ._batch import BatchOrder, batch_json
 from ._order_args import (
     Number,
+    check_aware,
     check_cli_ord_id,
     check_enum,
     check_number,
@@ -149,8 +150,7 @@ class OrdersResource(Resource):
             raise InvalidArgumentError(
                 "an edit needs at least one of size, limit_price, stop_price"
             )
-        if process_before is not None and process_before.tzinfo is None:
-            raise InvalidArgumentError("process_before must be an aware datetime (UTC)")
+        check_aware("process_before", process_before)
         reconciler = self._reconciler()
         own_deadline = process_before is None and reconciler.process_before_window is not None
         params = {
@@ -190,8 +190,7 @@ class OrdersResource(Resource):
     ) -> CancelOrderResult:
         """Cancel one order by its id or client order id."""
         check_one_id(order_id, cli_ord_id)
-        if process_before is not None and process_before.tzinfo is None:
-            raise InvalidArgumentError("process_before must be an aware datetime (UTC)")
+        check_aware("process_before", process_before)
         params = {"order_id": order_id, "cliOrdId": cli_ord_id, "processBefore": process_before}
         try:
             return await self._cancel(params)
@@ -234,8 +233,7 @@ class OrdersResource(Resource):
 
     async def fills(self, *, before: dt.datetime | None = None) -> list[Fill]:
         """The latest 100 fills, or the 100 before ``before`` (which costs 25 budget units)."""
-        if before is not None and before.tzinfo is None:
-            raise InvalidArgumentError("before must be an aware datetime (UTC)")
+        check_aware("before", before)
         result: list[Fill] = await self._backend.call(
             _FILLS, encode_params({"lastFillTime": before})
         )
@@ -250,8 +248,7 @@ class OrdersResource(Resource):
         """
         if not len(batch):
             raise InvalidArgumentError("the batch is empty")
-        if process_before is not None and process_before.tzinfo is None:
-            raise InvalidArgumentError("process_before must be an aware datetime (UTC)")
+        check_aware("process_before", process_before)
         params = encode_params({"json": batch_json(list(batch)), "processBefore": process_before})
         result: list[BatchItemResult] = await self._backend.call(_BATCH, params)
         return result
@@ -286,8 +283,7 @@ class OrdersResource(Resource):
         ``iter_executions`` is cheaper.
         """
         for name, value in (("before", before), ("since", since)):
-            if value is not None and value.tzinfo is None:
-                raise InvalidArgumentError(f"{name} must be an aware datetime (UTC)")
+            check_aware(name, value)
         check_max_pages(max_pages)
 
         def next_before(page: list[Fill]) -> dt.datetime | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 
 __all__ = [
     "ONE",
@@ -98,4 +98,7 @@ def tidy(value: Decimal) -> Decimal:
 
 
 def is_multiple(value: Decimal, step: Decimal) -> bool:
-    return value % step == 0
+    try:
+        return value % step == 0
+    except InvalidOperation:  # more digits than the context holds: no real size or price
+        return False
