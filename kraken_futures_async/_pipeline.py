@@ -150,14 +150,23 @@ class HttpPipeline:
                 if not self.retry.should_retry(
                     exc, idempotent=endpoint.idempotent, attempt=attempt
                 ):
+                    if attempt > 1:
+                        logger.info(
+                            "%s: failed after %d attempts (%s: %s)",
+                            endpoint.name,
+                            attempt,
+                            type(exc).__name__,
+                            exc.message,
+                        )
                     raise
                 retry_after = exc.retry_after if isinstance(exc, RateLimitError) else None
                 delay = self.retry.delay(attempt, rng=self._rng, retry_after=retry_after)
                 logger.info(
-                    "%s: attempt %d failed (%s); retrying in %.3f s",
+                    "%s: attempt %d failed (%s: %s); retrying in %.3f s",
                     endpoint.name,
                     attempt,
                     type(exc).__name__,
+                    exc.message,
                     delay,
                 )
                 self.retries += 1
@@ -215,22 +224,9 @@ class HttpPipeline:
         self.requests_sent += 1
         try:
             response = await self._client.send(request, auth=auth or httpx.USE_CLIENT_DEFAULT)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise ConnectionFailedError(
-                f"could not connect: {type(exc).__name__}", endpoint=endpoint.name
-            ) from exc
-        except httpx.TimeoutException as exc:
-            raise RequestTimeoutError(
-                f"no answer in time ({type(exc).__name__})",
-                endpoint=endpoint.name,
-                retry_safe=endpoint.idempotent,
-            ) from exc
         except httpx.HTTPError as exc:
-            raise TransportError(
-                f"the exchange dropped the request: {type(exc).__name__}",
-                endpoint=endpoint.name,
-                retry_safe=endpoint.idempotent,
-            ) from exc
+            logger.debug("%s %s -> %s", request.method, request.url.path, type(exc).__name__)
+            raise _transport_error(endpoint, exc) from exc
         logger.debug("%s %s -> %s", request.method, request.url.path, response.status_code)
         return response
 
@@ -245,6 +241,25 @@ class HttpPipeline:
                 endpoint=endpoint.name,
                 payload=payload,
             ) from exc
+
+
+def _transport_error(endpoint: Endpoint, exc: httpx.HTTPError) -> TransportError:
+    """httpx's failure as the library's: only a failed connect proves nothing was sent."""
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        return ConnectionFailedError(
+            f"could not connect: {type(exc).__name__}", endpoint=endpoint.name
+        )
+    if isinstance(exc, httpx.TimeoutException):
+        return RequestTimeoutError(
+            f"no answer in time ({type(exc).__name__})",
+            endpoint=endpoint.name,
+            retry_safe=endpoint.idempotent,
+        )
+    return TransportError(
+        f"the exchange dropped the request: {type(exc).__name__}",
+        endpoint=endpoint.name,
+        retry_safe=endpoint.idempotent,
+    )
 
 
 def warn_deprecated(endpoint: Endpoint) -> None:
