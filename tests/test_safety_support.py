@@ -20,6 +20,8 @@ from typing import Any
 import attrs
 import httpx
 
+from kraken_futures_async.endpoints import ENDPOINTS
+from kraken_futures_async.ratelimit import Budget
 from kraken_futures_async.simulator import (
     FaultKind,
     FaultRule,
@@ -124,6 +126,8 @@ class Ledger:
         )
 
 
+_PRIVATE = tuple(e.name for e in ENDPOINTS if e.private and e.budget is Budget.DERIVATIVES)
+
 #: About 20 % of requests meet one of these (each rolled in turn; at most one strikes per
 #: phase): drops before and after the engine acted, proxy 5xx pages and Kraken's JSON ones,
 #: answers that time out, bodies cut in half, maintenance pages and rate-limit storms.
@@ -149,6 +153,14 @@ def fault_rules(route: str = "*", scale: float = 1.0) -> list[FaultRule]:
                         kind=kind, route=route, probability=probability * scale / 2, html=html
                     )
                 )
+            continue
+        if kind is FaultKind.RATE_LIMITED and route == "*":
+            # apiLimitExceeded is the private budget's refusal (public calls are limited per
+            # IP in front of the exchange), so the storm strikes private operations only
+            rules.extend(
+                FaultRule(kind=kind, route=name, probability=probability * scale)
+                for name in _PRIVATE
+            )
             continue
         delay = SLOW if kind is FaultKind.SLOW_RESPONSE else 0.0
         rules.append(
