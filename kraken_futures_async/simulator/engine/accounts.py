@@ -131,6 +131,13 @@ class Account:
         default_factory=lambda: deque(maxlen=_FILLS_KEPT)
     )
     dead_man_at: float | None = None
+    #: The cash wallet (``cash``): plain balances by lower-case currency, no margin.
+    cash: dict[str, Decimal] = field(default_factory=dict)
+    #: Isolated margin: maximum leverage by linear symbol (unlisted symbols: cross margin).
+    leverage: dict[str, Decimal] = field(default_factory=dict)
+    #: Preferred PnL currency by linear symbol (kept and shown; PnL is still booked in USD).
+    pnl_currency: dict[str, str] = field(default_factory=dict)
+    self_trade_strategy: str = "REJECT_TAKER"
 
     def remember(self, order: Order) -> None:
         """Keep a closed order for orders/status (5 s) and cancelorder's ``filled``."""
@@ -158,12 +165,22 @@ def tiered(tiers: tuple[MarginTier, ...], amount: Decimal) -> tuple[Decimal, Dec
     return initial, maintenance
 
 
-def margin_for(spec: InstrumentSpec, size: Decimal, mark: Decimal) -> tuple[Decimal, Decimal]:
-    """(initial, maintenance) of an exposure of ``size`` contracts, in settlement currency."""
+def margin_for(
+    spec: InstrumentSpec, size: Decimal, mark: Decimal, leverage: Decimal | None = None
+) -> tuple[Decimal, Decimal]:
+    """(initial, maintenance) of an exposure of ``size`` contracts, in settlement currency.
+
+    A linear contract margined in isolation at ``leverage`` needs at least its notional over
+    that leverage as initial margin.
+    """
     if spec.inverse:
         initial, maintenance = tiered(spec.tiers, abs(size))
         return initial / mark, maintenance / mark
-    return tiered(spec.tiers, abs(size) * mark)
+    notional = abs(size) * mark
+    initial, maintenance = tiered(spec.tiers, notional)
+    if leverage is not None:
+        initial = max(initial, notional / leverage)
+    return initial, maintenance
 
 
 def position_pnl(spec: InstrumentSpec, position: Position, mark: Decimal) -> Decimal:
@@ -288,7 +305,8 @@ def initial_margin_with_orders(
         if margin_account is not None and spec.margin_account != margin_account:
             continue
         exposure = max(abs(pos + buys), abs(pos - sells))
-        total += margin_for(spec, exposure, prices.mark_now(spec))[0]
+        leverage = account.leverage.get(symbol)
+        total += margin_for(spec, exposure, prices.mark_now(spec), leverage)[0]
     return total
 
 
@@ -328,7 +346,7 @@ def flex_figures(
         accrue_funding(spec, position, now, prices)
         pnl += position_pnl(spec, position, mark)
         funding += position.funding
-        im, mm = margin_for(spec, position.size, mark)
+        im, mm = margin_for(spec, position.size, mark, account.leverage.get(symbol))
         initial += im
         maintenance += mm
     with_orders = initial_margin_with_orders(account, specs, prices, inverse=False)
@@ -451,7 +469,7 @@ def accounts_payload(
     result: dict[str, Any] = {
         "cash": {
             "type": "cashAccount",
-            "balances": {currency: "0" for currency in _CASH_CURRENCIES},
+            "balances": cash_balances(account),
         },
         "flex": {
             "type": "multiCollateralMarginAccount",
@@ -500,6 +518,14 @@ def accounts_payload(
             },
         }
     return result
+
+
+def cash_balances(account: Account) -> dict[str, str]:
+    """The cash wallet as ``/accounts`` shows it: every usual currency, then any other held."""
+    balances = {currency: "0" for currency in _CASH_CURRENCIES}
+    for currency, amount in account.cash.items():
+        balances[currency] = _plain(amount)
+    return balances
 
 
 def _plain(value: Decimal) -> str:

@@ -65,6 +65,8 @@ class Order:
     update_reason: str | None = "NEW_USER_ORDER"
     error: str | None = None
     closed_at: float | None = None
+    #: What the journal has written it down as so far: None, "trigger" or "order".
+    journaled: str | None = None
 
     @property
     def remaining(self) -> Decimal:

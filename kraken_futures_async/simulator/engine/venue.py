@@ -27,7 +27,6 @@ from .accounts import (
     TAKER_FEE,
     Account,
     Trade,
-    book_trade,
     fill_record,
     flex_figures,
     initial_margin_with_orders,
@@ -36,6 +35,7 @@ from .accounts import (
 )
 from .book import Market, PublicTrade
 from .instruments import InstrumentSpec, build_listing
+from .journal import Journal, render
 from .orders import TRIGGER_KINDS, Order, order_json, trigger_json
 from .prices import Prices
 from .quotes import Quoter
@@ -100,6 +100,7 @@ class Venue:
         self.accounts: dict[str, Account] = {}
         self._ids = random.Random(f"ids/{seed}")
         self._seq = 0
+        self.journal = Journal(seed)
 
     # identity and time -----------------------------------------------------------------
 
@@ -300,13 +301,16 @@ class Venue:
         trade_id = market.next_trade_id(math.floor(at))
         market.tape.append(PublicTrade(at, trade_id, price, size, taker_side, execution_id))
         market.version += 1
+        journal = self.journal
+        sides = {id(o): journal.side(o) for o in (taker, maker) if o is not None}
         for order, fill_type, rate in ((taker, taker_type, TAKER_FEE), (maker, "maker", MAKER_FEE)):
             if order is None:
                 continue
             account = self.accounts[order.account]
             order.filled += size
             order.updated = at
-            book_trade(account, Trade(spec, order.is_buy, size, price, rate, at), self)
+            trade = Trade(spec, order.is_buy, size, price, rate, at)
+            sides[id(order)].booking = journal.book_trade(account, trade, self, execution_id)
             record = fill_record(self.new_id(), order, size, price, at, fill_type)
             account.fills.append((at, record))
             if order is maker:
@@ -314,7 +318,20 @@ class Venue:
                     self._close(account, order, "FULLY_EXECUTED", "FULL_FILL", None, at)
                 else:
                     order.update_reason = "PARTIAL_FILL"
-            self._trim_reduce_only(account, spec.symbol, at)
+        journal.execution(
+            execution_id,
+            at,
+            spec,
+            price,
+            size,
+            self.prices.mark(spec, math.floor(at)),
+            None if taker is None else sides[id(taker)],
+            None if maker is None else sides[id(maker)],
+        )
+        for side in sides.values():
+            reason = "full_fill" if side.order.remaining <= 0 else "partial_fill"
+            journal.updated(side.before, side.order, at, reason)
+            self._trim_reduce_only(self.accounts[side.order.account], spec.symbol, at)
 
     def _trim_reduce_only(self, account: Account, symbol: str, at: float) -> None:
         """Shrink or cancel resting reduce-only orders the position no longer allows."""
@@ -364,6 +381,7 @@ class Venue:
         if order.cli_ord_id is not None and account.by_cli.get(order.cli_ord_id) is order:
             del account.by_cli[order.cli_ord_id]
         account.remember(order)
+        self.journal.closed(order, at)
 
     def _open(self, account: Account, market: Market, order: Order) -> None:
         market.version += 1
@@ -377,6 +395,7 @@ class Venue:
             market.side(order.is_buy).add(order)
             order.resting = True
         self._mark_busy(market)
+        self.journal.placed(order, order.updated)
 
     def _take(
         self,
@@ -405,6 +424,7 @@ class Venue:
             if size <= 0:
                 continue
             prior = order_json(order)
+            self.journal.placed(order, at)
             execution_id = self.new_id()
             if match.level is not None:
                 match.level[1] -= size
@@ -484,6 +504,7 @@ class Venue:
         spec = market.spec
         account = self.accounts[order.account]
         market.triggers.remove(order)
+        self.journal.activated(order, at)
         order.triggered = True
         order.updated = at
         if order.offset_value is not None and order.stop_price is not None:
@@ -618,8 +639,9 @@ class Venue:
                 )
         events, self_trade = self._take(market, order, second, at, "taker")
         if not events and self_trade:
-            self._close(account, order, "REJECTED", "WOULD_EXECUTE_SELF_REASON", None, at)
-            order.error = "WOULD_EXECUTE_SELF"
+            self._close(
+                account, order, "REJECTED", "WOULD_EXECUTE_SELF_REASON", "WOULD_EXECUTE_SELF", at
+            )
             return Outcome("selfFill", order)
         if not events and order.immediate:
             return self._reject(account, order, "iocWouldNotExecute", "IOC_WOULD_NOT_EXECUTE", at)
@@ -719,6 +741,7 @@ class Venue:
             if extra > 0 and not self._margin_ok(account, spec, order.is_buy, extra):
                 return Outcome("insufficientAvailableFunds", order)
         old = order_json(order)
+        before = render(order)
         grows = quantity > order.quantity
         moved = limit != order.limit_price
         if order.resting and (grows or moved):
@@ -738,6 +761,7 @@ class Venue:
             self._trail(order, signal, spec.tick, at)
         order.updated = at
         order.update_reason = "EDITED_BY_USER"
+        self.journal.updated(before, order, at, "edited_by_user", reduced)
         market.version += 1
         events: list[dict[str, Any]] = [
             {"type": "EDIT", "old": old, "new": order_json(order), "reducedQuantity": reduced}
