@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, unquote_plus
 
 from ..endpoints import ENDPOINTS, Endpoint
 from ._json import dumps
-from .auth import Authenticator
+from .auth import Authenticator, key_check, key_refusal
 from .clock import Clock
 from .errors import ExchangeError
 from .faults import (
@@ -83,6 +83,8 @@ _PARAM = re.compile(r"\{(\w+)\}")
 
 NOT_FOUND = 404
 METHOD_NOT_ALLOWED = 405
+#: The auth service's key check, answered from the key registry by this layer.
+_KEY_CHECK = "check_api_key"
 
 
 class Router:
@@ -278,7 +280,9 @@ def _classic(status: int, code: str | int, now: str) -> Reply:
 def render_error(error: ExchangeError, now: str) -> Reply:
     """An :class:`ExchangeError` in the form it names: classic, structured or plain text."""
     headers = error.headers if isinstance(error, BudgetExceededError) else None
-    if error.plain_text:
+    if error.body is not None:
+        reply = Reply(error.http_status, dumps(error.body))
+    elif error.plain_text:
         reply = Reply(error.http_status, error.message.encode(), _TEXT)
     elif error.structured:
         reply = _structured(error.http_status, error.code, error.message, now)
@@ -408,10 +412,15 @@ class TwinApp:
                 self.meter.charge(key.public_key, endpoint, pairs)
             params = _group(pairs, path_params)
             self.handled += 1
-            payload = self.exchange.handle(
-                endpoint.name, params, None if key is None else key.account_uid
-            )
+            if endpoint.name == _KEY_CHECK and key is not None:
+                payload = key_check(key, self.clock.time())  # keys live here, not in the engine
+            else:
+                payload = self.exchange.handle(
+                    endpoint.name, params, None if key is None else key.account_uid
+                )
         except ExchangeError as error:
+            if endpoint.name == _KEY_CHECK and error.code == "authenticationError":
+                error = ExchangeError(error.code, http_status=401, body=key_refusal())
             return render_error(error, self._now())
         except Exception as exc:  # an engine bug must not take the server down
             logger.exception("the exchange engine failed on %s", endpoint.name)
@@ -420,6 +429,8 @@ class TwinApp:
         return self._success(endpoint, payload)
 
     def _success(self, endpoint: Endpoint, payload: Any) -> Reply:
+        if payload is None:  # nothing to report yet (the stats service's 204)
+            return Reply(204, b"")
         if isinstance(payload, str):  # a text answer (the account log as CSV)
             return Reply(200, payload.encode(), _CSV if endpoint.raw_text else _TEXT)
         headers = _header_fields(endpoint, payload)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import enum
 import hashlib
 import heapq
@@ -25,6 +26,7 @@ import random
 import threading
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import attrs
 
@@ -38,6 +40,8 @@ __all__ = [
     "NonceBook",
     "Permissions",
     "authent",
+    "key_check",
+    "key_refusal",
 ]
 
 _DERIVATIVES = "/derivatives/"
@@ -97,6 +101,9 @@ class ApiKey:
     secret: str = attrs.field(repr=False)
     account_uid: str
     permissions: Permissions = Permissions.READ | Permissions.TRADE
+    #: When the key was issued (epoch seconds), for the auth service's key check; None if the
+    #: clock could not be read then (a loop-bound clock before its loop runs).
+    created_at: float | None = None
     secret_bytes: bytes = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
@@ -110,6 +117,33 @@ class ApiKey:
 
     def allows(self, needed: Permissions) -> bool:
         return needed in self.permissions
+
+
+def _level(granted: bool, full: bool) -> str:
+    return "NO_ACCESS" if not granted else "FULL_ACCESS" if full else "READ_ONLY"
+
+
+def key_check(key: ApiKey, now: float) -> dict[str, Any]:
+    """The auth service's answer about the key that signed the request (no iIBAN here).
+
+    A key whose issue time is unknown says it was created ``now``.
+    """
+    general = _level(Permissions.READ in key.permissions, Permissions.TRADE in key.permissions)
+    transfer = _level(Permissions.WITHDRAW in key.permissions, True)
+    issued = now if key.created_at is None else key.created_at
+    created = dt.datetime.fromtimestamp(issued, dt.UTC)
+    return {
+        "apiKey": key.public_key,
+        "accountUid": key.account_uid,
+        "iiban": None,
+        "createdAt": created.strftime("%Y-%m-%dT%H:%M:%S.") + f"{created.microsecond // 1000:03d}Z",
+        "permissions": {"general": general, "transfer": transfer},
+    }
+
+
+def key_refusal() -> dict[str, Any]:
+    """The auth service's 401 body for a key or signature it does not accept."""
+    return {"error": "Unauthorized", "message": "invalid API key", "suberror": None}
 
 
 def authent(secret: bytes, post_data: bytes, nonce: bytes, endpoint_path: bytes) -> bytes:
@@ -130,12 +164,18 @@ class KeyRegistry:
         with self._lock:
             return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
-    def issue(self, account_uid: str, permissions: Permissions | None = None) -> ApiKey:
+    def issue(
+        self,
+        account_uid: str,
+        permissions: Permissions | None = None,
+        created_at: float | None = None,
+    ) -> ApiKey:
         """A new key for ``account_uid``: 56-char public key, 88-char (66-byte) secret."""
         with self._lock:
             public = base64.b64encode(self._rng.randbytes(42)).decode()
             secret = base64.b64encode(self._rng.randbytes(66)).decode()
-            key = ApiKey(public, secret, account_uid, permissions or Permissions.full_access())
+            chosen = permissions or Permissions.full_access()
+            key = ApiKey(public, secret, account_uid, chosen, created_at)
             self._keys[public] = key
         return key
 

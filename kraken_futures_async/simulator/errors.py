@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = ["ExchangeError"]
 
 
@@ -11,7 +13,9 @@ class ExchangeError(Exception):
     * ``structured=False``: ``{"result":"error","error":code,"serverTime":...}`` (classic form);
     * ``structured=True``: ``{"status":<reason>,"result":"error","errors":[{"code":int,
       "message":...}],"serverTime":...}`` with ``http_status`` (newer validation layer);
-    * ``plain_text=True``: a ``text/plain`` body holding ``message`` (charts, history 429).
+    * ``plain_text=True``: a ``text/plain`` body holding ``message`` (charts, history 429);
+    * ``body``: this JSON document as it is, with ``http_status`` (the analytics service's
+      ``{"result": ..., "errors": [...]}`` refusals).
     """
 
     def __init__(
@@ -22,6 +26,7 @@ class ExchangeError(Exception):
         structured: bool = False,
         message: str | None = None,
         plain_text: bool = False,
+        body: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message or str(code))
         self.code = code
@@ -29,3 +34,4 @@ class ExchangeError(Exception):
         self.structured = structured
         self.message = message or str(code)
         self.plain_text = plain_text
+        self.body = body

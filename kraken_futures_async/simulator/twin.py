@@ -87,7 +87,9 @@ class Twin:
         self, account_uid: str | None = None, permissions: Permissions | None = None
     ) -> ApiKey:
         """A new API key (full access unless told) for an account (the twin's own by default)."""
-        return self.keys.issue(account_uid or self.account_uid, permissions)
+        return self.keys.issue(
+            account_uid or self.account_uid, permissions, _time_or_none(self.clock)
+        )
 
     def credentials(self, key: ApiKey | None = None) -> Credentials:
         key = key or self.key
@@ -104,6 +106,13 @@ class Twin:
 
     def run_in_thread(self, port: int = 0) -> RunningTwin:
         return run_in_thread(self, port=port)
+
+
+def _time_or_none(clock: Clock) -> float | None:
+    try:
+        return clock.time()
+    except RuntimeError:  # a clock bound to an event loop, read before the loop runs
+        return None
 
 
 # --- serving on a socket ------------------------------------------------------------------

@@ -1,10 +1,17 @@
-"""Private reads: wallets, open positions, open orders and fills."""
+"""Private reads: wallets, open positions, open orders, fills, notices and the unwind queue.
+
+The notifications are two fixed notices (the next weekly maintenance window, Tuesdays 08:00
+UTC, and the retirement of Kraken's demo). A position's place in the unwind queue follows its
+return on the entry price, as profitable positions are unwound first: 20 at a loss of 1 % or
+more, one step of 20 per percent, up to 100 at a gain of 3 % or more.
+"""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from ._text import iso_ms, tidy
+from ._text import ONE, iso_ms, tidy
 from .accounts import Account, accounts_payload, accrue_funding
 from .orders import open_order_json
 from .params import Params
@@ -13,6 +20,9 @@ from .venue import Venue
 __all__ = ["AccountData"]
 
 _FILLS_PAGE = 100
+_WEEK = 7 * 86_400
+_TUESDAY_0800 = 5 * 86_400 + 8 * 3600  # the epoch began on a Thursday
+_DEMO_RETIRED = "2026-07-14T00:00:00.000Z"
 
 
 class AccountData:
@@ -59,3 +69,35 @@ class AccountData:
             if len(page) >= _FILLS_PAGE:
                 break
         return {"fills": page}
+
+    def notifications(self, account: Account, params: Params) -> dict[str, Any]:
+        now = self._venue.now
+        weeks = math.floor((now - _TUESDAY_0800) / _WEEK) + 1
+        maintenance = _TUESDAY_0800 + weeks * _WEEK
+        return {
+            "notifications": [
+                {
+                    "type": "maintenance",
+                    "priority": "high",
+                    "note": "Weekly maintenance of the matching engine.",
+                    "effectiveTime": iso_ms(maintenance),
+                    "expectedDowntimeMinutes": 30,
+                },
+                {
+                    "type": "general",
+                    "priority": "low",
+                    "note": "Kraken retired its Futures demo; this exchange twin stands in for it.",
+                    "effectiveTime": _DEMO_RETIRED,
+                },
+            ]
+        }
+
+    def unwind_queue(self, account: Account, params: Params) -> dict[str, Any]:
+        venue = self._venue
+        queue: list[dict[str, Any]] = []
+        for symbol, position in sorted(account.positions.items()):
+            mark = venue.mark_now(venue.specs[symbol])
+            gain = (mark / position.price - ONE) * (ONE if position.size > 0 else -ONE)
+            step = math.floor(gain * 100) + 2  # -1 % and below: 1, +3 % and above: 5
+            queue.append({"symbol": symbol, "percentile": 20 * max(1, min(5, step))})
+        return {"queue": queue}

@@ -53,6 +53,26 @@ class Charts:
         self._venue = venue
         self._cache: dict[tuple[str, str, int, int], _Row] = {}
 
+    # what can be charted ------------------------------------------------------------------
+
+    def tick_types(self, params: Params) -> list[str]:
+        return ["spot", "mark", "trade"]
+
+    def chart_symbols(self, params: Params) -> list[str]:
+        """Every contract the venue has listed (dated ones keep their candles after expiry)."""
+        if (params.text("tick_type") or "").lower() not in TICK_TYPES:
+            raise _plain_error(404, "Not Found")
+        return sorted(self._venue.specs)
+
+    def chart_resolutions(self, params: Params) -> list[str]:
+        if (params.text("tick_type") or "").lower() not in TICK_TYPES:
+            raise _plain_error(404, "Not Found")
+        if self._venue.spec_for(params.text("symbol") or "") is None:
+            raise _plain_error(404, "Not Found")
+        return list(RESOLUTIONS)
+
+    # candles ------------------------------------------------------------------------------
+
     def candles(self, params: Params) -> dict[str, Any]:
         tick_type = (params.text("tick_type") or "").lower()
         if tick_type not in TICK_TYPES:

@@ -1,9 +1,13 @@
 """The engine's one entrance: ``Exchange.handle(operation, params, account_uid)``.
 
 ``operation`` is a row name of the package's endpoint table; the answer is the payload
-without ``result``/``serverTime`` (or the whole body for the charts API). Before each call the
-exchange catches up with its clock (see :mod:`.venue`), so everything that time changes
-(prices, fills of resting orders, triggers, the dead man's switch) is settled first.
+without ``result``/``serverTime`` (or the whole body for the charts, history, auth and stats
+services; CSV text for the account log as CSV; ``None`` for "nothing yet", HTTP 204). Before
+each call the exchange catches up with its clock (see :mod:`.venue`), so everything that time
+changes (prices, fills of resting orders, triggers, the dead man's switch) is settled first.
+
+Every operation of the table is served here except the auth service's key check, which the
+HTTP layer answers from its key registry (the engine knows accounts, not keys).
 """
 
 from __future__ import annotations
@@ -15,17 +19,31 @@ from typing import Any
 from ..clock import Clock
 from ..errors import ExchangeError
 from .account_data import AccountData
+from .account_log import AccountLogApi
 from .accounts import Account
+from .analytics import Analytics
+from .assignment import AssignmentProgram
 from .charts import Charts
+from .fees import Fees
+from .history_api import HistoryApi
 from .market_data import MarketData
+from .market_history import MarketHistory
+from .market_status import MarketStatus
 from .params import Params
+from .portfolio import PortfolioMargining
+from .rfq import Rfqs
+from .settings import Settings
+from .stats import Stats
+from .subaccounts import Subaccounts
 from .trading import Trading
+from .transfers import Transfers
 from .venue import Venue
 
 __all__ = ["Exchange"]
 
-PublicHandler = Callable[[Params], dict[str, Any]]
-PrivateHandler = Callable[[Account, Params], dict[str, Any]]
+#: A payload (dict), a list (charts), CSV text, or None (HTTP 204).
+PublicHandler = Callable[[Params], Any]
+PrivateHandler = Callable[[Account, Params], Any]
 
 
 class Exchange:
@@ -38,8 +56,14 @@ class Exchange:
         self._venue = Venue(seed, clock)
         market = MarketData(self._venue, seed)
         charts = Charts(self._venue)
-        trading = Trading(self._venue)
-        accounts = AccountData(self._venue)
+        venue = self._venue
+        trading = Trading(venue)
+        accounts = AccountData(venue)
+        status = MarketStatus(venue)
+        fees = Fees(venue)
+        analytics = Analytics(venue, seed)
+        markets = MarketHistory(venue)
+        rfqs = Rfqs(venue, seed)
         self._public: dict[str, PublicHandler] = {
             "tickers": market.tickers,
             "ticker": market.ticker,
@@ -47,12 +71,28 @@ class Exchange:
             "trades": market.history,
             "instruments": market.instruments,
             "candles": charts.candles,
+            "instruments_status": status.instruments_status,
+            "instrument_status": status.instrument_status,
+            "historical_funding_rates": status.historical_funding_rates,
+            "fee_schedules": fees.fee_schedules,
+            "rfqs": rfqs.rfqs,
+            "rfq": rfqs.rfq,
+            "market_executions": markets.market_executions,
+            "market_orders": markets.market_orders,
+            "market_prices": markets.market_prices,
+            "tick_types": charts.tick_types,
+            "chart_symbols": charts.chart_symbols,
+            "chart_resolutions": charts.chart_resolutions,
+            "market_analytics": analytics.market_analytics,
+            "liquidity_pool": analytics.liquidity_pool,
         }
         self._private: dict[str, PrivateHandler] = {
             "accounts": accounts.accounts,
             "open_positions": accounts.open_positions,
             "open_orders": accounts.open_orders,
             "fills": accounts.fills,
+            "notifications": accounts.notifications,
+            "unwind_queue": accounts.unwind_queue,
             "send_order": trading.send_order,
             "edit_order": trading.edit_order,
             "cancel_order": trading.cancel_order,
@@ -60,6 +100,21 @@ class Exchange:
             "cancel_all_orders_after": trading.cancel_all_orders_after,
             "batch_order": trading.batch_order,
             "order_status": trading.order_status,
+            "fee_schedule_volumes": fees.fee_schedule_volumes,
+            "self_market_share": Stats(venue).self_market_share,
+            **_handlers(
+                Settings(venue),
+                Transfers(venue),
+                Subaccounts(venue),
+                AssignmentProgram(venue),
+                PortfolioMargining(venue),
+                HistoryApi(venue),
+                AccountLogApi(venue),
+            ),
+            "rfq_open_offers": rfqs.rfq_open_offers,
+            "place_rfq_offer": rfqs.place_rfq_offer,
+            "replace_rfq_offer": rfqs.replace_rfq_offer,
+            "cancel_rfq_offer": rfqs.cancel_rfq_offer,
         }
 
     @property
@@ -84,7 +139,7 @@ class Exchange:
         operation: str,
         params: Mapping[str, Sequence[str]],
         account_uid: str | None,
-    ) -> dict[str, Any]:
+    ) -> Any:
         """Serve one request; the payload may share cached parts with others: read-only."""
         venue = self._venue
         public = self._public.get(operation)
@@ -120,3 +175,13 @@ class Exchange:
         when = self._venue.clock.time() if at is None else at
         index, mark, _ = self._venue.prices.quote(spec, int(when // 1))
         return index, mark
+
+
+def _handlers(*services: object) -> dict[str, PrivateHandler]:
+    """Every public method of each service, by name: the method names are the table's names."""
+    found: dict[str, PrivateHandler] = {}
+    for service in services:
+        for name in dir(service):
+            if not name.startswith("_"):
+                found[name] = getattr(service, name)
+    return found
