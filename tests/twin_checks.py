@@ -40,16 +40,17 @@ Send = Callable[[Message], Awaitable[None]]
 
 @dataclass(frozen=True)
 class Departure:
-    """Values the twin sends at ``path`` that the schema's enum lacks, and why.
+    """Values the twin sends at ``path`` that the schema does not allow there, and why.
 
-    ``path`` is dotted, ``*`` standing for every element of a list; ``stands_for`` is a value
-    the schema accepts there, put in place of the departing one before validating again.
+    ``path`` is dotted, ``*`` standing for every element of a list or value of an object;
+    ``stands_for`` is a value the schema accepts there, put in place of the departing one
+    before validating again.
     """
 
     operation_id: str
     path: str
-    values: frozenset[str]
-    stands_for: str
+    values: frozenset[str | None]
+    stands_for: Any
     reason: str
 
 
@@ -98,18 +99,33 @@ DEPARTURES: tuple[Departure, ...] = (
         "cancelled",
         "processBefore applies to cancels too; the status is in the sendStatus enum only",
     ),
+    *(
+        Departure(
+            "getTriggerEvents",
+            f"elements.*.event.*.*.triggerOptions.{name}",
+            frozenset({None}),
+            {**example, "unit": "Percent"},
+            "the spec requires these objects on every trigger; one without them gets null",
+        )
+        for name, example in (
+            ("trailingStopOptions", {"maxDeviation": "0"}),
+            ("limitPriceOffset", {"priceOffset": "0"}),
+        )
+    ),
 )
 
 
 def _substitute(node: Any, keys: list[str], departure: Departure) -> Any:
     if not keys:
-        if isinstance(node, str) and node in departure.values:
+        if (node is None or isinstance(node, str)) and node in departure.values:
             return departure.stands_for
         return node
     key, rest = keys[0], keys[1:]
     if key == "*":
         if isinstance(node, list):
             return [_substitute(item, rest, departure) for item in node]
+        if isinstance(node, dict):
+            return {k: _substitute(v, rest, departure) for k, v in node.items()}
         return node
     if isinstance(node, dict) and key in node:
         return {**node, key: _substitute(node[key], rest, departure)}
