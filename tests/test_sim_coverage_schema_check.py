@@ -83,10 +83,14 @@ def test_a_listed_departure_passes_and_anything_else_does_not(status: str) -> No
     path = f"{D}/batchorder"
     item = {"status": status, "orderEvents": []}
     body = b'{"result":"success","batchStatus":[%s],"serverTime":"2026-11-24T00:00:00.000Z"}'
-    checker.check(twin.app.router, "POST", path, 200, body % json.dumps(item).encode())
+    checker.check(
+        twin.app.router, "POST", path, 200, body % json.dumps(item).encode(), json_body=True
+    )
     assert checker.report() is None
     wrong = {"status": "somethingElse", "orderEvents": []}
-    checker.check(twin.app.router, "POST", path, 200, body % json.dumps(wrong).encode())
+    checker.check(
+        twin.app.router, "POST", path, 200, body % json.dumps(wrong).encode(), json_body=True
+    )
     report = checker.report()
     assert report is not None
     assert "somethingElse" in report

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -172,14 +173,24 @@ class ResponseChecker:
         self.problems: list[str] = []
         #: Answers validated against a schema (the tests of this module check it grows).
         self.checked = 0
+        #: Successful (2xx) answers by operationId, JSON or not, and those validated by schema.
+        self.answered: Counter[str] = Counter()
+        self.validated: Counter[str] = Counter()
         self._lock = threading.Lock()
 
-    def check(self, router: Router, method: str, path: str, status: int, body: bytes) -> None:
-        """Validate one JSON answer; ``body`` that is not JSON is not the schema's business."""
+    def check(
+        self, router: Router, method: str, path: str, status: int, body: bytes, *, json_body: bool
+    ) -> None:
+        """Validate one answer if it is JSON; other bodies are not the schema's business."""
         found = router.match(method, path)
         if isinstance(found, int):
             return  # a routing refusal, not an operation's answer
         endpoint, _ = found
+        if status < 300:
+            with self._lock:
+                self.answered[endpoint.operation_id] += 1
+        if not json_body:
+            return
         try:
             document = json.loads(body, parse_float=Decimal)
         except ValueError:
@@ -195,6 +206,7 @@ class ResponseChecker:
             return
         with self._lock:
             self.checked += 1
+            self.validated[endpoint.operation_id] += 1
 
     def wrap(self, call: Callable[[TwinApp, Scope, Receive, Send], Awaitable[None]]) -> Any:
         """``TwinApp.__call__`` with every HTTP answer captured and checked on its way out."""
@@ -219,10 +231,10 @@ class ResponseChecker:
             await call(app, scope, receive, capture)
             if getattr(app.exchange, "TWIN_SCHEMA_EXEMPT", None):
                 return  # a fake engine testing the HTTP layer with made-up answers
-            if status and json_answer[0]:
-                checker.check(
-                    app.router, scope["method"], scope["path"], status[0], b"".join(chunks)
-                )
+            if status:
+                body = b"".join(chunks)
+                path, method = scope["path"], scope["method"]
+                checker.check(app.router, method, path, status[0], body, json_body=json_answer[0])
 
         return checked_call
 
