@@ -48,7 +48,10 @@ class AccountData:
                 "unrealizedFunding": tidy(position.funding) if spec.perpetual else None,
             }
             if not spec.inverse:
-                row["pnlCurrency"] = "USD"
+                row["pnlCurrency"] = account.pnl_currency.get(symbol, "USD")
+                leverage = account.leverage.get(symbol)
+                if leverage is not None:
+                    row["maxFixedLeverage"] = leverage
             rows.append((position.fill_time, row))
         rows.sort(key=lambda item: item[0], reverse=True)
         return {"openPositions": [row for _, row in rows]}

@@ -6,7 +6,7 @@ An isolated leverage raises the contract's initial margin to at least notional /
 and nothing changes. The PnL currency and the self-trade strategy are kept and shown, but the
 twin still books PnL in USD and always rejects the taker of a self-trade (``REJECT_TAKER``).
 Refusals come in the structured form with Kraken's documented codes (87 unknown contract, 88
-not multi-collateral, 89 unknown currency, 92 insufficient margin).
+not multi-collateral, 89 unknown currency, 90 currency not allowed, 92 insufficient margin).
 """
 
 from __future__ import annotations
@@ -20,9 +20,12 @@ from .instruments import InstrumentSpec
 from .params import Params
 from .venue import Venue
 
-__all__ = ["STRATEGIES", "Settings"]
+__all__ = ["PNL_CURRENCIES", "STRATEGIES", "Settings"]
 
 STRATEGIES = ("REJECT_TAKER", "CANCEL_MAKER_SELF", "CANCEL_MAKER_CHILD", "CANCEL_MAKER_ANY")
+#: The currencies a PnL may be realised in (Kraken spells bitcoin BTC here).
+PNL_CURRENCIES = frozenset({"USD", "EUR", "GBP", "USDC", "USDT", "BTC", "ETH"})
+_PNL_SPELLING = {"XBT": "BTC"}
 
 
 def _refusal(code: int, message: str, status: int = 400) -> ExchangeError:
@@ -76,7 +79,10 @@ class Settings:
     def set_pnl_preference(self, account: Account, params: Params) -> dict[str, Any]:
         spec = self._linear(params)
         currency = params.required("pnlPreference").strip().upper()
-        if normalise_currency(currency) not in FLEX_CURRENCIES:
+        currency = _PNL_SPELLING.get(currency, currency)
+        if currency not in PNL_CURRENCIES:
+            if normalise_currency(currency) in FLEX_CURRENCIES:
+                raise _refusal(90, "Currency is not enabled for multi-collateral PnL")
             raise _refusal(89, "Currency does not exist")
         account.pnl_currency[spec.symbol] = currency
         return {}
