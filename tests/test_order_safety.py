@@ -43,6 +43,8 @@ class ScriptedExchange:
         self.fills: list[dict[str, Any]] = []
         self.clock_step_per_lookup = dt.timedelta(0)
         self.status_override: str | None = None
+        self.history: list[dict[str, Any]] = []
+        self.history_lookups = 0
 
     def envelope(self, **payload: Any) -> httpx.Response:
         body = {"result": "success", **payload, "serverTime": _stamp(self.now)}
@@ -66,6 +68,12 @@ class ScriptedExchange:
             return self.envelope(orders=found)
         if path.endswith("/fills"):
             return self.envelope(fills=self.fills)
+        if path.endswith("/api/history/v3/orders"):
+            self.history_lookups += 1
+            elements = [e for e in self.history if e["uid"]]
+            return httpx.Response(
+                200, json={"accountUid": "acct", "len": len(elements), "elements": elements}
+            )
         if path.endswith("/accounts"):
             return self.envelope(accounts={})
         raise AssertionError(f"unexpected request {path}")
@@ -204,6 +212,7 @@ async def test_an_order_proven_never_taken_is_sent_again_once(
     # it was re-sent only after a lookup that began past the first attempt's deadline
     assert first_deadline < exchange.now
     assert len(lookups) >= 3
+    assert exchange.history_lookups >= 1  # the history had the last word before the re-send
     assert list(exchange.orders) == ["order-1"]
 
 
@@ -358,3 +367,43 @@ async def test_a_callers_own_deadline_is_never_moved(credentials: Credentials) -
             )
     assert info.value.status == "wouldProcessAfterSpecifiedTime"
     assert len(exchange.sends()) == 1
+
+
+def _placed_then_cancelled(cli: str) -> dict[str, Any]:
+    """The order history's record of an order that rested and was cancelled since."""
+    order = {
+        "uid": ORDER_ID,
+        "accountUid": "acct",
+        "tradeable": "PF_XBTUSD",
+        "direction": "Buy",
+        "quantity": "0.01",
+        "filled": "0",
+        "timestamp": 1795000000000,
+        "limitPrice": "60000",
+        "orderType": "Limit",
+        "clientId": cli,
+        "reduceOnly": False,
+        "lastUpdateTimestamp": 1795000000000,
+    }
+    return {
+        "uid": "e1",
+        "timestamp": 1795000000000,
+        "event": {"OrderPlaced": {"order": order, "reason": "new_user_order"}},
+    }
+
+
+async def test_an_order_forgotten_by_status_and_fills_is_found_in_the_history(
+    credentials: Credentials,
+) -> None:
+    """Placed, then cancelled before the lookup: only the exchange's order history knows."""
+    exchange = ScriptedExchange()
+    exchange.send_faults.append(_timeout)
+    exchange.clock_step_per_lookup = dt.timedelta(seconds=4)
+    exchange.history.append(_placed_then_cancelled("order-1"))
+    async with session_for(exchange, credentials) as kf:
+        await _prime_clock(kf)
+        result = await place(kf)
+    assert result.status is OrderRequestStatus.PLACED
+    assert result.order_id == ORDER_ID
+    assert exchange.history_lookups >= 1
+    assert len(exchange.sends()) == 1  # not sent again

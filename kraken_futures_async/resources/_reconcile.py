@@ -46,6 +46,8 @@ from ..models import (
     OrderStatus,
     SendOrderResult,
 )
+from ..models.history import OrderCancelled, OrderPlaced, OrderRejected, OrderUpdated
+from .history import HistoryResource
 
 __all__ = ["LATE", "OwnDeadlineParams", "Reconciler", "is_ambiguous"]
 
@@ -69,6 +71,10 @@ _REFUSED = {"REJECTED", "TRIGGER_ACTIVATION_FAILURE"}
 _FILLS_PAGE = 100
 #: Pages of fills (25 budget units each after the first) searched for one order at most.
 _MAX_FILL_PAGES = 20
+#: Pages of order history (one history-budget token each) searched for one order at most.
+_MAX_HISTORY_PAGES = 5
+#: Seconds the order history may take (its budget may be spent) before it is skipped.
+_HISTORY_PATIENCE = 2.0
 #: Searched fills start this much before the first attempt, for clock-estimate error.
 _SLACK = dt.timedelta(seconds=1)
 _MS = dt.timedelta(milliseconds=1)
@@ -257,6 +263,23 @@ class Reconciler:
         )
         return _Trace(None, mine, complete)
 
+    async def _recorded(self, cli_ord_id: str, since: dt.datetime) -> Any:
+        """The first order-history event of this client order id since ``since``, if any.
+
+        The history API is the exchange's own record: it remembers an order that was placed
+        and cancelled (no longer in ``orders/status``, no fills), or refused.
+        """
+        history = HistoryResource(self.backend)
+        entries = history.iter_orders(since=since, sort="asc", max_pages=_MAX_HISTORY_PAGES)
+        async for entry in entries:
+            event = entry.event
+            if isinstance(event, OrderPlaced | OrderRejected | OrderCancelled):
+                if event.order.client_id == cli_ord_id:
+                    return event
+            elif isinstance(event, OrderUpdated) and event.new_order.client_id == cli_ord_id:
+                return event
+        return None
+
     def _unknown(
         self, what: str, cli_ord_id: str | None, endpoint_name: str
     ) -> OrderStatusUnknownError:
@@ -424,8 +447,23 @@ class Reconciler:
                     until = (deadline - looked_at).total_seconds() + 0.001
                     wait = max(wait, min(until, 10 * self.poll_interval))
                 elif trace.complete and deadline is not None:
-                    # No trace, and the exchange refuses every earlier attempt by now: none
-                    # of them executed.
+                    # No trace, and the exchange refuses every earlier attempt by now. Its own
+                    # order history gets the last word before anything is sent again.
+                    if search_from is not None:
+                        try:
+                            recorded = await asyncio.wait_for(
+                                self._recorded(cli_ord_id, search_from), _HISTORY_PATIENCE
+                            )
+                        except (KrakenFuturesError, TimeoutError) as exc:
+                            # Its budget is small (100 per 10 min): when it cannot answer
+                            # promptly, orders/status and the fills decide alone.
+                            logger.info(
+                                "order %s: no order history (%s)", cli_ord_id, type(exc).__name__
+                            )
+                            recorded = None
+                        if recorded is not None:
+                            logger.info("order %s: found in the order history", cli_ord_id)
+                            return _from_history(recorded, cli_ord_id)
                     if not own_deadline:
                         logger.info("order %s: missed the caller's processBefore", cli_ord_id)
                         raise _late(f"order {cli_ord_id!r}", cli_ord_id, None, _SEND.name)
@@ -439,6 +477,40 @@ class Reconciler:
                         logger.info("order %s: answer lost again (%s)", cli_ord_id, exc)
             await asyncio.sleep(min(wait, max(0.0, give_up_at - loop.time())))
         raise self._unknown(f"order {cli_ord_id!r} was placed", cli_ord_id, _SEND.name)
+
+
+def _refusal(
+    reason: str, order_id: str | None, cli_ord_id: str, received: dt.datetime | None
+) -> OrderRejectedError:
+    """A refusal found by lookup, spelled as the exchange's direct answer spells it."""
+    refusal = _REFUSAL_STATUS.get(reason, OrderRequestStatus.UNKNOWN)
+    status = refusal.value if refusal is not OrderRequestStatus.UNKNOWN else reason
+    result = SendOrderResult(
+        status=refusal, order_id=order_id, cli_ord_id=cli_ord_id, received_time=received
+    )
+    return OrderRejectedError(
+        f"order request refused ({reason})",
+        status=status,
+        result=result,
+        order_id=order_id,
+        cli_ord_id=cli_ord_id,
+        endpoint=_SEND.name,
+    )
+
+
+def _from_history(event: Any, cli_ord_id: str) -> SendOrderResult:
+    """The outcome an order-history event proves: placed (open, cancelled or edited since)."""
+    if isinstance(event, OrderRejected):
+        raise _refusal(
+            event.order_error or "REJECTED", event.order.uid, cli_ord_id, event.order.timestamp
+        )
+    order = event.new_order if isinstance(event, OrderUpdated) else event.order
+    return SendOrderResult(
+        status=OrderRequestStatus.PLACED,
+        order_id=order.uid,
+        cli_ord_id=cli_ord_id,
+        received_time=order.timestamp,
+    )
 
 
 def _shows_edit(found: OrderStatus, params: dict[str, Any]) -> bool:
@@ -473,22 +545,8 @@ def _result_from(trace: _Trace, cli_ord_id: str, size: Any) -> SendOrderResult:
         )
     state = found.status
     if state in _REFUSED:
-        reason = found.error or state
-        refusal = _REFUSAL_STATUS.get(reason, OrderRequestStatus.UNKNOWN)
-        status = refusal.value if refusal is not OrderRequestStatus.UNKNOWN else reason
-        result = SendOrderResult(
-            status=refusal,
-            order_id=found.order.order_id,
-            cli_ord_id=cli_ord_id,
-            received_time=found.order.timestamp,
-        )
-        raise OrderRejectedError(
-            f"order request refused ({reason})",
-            status=status,
-            result=result,
-            order_id=found.order.order_id,
-            cli_ord_id=cli_ord_id,
-            endpoint=_SEND.name,
+        raise _refusal(
+            found.error or state, found.order.order_id, cli_ord_id, found.order.timestamp
         )
     filled = found.order.filled or Decimal(0)
     if state in _EXECUTED:
