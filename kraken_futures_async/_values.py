@@ -17,6 +17,11 @@ _UTC = dt.UTC
 
 def to_decimal(value: Any) -> Decimal:
     """Exact Decimal from a JSON number or a decimal string; floats go through their repr."""
+    kind = value.__class__
+    if kind is Decimal:  # what the JSON decoder hands over for every non-integer number
+        return value  # type: ignore[no-any-return]
+    if kind is int:
+        return Decimal(value)
     if isinstance(value, Decimal):
         result = value
     elif isinstance(value, bool):
@@ -34,10 +39,25 @@ def to_decimal(value: Any) -> Decimal:
 
 
 _SPACE_SEPARATED = re.compile(r"^(\d{4}-\d\d-\d\d) (\d)")
+_FROM_ISO = dt.datetime.fromisoformat
 
 
 def parse_datetime(value: Any) -> dt.datetime:
     """An aware UTC datetime from ISO 8601 text (0 to 9 fraction digits) or epoch milliseconds."""
+    if value.__class__ is str:
+        # Kraken's own form (``...Z``) parses as it is, already in UTC; anything else (spaces
+        # around it, another offset, no offset, not a date) takes the general path below
+        try:
+            parsed = _FROM_ISO(value)
+        except ValueError:
+            pass
+        else:
+            if parsed.tzinfo is _UTC:
+                return parsed
+    return _parse_datetime_general(value)
+
+
+def _parse_datetime_general(value: Any) -> dt.datetime:
     if isinstance(value, str):
         text = _SPACE_SEPARATED.sub(r"\1T\2", value.strip())
         try:
