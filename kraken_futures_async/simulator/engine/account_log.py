@@ -18,7 +18,7 @@ from typing import Any
 from ..errors import ExchangeError
 from .accounts import Account
 from .journal import ms
-from .paging import DEFAULT_COUNT
+from .paging import DEFAULT_COUNT, whole_number
 from .params import Params
 from .venue import Venue
 
@@ -51,15 +51,6 @@ _CONVERSION_COLUMNS = ("exchange_rate", "conversion_fee", "exchange_rate_from")
 _CSV_ROWS = 500_000
 
 
-def _whole(params: Params, name: str) -> int | None:
-    value = params.decimal(name)
-    if value is None:
-        return None
-    if value != value.to_integral_value():
-        raise ExchangeError("invalidArgument", http_status=400)
-    return int(value)
-
-
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -76,9 +67,9 @@ class AccountLogApi:
         return self._venue.journal.of(account.uid).log
 
     def account_log(self, account: Account, params: Params) -> dict[str, Any]:
-        since, before = _whole(params, "since"), _whole(params, "before")
-        first, last = _whole(params, "from"), _whole(params, "to")
-        count = _whole(params, "count")
+        since, before = whole_number(params, "since"), whole_number(params, "before")
+        first, last = whole_number(params, "from"), whole_number(params, "to")
+        count = whole_number(params, "count")
         count = DEFAULT_COUNT if count is None else count
         sort = (params.text("sort") or "desc").strip().lower()
         if sort not in ("asc", "desc") or count < 1:

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ..errors import ExchangeError
-from .params import Params
+from .params import Params, parse_decimal
 
-__all__ = ["DEFAULT_COUNT", "MAX_COUNT", "Key", "Window", "page", "token"]
+__all__ = ["DEFAULT_COUNT", "MAX_COUNT", "Key", "Window", "page", "token", "whole_number"]
 
 DEFAULT_COUNT = 500
 MAX_COUNT = 1000
@@ -31,11 +31,13 @@ def _refused() -> ExchangeError:
     return ExchangeError("invalidArgument", http_status=400)
 
 
-def _integer(params: Params, name: str) -> int | None:
-    value = params.decimal(name)
-    if value is None:
+def whole_number(params: Params, name: str) -> int | None:
+    """An integer parameter of the history API; anything else is its 400 refusal."""
+    text = params.text(name)
+    if text is None:
         return None
-    if value != value.to_integral_value():
+    value = parse_decimal(text)
+    if value is None or value != value.to_integral_value():
         raise _refused()
     return int(value)
 
@@ -65,13 +67,13 @@ class Window:
         sort = (params.text("sort") or "desc").strip().lower()
         if sort not in ("asc", "desc"):
             raise _refused()
-        count = _integer(params, "count")
+        count = whole_number(params, "count")
         if count is not None and count < 1:
             raise _refused()
         cursor = params.text("continuation_token") or params.text("continuationToken")
         return cls(
-            since=_integer(params, "since"),
-            before=_integer(params, "before"),
+            since=whole_number(params, "since"),
+            before=whole_number(params, "before"),
             ascending=sort == "asc",
             count=min(count or DEFAULT_COUNT, MAX_COUNT),
             after=None if cursor is None else _untoken(cursor),
