@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from kraken_futures_async.simulator import ManualClock, Twin, TwinConfig
+from kraken_futures_async.simulator import ManualClock, Twin, TwinConfig, run_in_thread
 from kraken_futures_async.simulator.engine import Exchange
 
 from .twin_checks import DEPARTURES, ResponseChecker, checking
@@ -53,6 +53,17 @@ async def test_a_mismatch_is_reported_with_its_operation_and_body(
     assert "GET /derivatives/api/v3/tickers -> 200: getTickers 200" in report
     assert '"vol24h":1' in report
     assert twin_schema_check.report() is None  # reporting clears
+
+
+async def test_a_twin_served_on_loopback_is_checked_too(twin_schema_check: ResponseChecker) -> None:
+    clock = ManualClock()
+    twin = Twin(TwinConfig(clock=clock), exchange=_WrongAnswers(clock=clock))
+    with run_in_thread(twin) as running:
+        async with httpx.AsyncClient(base_url=running.url) as client:
+            assert (await client.get(f"{D}/tickers")).status_code == 200
+    report = twin_schema_check.report()
+    assert report is not None
+    assert "getTickers 200" in report
 
 
 async def test_answers_without_a_json_schema_are_left_alone() -> None:
