@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import ExchangeError
 from .accounts import Account
-from .journal import ms
+from .history_shapes import ms
 from .paging import DEFAULT_COUNT, whole_number
 from .params import Params
 from .venue import Venue

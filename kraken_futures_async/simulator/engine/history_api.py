@@ -15,7 +15,8 @@ from typing import Any
 
 from ._text import iso_ms
 from .accounts import Account
-from .journal import MAKERS, AccountJournal, Record
+from .history_shapes import MAKERS
+from .journal import AccountJournal, Record
 from .paging import Window, page
 from .params import Params
 from .venue import Venue

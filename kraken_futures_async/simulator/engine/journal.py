@@ -8,15 +8,11 @@ it happened (``seq``); public market listings keep the executions and order even
 contract too. Event and booking ids come from the journal's own seeded generator, so keeping a
 journal changes no order or fill id.
 
-Renderings follow Kraken's history spec: decimals as strings, times as epoch milliseconds, ""
-for an absent client id or limit price. Kraken marks ``trailingStopOptions`` and
-``limitPriceOffset`` as required objects on every trigger; the twin sends ``null`` when a
-trigger has none (the one schema departure here, listed in the tests' allow-list).
+The shapes themselves are in :mod:`.history_shapes`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import random
 import uuid
 from collections import deque
@@ -26,119 +22,21 @@ from typing import Any
 
 from ._text import ZERO, iso_ms, tidy
 from .accounts import INVERSE_ACCOUNTS, Account, Pricing, Trade, accrue_funding, book_trade
+from .history_shapes import (
+    MAKERS,
+    historical_order,
+    historical_trigger,
+    ms,
+    reason_of,
+    text,
+)
 from .instruments import InstrumentSpec
-from .orders import TRIGGER_KINDS, Order
+from .orders import Order
 
-__all__ = ["MAKERS", "AccountJournal", "Journal", "Record", "TradeBooking", "public_order"]
-
-#: The account uid shown for the makers' side of a trade and for another user's order.
-MAKERS = "00000000-0000-4000-8000-000000000000"
+__all__ = ["KEPT", "AccountJournal", "Journal", "Record", "TradeBooking"]
 
 #: Events kept per account and list, and per market (older ones fall off, as on any venue).
 KEPT = 20_000
-_ORDER_TYPES = {"lmt": "Limit", "post": "Post", "ioc": "IoC", "fok": "IoC", "mkt": "Market"}
-_SIGNALS = {"mark": "MarkPrice", "index": "SpotPrice", "last": "LastPrice"}
-_UNITS = {"PERCENT": "Percent", "QUOTE_CURRENCY": "QuoteCurrency"}
-_REASONS = {
-    "IOC_WOULD_NOT_EXECUTE_REASON": "ioc_order_failed_because_it_would_not_be_executed",
-    "POST_WOULD_EXECUTE_REASON": "post_order_failed_because_it_would_filled",
-    "WOULD_EXECUTE_SELF_REASON": "would_execute_self",
-}
-_PUBLIC_ORDER_KEYS = (
-    "uid",
-    "tradeable",
-    "direction",
-    "quantity",
-    "timestamp",
-    "limitPrice",
-    "orderType",
-    "reduceOnly",
-    "lastUpdateTimestamp",
-)
-
-
-def ms(at: float) -> int:
-    return round(at * 1000)
-
-
-def text(value: Decimal | None) -> str:
-    """A decimal the history API's way: a plain string, "" when absent."""
-    return "" if value is None else format(tidy(value), "f")
-
-
-def reason_of(update_reason: str | None) -> str:
-    if update_reason is None:
-        return ""
-    return _REASONS.get(update_reason, update_reason.lower())
-
-
-def account_number(account_uid: str) -> int:
-    """The numeric account id trigger records carry, derived from the account's uid."""
-    return int.from_bytes(hashlib.blake2b(account_uid.encode(), digest_size=6).digest(), "big")
-
-
-def historical_order(order: Order) -> dict[str, Any]:
-    """``HistoricalOrder`` as the account sees it (a fired trigger shows the order it became)."""
-    if order.kind in TRIGGER_KINDS:
-        kind = "Market" if order.immediate else "Limit"
-    else:
-        kind = _ORDER_TYPES[order.kind]
-    return {
-        "uid": order.order_id,
-        "accountUid": order.account,
-        "tradeable": order.symbol,
-        "direction": "Buy" if order.is_buy else "Sell",
-        "quantity": text(order.quantity),
-        "filled": text(order.filled),
-        "timestamp": ms(order.received),
-        "limitPrice": text(order.limit_price),
-        "orderType": kind,
-        "clientId": order.cli_ord_id or "",
-        "reduceOnly": order.reduce_only,
-        "lastUpdateTimestamp": ms(order.updated),
-        "spotData": None,
-    }
-
-
-def public_order(order: dict[str, Any]) -> dict[str, Any]:
-    """The reduced ``HistoricalOrderSanitized`` public market data shows."""
-    return {key: order[key] for key in _PUBLIC_ORDER_KEYS}
-
-
-def historical_trigger(order: Order) -> dict[str, Any]:
-    trailing = None
-    if order.trail_deviation is not None and order.trail_unit is not None:
-        trailing = {"maxDeviation": text(order.trail_deviation), "unit": _UNITS[order.trail_unit]}
-    offset = None
-    if order.offset_value is not None and order.offset_unit is not None:
-        offset = {"priceOffset": text(order.offset_value), "unit": _UNITS[order.offset_unit]}
-    limited = order.limit_price is not None or offset is not None
-    return {
-        "uid": order.order_id,
-        "accountId": account_number(order.account),
-        "accountUid": order.account,
-        "tradeable": order.symbol,
-        "direction": "Buy" if order.is_buy else "Sell",
-        "quantity": text(order.quantity),
-        "timestamp": ms(order.received),
-        "limitPrice": text(order.limit_price),
-        "orderType": "Limit" if limited else "Market",
-        "clientId": order.cli_ord_id or "",
-        "reduceOnly": order.reduce_only,
-        "lastUpdateTimestamp": ms(order.updated),
-        "triggerOptions": {
-            "triggerPrice": text(order.stop_price),
-            "triggerSignal": _SIGNALS[order.trigger_signal or "mark"],
-            "triggerSide": "Above" if order.trigger_above else "Below",
-            "trailingStopOptions": trailing,
-            "limitPriceOffset": offset,
-        },
-    }
-
-
-def render(order: Order) -> dict[str, Any]:
-    """The order as its current kind of record shows it (trigger while waiting)."""
-    return historical_trigger(order) if order.is_trigger else historical_order(order)
 
 
 @dataclass(frozen=True, slots=True)

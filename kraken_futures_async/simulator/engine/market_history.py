@@ -16,8 +16,9 @@ from typing import Any
 
 from ..errors import ExchangeError
 from .book import Market
+from .history_shapes import public_order, text
 from .instruments import InstrumentSpec
-from .journal import Record, public_order, text
+from .journal import Record
 from .paging import Key, Window, page, token
 from .params import Params
 from .venue import Venue

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import ExchangeError
 from ._text import ZERO, tidy
-from .accounts import Position, margin_for, position_pnl
+from .accounts import Account, Position, margin_for, position_pnl
 from .instruments import InstrumentSpec
 from .params import Params, parse_decimal
 from .venue import Venue
@@ -70,10 +70,10 @@ class PortfolioMargining:
     def __init__(self, venue: Venue) -> None:
         self._venue = venue
 
-    def portfolio_margining_parameters(self, account: Any, params: Params) -> dict[str, Any]:
+    def portfolio_margining_parameters(self, account: Account, params: Params) -> dict[str, Any]:
         return dict(PARAMETERS)
 
-    def simulate_portfolio(self, account: Any, params: Params) -> dict[str, Any]:
+    def simulate_portfolio(self, account: Account, params: Params) -> dict[str, Any]:
         venue = self._venue
         initial = maintenance = pnl = delta = ZERO
         scenarios = [ZERO] * len(_SHOCKS)

@@ -34,8 +34,9 @@ from .accounts import (
     normalise_currency,
 )
 from .book import Market, PublicTrade
+from .history_shapes import render
 from .instruments import InstrumentSpec, build_listing
-from .journal import Journal, render
+from .journal import Journal
 from .orders import TRIGGER_KINDS, Order, order_json, trigger_json
 from .prices import Prices
 from .quotes import Quoter
