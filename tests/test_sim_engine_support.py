@@ -54,7 +54,7 @@ class Twin:
     ) -> dict[str, Any]:
         """Call the engine; whatever it answers is held to the spec (``twin_checks``)."""
         wire = {k: [v] if isinstance(v, str) else list(v) for k, v in params.items()}
-        payload = self.exchange.handle(operation, wire, account)
+        payload: dict[str, Any] = self.exchange.handle(operation, wire, account)
         check_engine_payload(operation, payload)
         return payload
 
