@@ -28,7 +28,7 @@ import cattrs
 
 from ._values import parse_datetime, to_decimal
 
-__all__ = ["make_fast_structure_fn", "structure_datetime", "structure_decimal"]
+__all__ = ["make_fast_structure_fn", "slot_setters", "structure_datetime", "structure_decimal"]
 
 StructureFn = Callable[[Any, Any], Any]
 
@@ -151,7 +151,7 @@ class _Code:
         self.lines.append(f"{indent}{var} = {h}({var}, {t})")
 
 
-def _slot_setters(cls: type, fields: tuple[attrs.Attribute[Any], ...]) -> list[Any] | None:
+def slot_setters(cls: type) -> list[Any] | None:
     """Each field's slot setter when ``cls.__init__`` would only store the values, else None.
 
     That holds for a frozen slotted attrs class (attrs >= 25.4 says so in ``__attrs_props__``)
@@ -164,6 +164,7 @@ def _slot_setters(cls: type, fields: tuple[attrs.Attribute[Any], ...]) -> list[A
         return None
     if props.is_exception or "CACHED" in str(props.hashability.name):
         return None
+    fields = attrs.fields(cls)
     code = getattr(cls.__dict__.get("__init__"), "__code__", None)
     if code is None or not code.co_filename.startswith(_ATTRS_GENERATED):
         return None
@@ -211,7 +212,7 @@ def make_fast_structure_fn(
     if any(_has_type_var(f.type) for f in attrs.fields(cls)):
         return fallback
     fields = tuple(f for f in attrs.fields(cls) if f.init)
-    setters = _slot_setters(cls, fields) if len(fields) == len(attrs.fields(cls)) else None
+    setters = slot_setters(cls)
     code = _Code()
     code.lines.append("  g = o.get")
     values: list[str] = []

@@ -415,3 +415,33 @@ def _iso_texts(draw: st.DrawFn) -> str:
 )
 def test_parse_datetime_is_what_it_was(value: Any) -> None:
     assert _result(parse_datetime, value) == _result(_parse_datetime_general, value)
+
+
+def _reference_level(value: Any) -> PriceLevel:
+    """The order-book level hook as it was before its fast path."""
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise TypeError(f"an order-book level is [price, size], got {value!r}")
+    return PriceLevel(_reference_to_decimal(value[0]), _reference_to_decimal(value[1]))
+
+
+_NUMBERS = st.one_of(
+    st.decimals(allow_nan=False),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.booleans(),
+    st.none(),
+    st.sampled_from(["1.50", "abc", ""]),
+)
+
+
+@given(
+    st.one_of(
+        st.lists(_NUMBERS, min_size=0, max_size=3),
+        st.tuples(_NUMBERS, _NUMBERS),
+        _NUMBERS,
+        st.dictionaries(st.text(max_size=2), _NUMBERS, max_size=2),
+    )
+)
+def test_order_book_levels_are_what_they_were(value: Any) -> None:
+    hook = FAST.get_structure_hook(PriceLevel)
+    assert _result(lambda v: hook(v, PriceLevel), value) == _result(_reference_level, value)
