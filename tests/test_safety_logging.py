@@ -104,7 +104,9 @@ def test_debug_logs_reprs_and_errors_never_show_the_secret_or_an_authent() -> No
                 await asyncio.sleep(0.5)
             held.extend([await kf.account.accounts(), kf.limiter, kf.order_safety])
             held.append(held[1].snapshot())
-        # refusals: a key signed with the wrong secret, a read-only key trading
+        # refusals: a key signed with the wrong secret, a read-only key trading (no faults, so
+        # each refusal is the exchange's own answer whatever the seeded dice did before)
+        twin.faults.clear()
         wrong = Credentials(twin.key.public_key, base64.b64encode(b"w" * 64).decode())
         reader = twin.issue_key(permissions=Permissions.read_only())
         for creds in (wrong, twin.credentials(reader)):
