@@ -16,6 +16,7 @@ __all__ = [
     "CashAccount",
     "FlexAccount",
     "FlexCurrency",
+    "FlexFigures",
     "MarginAccount",
     "MarginRequirements",
     "OpenPosition",
@@ -52,11 +53,9 @@ class PortfolioMarginBreakdown:
 
 
 @attrs.frozen(kw_only=True)
-class FlexAccount:
-    """The multi-collateral wallet; every amount is in USD."""
+class FlexFigures:
+    """A multi-collateral wallet's aggregates, all in USD (``/accounts`` and ``/subaccounts``)."""
 
-    type: str
-    currencies: dict[str, FlexCurrency]
     initial_margin: Decimal
     initial_margin_with_orders: Decimal
     maintenance_margin: Decimal
@@ -70,6 +69,14 @@ class FlexAccount:
     available_margin: Decimal
     margin_equity: Decimal
     portfolio_margin_breakdown: PortfolioMarginBreakdown | None = None
+
+
+@attrs.frozen(kw_only=True)
+class FlexAccount(FlexFigures):
+    """The multi-collateral wallet: collateral by currency, then the USD aggregates."""
+
+    type: str
+    currencies: dict[str, FlexCurrency]
 
 
 @attrs.frozen(kw_only=True)

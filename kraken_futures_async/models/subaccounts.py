@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import attrs
 
-from .account import PortfolioMarginBreakdown
+from .account import FlexFigures
 
 __all__ = [
     "HoldingBalance",
@@ -43,23 +43,10 @@ class SubaccountFlexCurrency:
 
 
 @attrs.frozen(kw_only=True)
-class SubaccountFlexAccount:
-    """The subaccount's multi-collateral wallet; amounts in USD, as in ``/accounts``."""
+class SubaccountFlexAccount(FlexFigures):
+    """The subaccount's multi-collateral wallet: a currency list, then the USD aggregates."""
 
     currencies: tuple[SubaccountFlexCurrency, ...]
-    initial_margin: Decimal
-    initial_margin_with_orders: Decimal
-    maintenance_margin: Decimal
-    balance_value: Decimal
-    portfolio_value: Decimal
-    collateral_value: Decimal
-    pnl: Decimal
-    unrealized_funding: Decimal
-    total_unrealized: Decimal
-    total_unrealized_as_margin: Decimal
-    available_margin: Decimal
-    margin_equity: Decimal
-    portfolio_margin_breakdown: PortfolioMarginBreakdown | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from .._pagination import check_max_pages, follow
 from .._wire import encode_params
-from ..endpoints import endpoint
+from ..endpoints import Endpoint, endpoint
 from ..errors import InvalidArgumentError, KrakenFuturesError
 from ..models import (
     BatchItemResult,
@@ -38,6 +38,9 @@ from ._order_args import (
 from ._reconcile import Reconciler, is_ambiguous
 
 __all__ = ["BatchOrder", "OrdersResource", "new_cli_ord_id"]
+
+#: Sends one attempt of an order-changing request.
+Submit = Callable[[dict[str, Any]], Awaitable[Any]]
 
 _SEND = endpoint("send_order")
 _EDIT = endpoint("edit_order")
@@ -103,19 +106,16 @@ class OrdersResource(Resource):
         if own_deadline:
             params["processBefore"] = reconciler.fresh_deadline()
 
-        async def submit(attempt: dict[str, Any]) -> SendOrderResult:
-            wire = reconciler.wire(attempt, own_deadline=own_deadline)
-            result: SendOrderResult = await self._backend.call(_SEND, wire)
-            return result
-
-        try:
-            return await reconciler.send_in_time(params, submit, own_deadline=own_deadline)
-        except KrakenFuturesError as exc:
-            if not is_ambiguous(exc):
-                raise
-            return await reconciler.resolve_send(
+        result: SendOrderResult = await self._submit(
+            _SEND,
+            params,
+            reconciler,
+            own_deadline,
+            lambda exc, submit: reconciler.resolve_send(
                 params, exc, submit, own_deadline=own_deadline, since=started
-            )
+            ),
+        )
+        return result
 
     async def edit(
         self,
@@ -160,17 +160,38 @@ class OrdersResource(Resource):
             "processBefore": reconciler.fresh_deadline() if own_deadline else process_before,
         }
 
-        async def submit(attempt: dict[str, Any]) -> EditOrderResult:
-            wire = reconciler.wire(attempt, own_deadline=own_deadline)
-            result: EditOrderResult = await self._backend.call(_EDIT, wire)
-            return result
+        result: EditOrderResult = await self._submit(
+            _EDIT,
+            params,
+            reconciler,
+            own_deadline,
+            lambda exc, submit: reconciler.resolve_edit(
+                params, exc, submit, own_deadline=own_deadline
+            ),
+        )
+        return result
+
+    async def _submit(
+        self,
+        row: Endpoint,
+        params: dict[str, Any],
+        reconciler: Reconciler,
+        own_deadline: bool,
+        resolve: Callable[[KrakenFuturesError, Submit], Awaitable[Any]],
+    ) -> Any:
+        """Send an order-changing request; after an ambiguous failure, ``resolve`` finds out."""
+
+        async def submit(attempt: dict[str, Any]) -> Any:
+            return await self._backend.call(
+                row, reconciler.wire(attempt, own_deadline=own_deadline)
+            )
 
         try:
             return await reconciler.send_in_time(params, submit, own_deadline=own_deadline)
         except KrakenFuturesError as exc:
             if not is_ambiguous(exc):
                 raise
-            return await reconciler.resolve_edit(params, exc, submit, own_deadline=own_deadline)
+            return await resolve(exc, submit)
 
     def _reconciler(self) -> Reconciler:
         safety = self._backend.order_safety

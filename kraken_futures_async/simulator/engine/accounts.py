@@ -49,6 +49,7 @@ __all__ = [
     "Trade",
     "accounts_payload",
     "book_trade",
+    "flex_aggregates",
     "margin_for",
     "tiered",
 ]
@@ -334,6 +335,24 @@ class FlexFigures:
         return self.margin_equity - self.initial_with_orders
 
 
+def flex_aggregates(flex: FlexFigures) -> dict[str, Any]:
+    """The USD aggregates ``/accounts`` and ``/subaccounts`` both show for a flex wallet."""
+    return {
+        "initialMargin": tidy(flex.initial),
+        "initialMarginWithOrders": tidy(flex.initial_with_orders),
+        "maintenanceMargin": tidy(flex.maintenance),
+        "balanceValue": tidy(flex.balance_value),
+        "portfolioValue": tidy(flex.balance_value + flex.total_unrealized),
+        "collateralValue": tidy(flex.collateral_value),
+        "pnl": tidy(flex.pnl),
+        "unrealizedFunding": tidy(flex.funding),
+        "totalUnrealized": tidy(flex.total_unrealized),
+        "totalUnrealizedAsMargin": tidy(flex.total_unrealized),
+        "availableMargin": tidy(flex.available_margin),
+        "marginEquity": tidy(flex.margin_equity),
+    }
+
+
 def flex_figures(
     account: Account, specs: dict[str, InstrumentSpec], prices: Pricing, now: float
 ) -> FlexFigures:
@@ -474,18 +493,7 @@ def accounts_payload(
         "flex": {
             "type": "multiCollateralMarginAccount",
             "currencies": flex.currencies,
-            "initialMargin": tidy(flex.initial),
-            "initialMarginWithOrders": tidy(flex.initial_with_orders),
-            "maintenanceMargin": tidy(flex.maintenance),
-            "balanceValue": tidy(flex.balance_value),
-            "portfolioValue": tidy(flex.balance_value + flex.total_unrealized),
-            "collateralValue": tidy(flex.collateral_value),
-            "pnl": tidy(flex.pnl),
-            "unrealizedFunding": tidy(flex.funding),
-            "totalUnrealized": tidy(flex.total_unrealized),
-            "totalUnrealizedAsMargin": tidy(flex.total_unrealized),
-            "availableMargin": tidy(flex.available_margin),
-            "marginEquity": tidy(flex.margin_equity),
+            **flex_aggregates(flex),
         },
     }
     for name, (coin, _default) in INVERSE_ACCOUNTS.items():

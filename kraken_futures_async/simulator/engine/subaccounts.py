@@ -16,7 +16,14 @@ from typing import Any
 
 from ..errors import ExchangeError
 from ._text import tidy
-from .accounts import INVERSE_ACCOUNTS, Account, cash_balances, flex_figures, inverse_figures
+from .accounts import (
+    INVERSE_ACCOUNTS,
+    Account,
+    cash_balances,
+    flex_aggregates,
+    flex_figures,
+    inverse_figures,
+)
 from .params import Params
 from .transfers import Wallet, amount_of, move
 from .venue import Venue
@@ -92,18 +99,7 @@ class Subaccounts:
             "futuresAccounts": futures,
             "flexAccount": {
                 "currencies": currencies,
-                "initialMargin": tidy(flex.initial),
-                "initialMarginWithOrders": tidy(flex.initial_with_orders),
-                "maintenanceMargin": tidy(flex.maintenance),
-                "balanceValue": tidy(flex.balance_value),
-                "portfolioValue": tidy(flex.balance_value + flex.total_unrealized),
-                "collateralValue": tidy(flex.collateral_value),
-                "pnl": tidy(flex.pnl),
-                "unrealizedFunding": tidy(flex.funding),
-                "totalUnrealized": tidy(flex.total_unrealized),
-                "totalUnrealizedAsMargin": tidy(flex.total_unrealized),
-                "availableMargin": tidy(flex.available_margin),
-                "marginEquity": tidy(flex.margin_equity),
+                **flex_aggregates(flex),
             },
         }
 
