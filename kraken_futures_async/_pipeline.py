@@ -42,6 +42,8 @@ logger = logging.getLogger("kraken_futures_async")
 _PACKAGE = __name__.rpartition(".")[0]
 
 _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+#: Distinct relative URLs whose merged absolute URL is kept (cleared when full).
+_URLS_KEPT = 512
 _JSON = {"Content-Type": "application/json"}
 
 
@@ -94,6 +96,9 @@ class HttpPipeline:
         self.retry = retry or RetryPolicy()
         self._rng = rng or self.retry.new_rng()
         self._hooks: dict[str, Any] = {}
+        #: Absolute URL per relative one, and the client's headers merged per Content-Type.
+        self._urls: dict[str, httpx.URL] = {}
+        self._headers: dict[str | None, httpx.Headers] = {}
         self.observers: list[Observer] = []
         #: Exchange epoch seconds minus the loop's monotonic clock, from the latest
         #: ``serverTime``; None until the exchange has answered once.
@@ -114,16 +119,38 @@ class HttpPipeline:
         path = endpoint.url_path(path_params)
         encoded = urlencode_pairs(list(params))
         if endpoint.params_in is ParamsIn.FORM:
-            return self._client.build_request(
-                endpoint.method, path, content=encoded.encode(), headers=_FORM
-            )
+            return self._request(endpoint.method, path, encoded.encode(), _FORM)
         if endpoint.params_in is ParamsIn.JSON:
             body = "{" + ",".join(f"{json.dumps(key)}:{value}" for key, value in params) + "}"
-            return self._client.build_request(
-                endpoint.method, path, content=body.encode(), headers=_JSON
-            )
+            return self._request(endpoint.method, path, body.encode(), _JSON)
         url = f"{path}?{encoded}" if encoded else path
-        return self._client.build_request(endpoint.method, url)
+        return self._request(endpoint.method, url, None, None)
+
+    def _request(
+        self, method: str, url: str, content: bytes | None, headers: dict[str, str] | None
+    ) -> httpx.Request:
+        """``client.build_request(method, url, content=content, headers=headers)``, cheaper.
+
+        httpx parses and merges the base URL and copies the client's headers on every build
+        (~55 us of an order-book call); here each relative URL is merged once and the merged
+        headers are kept, so a call only builds the Request itself. A client with cookies or
+        default query parameters (never a Session's) gets httpx's own build.
+        """
+        client = self._client
+        if client.cookies or client.params:
+            return client.build_request(method, url, content=content, headers=headers)
+        absolute = self._urls.get(url)
+        if absolute is None:
+            if len(self._urls) >= _URLS_KEPT:
+                self._urls.clear()
+            absolute = self._urls[url] = client.build_request(method, url).url
+        kind = None if headers is None else headers["Content-Type"]
+        merged = self._headers.get(kind)
+        if merged is None:
+            merged = self._headers[kind] = httpx.Headers(client.headers)
+            merged.update(headers)
+        timeout = {"timeout": client.timeout.as_dict()}
+        return httpx.Request(method, absolute, content=content, headers=merged, extensions=timeout)
 
     async def call(
         self,
