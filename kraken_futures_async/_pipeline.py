@@ -42,9 +42,9 @@ logger = logging.getLogger("kraken_futures_async")
 _PACKAGE = __name__.rpartition(".")[0]
 
 _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+_JSON = {"Content-Type": "application/json"}
 #: Distinct relative URLs whose merged absolute URL is kept (cleared when full).
 _URLS_KEPT = 512
-_JSON = {"Content-Type": "application/json"}
 
 
 #: Told about every successful call: (operation name, parameters sent, structured result).
