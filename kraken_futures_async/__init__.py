@@ -30,6 +30,8 @@ from .errors import (
 )
 from .models.enums import OrderType, Side, TrailingStopDeviationUnit, TriggerSignal
 from .ratelimit import RateLimitPolicy, WindowLimit
+from .resources.orders import BatchOrder
+from .retry import OrderSafety, RetryPolicy
 from .session import Session
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "APIError",
     "AccountInactiveError",
     "AuthenticationError",
+    "BatchOrder",
     "ConfigurationError",
     "ConnectionFailedError",
     "Credentials",
@@ -50,12 +53,14 @@ __all__ = [
     "NonceError",
     "NotFoundError",
     "OrderRejectedError",
+    "OrderSafety",
     "OrderStatusUnknownError",
     "OrderType",
     "RateLimitError",
     "RateLimitPolicy",
     "RequestTimeoutError",
     "ResponseInvalidError",
+    "RetryPolicy",
     "Session",
     "SessionStateError",
     "Side",

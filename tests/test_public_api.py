@@ -25,3 +25,10 @@ def test_every_error_class_is_exported_and_rooted() -> None:
 def test_session_and_credentials_are_the_entry_points() -> None:
     assert kraken_futures_async.Session.__module__ == "kraken_futures_async.session"
     assert kraken_futures_async.Credentials.__module__ == "kraken_futures_async.auth"
+
+
+def test_the_objects_callers_build_are_exported() -> None:
+    for name in ("BatchOrder", "OrderSafety", "RetryPolicy", "RateLimitPolicy", "Credentials"):
+        assert name in kraken_futures_async.__all__
+    batch = kraken_futures_async.BatchOrder().cancel(cli_ord_id="x")
+    assert len(batch) == 1
