@@ -19,7 +19,6 @@ from ._order_args import (
     Number,
     check_number,
     check_one_id,
-    new_cli_ord_id,
     send_order_params,
 )
 
@@ -107,12 +106,9 @@ class BatchOrder:
             stop_price=stop_price,
             trigger_signal=trigger_signal,
             reduce_only=reduce_only,
-            cli_ord_id=cli_ord_id if cli_ord_id is not None else new_cli_ord_id(),
+            cli_ord_id=cli_ord_id,
             trailing_stop_max_deviation=trailing_stop_max_deviation,
             trailing_stop_deviation_unit=trailing_stop_deviation_unit,
-            limit_price_offset_value=None,
-            limit_price_offset_unit=None,
-            process_before=None,
         )
         if params["orderType"] not in _BATCH_SEND_TYPES:
             raise InvalidArgumentError(

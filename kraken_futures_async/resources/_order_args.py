@@ -136,11 +136,15 @@ def send_order_params(
     cli_ord_id: str | None,
     trailing_stop_max_deviation: Number | None,
     trailing_stop_deviation_unit: TrailingStopDeviationUnit | str | None,
-    limit_price_offset_value: Number | None,
-    limit_price_offset_unit: TrailingStopDeviationUnit | str | None,
-    process_before: dt.datetime | None,
+    limit_price_offset_value: Number | None = None,
+    limit_price_offset_unit: TrailingStopDeviationUnit | str | None = None,
+    process_before: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """Validate a ``sendorder`` and return its wire parameters (Python values, wire names)."""
+    """Validate a ``sendorder`` and return its wire parameters (Python values, wire names).
+
+    Every order leaves with a client order id (a fresh one unless given), so that it can be
+    found again after a lost answer.
+    """
     kind = check_enum("order_type", order_type, OrderType)
     params: dict[str, Any] = {
         "orderType": kind,
@@ -191,7 +195,7 @@ def send_order_params(
             "triggerSignal": None
             if trigger_signal is None
             else check_enum("trigger_signal", trigger_signal, TriggerSignal),
-            "cliOrdId": check_cli_ord_id(cli_ord_id),
+            "cliOrdId": new_cli_ord_id() if cli_ord_id is None else check_cli_ord_id(cli_ord_id),
             "reduceOnly": reduce_only,
             "trailingStopMaxDeviation": None
             if trailing_stop_max_deviation is None

@@ -91,7 +91,7 @@ class OrdersResource(Resource):
             stop_price=stop_price,
             trigger_signal=trigger_signal,
             reduce_only=reduce_only,
-            cli_ord_id=cli_ord_id if cli_ord_id is not None else new_cli_ord_id(),
+            cli_ord_id=cli_ord_id,
             trailing_stop_max_deviation=trailing_stop_max_deviation,
             trailing_stop_deviation_unit=trailing_stop_deviation_unit,
             limit_price_offset_value=limit_price_offset_value,
