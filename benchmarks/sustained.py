@@ -8,14 +8,20 @@ units in ``t`` seconds, which is also what Kraken's documented 500 per 10 s allo
 sustained run. "Budget used" is units admitted over that allowance for the run's length.
 
 The library does a fixed amount of work (``units``) under its default policy; peers run for a
-fixed time, since without a limiter they are refused as fast as they can ask.
+fixed time. A peer without a limiter of its own (python-kraken-sdk) is paced the way a user
+would pace it: a worker whose call is refused with ``apiLimitExceeded`` waits and sends the
+same call again, 0.5 s at first, doubling up to 8 s (with jitter), back to 0.5 s after a call
+goes through. Every refusal is counted, on the twin and by the client.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import random
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from kraken_futures_async._cli_meter import MeteredTransport, TrafficMeter
@@ -36,6 +42,8 @@ from .harness import Control, cancel_everything
 WORKERS = 10
 COST = 10
 CAPACITY, RATE = 500, 50.0
+#: A user's backoff after a refusal: first wait, and the most it grows to (seconds).
+BACKOFF_FIRST, BACKOFF_MAX = 0.5, 8.0
 
 
 def allowance(seconds: float) -> float:
@@ -54,34 +62,56 @@ async def _cancel(contender: Contender, placed: Any) -> None:
         )
 
 
+def refused(exc: BaseException) -> bool:
+    """Whether a peer's exception is the exchange's ``apiLimitExceeded``."""
+    name = type(exc).__name__
+    return "RateLimit" in name or "ApiLimit" in name or "apiLimitExceeded" in str(exc)
+
+
 async def _drive(
     contender: Contender, *, calls: int | None, seconds: float | None
 ) -> dict[str, Any]:
     """Place-and-cancel from ``WORKERS`` tasks until ``calls`` are done or ``seconds`` pass.
 
-    Then the workers are cancelled: calls still queued in a client's limiter never leave,
-    so the run ends when its work is done, not when the last queued call gets its turn.
+    A refused call is sent again after the worker's backoff (see the module's docstring); any
+    other error is counted and the worker starts its next order. Then the workers are
+    cancelled: calls still queued in a client's limiter never leave, so the run ends when its
+    work is done, not when the last queued call gets its turn.
     """
     done: list[float] = []
+    refused_at: list[float] = []
     errors = 0
     finished = asyncio.Event()
     started = time.perf_counter()
+    rng = random.Random(0)
 
     def record() -> None:
         done.append(time.perf_counter() - started)
         if calls is not None and len(done) >= calls:
             finished.set()
 
-    async def worker() -> None:
+    async def paced(call: Callable[[], Awaitable[Any]]) -> Any:
         nonlocal errors
+        delay = BACKOFF_FIRST
         while True:
             try:
-                placed = await contender.order()
-                record()
-                await _cancel(contender, placed)
-                record()
-            except Exception:  # peers raise on apiLimitExceeded; we count and go on
+                result = await call()
+            except Exception as exc:  # peers raise on apiLimitExceeded: count, back off, again
                 errors += 1
+                if not refused(exc):
+                    raise
+                refused_at.append(time.perf_counter() - started)
+                await asyncio.sleep(delay * (0.5 + 0.5 * rng.random()))
+                delay = min(BACKOFF_MAX, delay * 2)
+                continue
+            record()
+            return result
+
+    async def worker() -> None:
+        while True:
+            with contextlib.suppress(Exception):  # counted in paced()
+                placed = await paced(contender.order)
+                await paced(functools.partial(_cancel, contender, placed))
 
     workers = [asyncio.ensure_future(worker()) for _ in range(WORKERS)]
     with contextlib.suppress(TimeoutError):
@@ -89,7 +119,11 @@ async def _drive(
     for task in workers:
         task.cancel()
     await asyncio.gather(*workers, return_exceptions=True)
-    return {"timeline": done[:calls] if calls is not None else done, "client_errors": errors}
+    return {
+        "timeline": done[:calls] if calls is not None else done,
+        "client_errors": errors,
+        "refused_at": refused_at,
+    }
 
 
 async def _one(
@@ -125,7 +159,16 @@ async def _one(
         "client_errors": run["client_errors"],
         "requests_sent": len(timeline) + run["client_errors"],
         "timeline": timeline,
+        "refused_at": run["refused_at"],
     }
+
+
+def _paced(contender: Contender) -> Contender:
+    contender.note = (
+        f"no limiter of its own; after apiLimitExceeded a worker waits {BACKOFF_FIRST} s "
+        f"(doubling, at most {BACKOFF_MAX:.0f} s) and sends the call again"
+    )
+    return contender
 
 
 async def run(control: Control, *, units: int, peer_seconds: float, peers: bool) -> dict[str, Any]:
@@ -180,7 +223,7 @@ async def run(control: Control, *, units: int, peer_seconds: float, peers: bool)
         rows.append(
             await _one(
                 control,
-                KrakenSdk("python-kraken-sdk (async)", url, await control.new_key(), order),
+                _paced(KrakenSdk("python-kraken-sdk (async)", url, await control.new_key(), order)),
                 admin,
                 seconds=peer_seconds,
             )
