@@ -8,11 +8,13 @@ Suites, in order (a few minutes in all on 2 cores):
 * ``fanout``    (b) every order book at once with 20 ms injected latency, vs the ideal
 * ``sustained`` (c) private calls held against Kraken's budget: budget used, refusals
 * ``parsing``   (d) ~300 tickers into models vs ``orjson.loads``
+* ``cancel``    (e) a cancel right after a burst that spends the whole private budget
 * ``transport``     httpx's own pool vs AiohttpTransport on a minimal server (bench_transport)
 
 Peers (python-kraken-sdk, ccxt) join when the ``bench`` extra is installed. Results go to
-``benchmarks/results/`` (results.md, headline.md, results.json, PNGs); a full run also
-refreshes the committed copy ``benchmarks/RESULTS.md``.
+``benchmarks/results/`` (results.md, headline.md, results.json, PNGs; not committed); a full
+run also refreshes the committed copy: ``benchmarks/RESULTS.md`` and its plots in
+``benchmarks/plots/``. ``--only cancel`` runs one suite alone (any comma-separated list).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -27,12 +30,12 @@ from typing import Any
 
 import httpx
 
-from . import bench_transport, calls, fanout, parsing, report, sustained
+from . import bench_transport, calls, cancel, fanout, parsing, report, sustained
 from .contenders import peers_installed
 from .harness import Control, Served, median, twin_process
 
 HERE = Path(__file__).parent
-SUITES = ("calls", "fanout", "sustained", "parsing", "transport")
+SUITES = ("calls", "fanout", "sustained", "parsing", "cancel", "transport")
 
 
 def _default_transport() -> str:
@@ -71,7 +74,7 @@ async def _suites(served: Served, args: argparse.Namespace, results: dict[str, A
             results["sustained"] = await sustained.run(
                 control,
                 units=700 if quick else 1500,
-                peer_seconds=3.0 if quick else 10.0,
+                peer_seconds=3.0 if quick else 20.0,
                 peers=peers,
             )
         if "parsing" in args.only:
@@ -79,6 +82,9 @@ async def _suites(served: Served, args: argparse.Namespace, results: dict[str, A
             results["parsing"] = await parsing.run(
                 control, rounds=3 if quick else 15, repeat=5 if quick else 30
             )
+        if "cancel" in args.only:
+            _say("(e) a cancel right after a burst of orders")
+            results["cancel"] = await cancel.run(control, rounds=1 if quick else 3)
     finally:
         await control.aclose()
 
@@ -142,12 +148,22 @@ def main(argv: list[str] | None = None) -> int:
     results["meta"]["seconds"] = time.perf_counter() - started
     md = report.write(results, args.out)
     if not args.quick and set(args.only) == set(SUITES):
-        # the committed copy sits one folder up: point its plot links into results/
-        text = md.read_text().replace("](", f"]({args.out.name}/")
-        (HERE / "RESULTS.md").write_text(text)
+        _commit_copy(results, args.out)
     print(md.read_text())
     print(f"\nwritten to {args.out}/ in {results['meta']['seconds']:.0f} s", file=sys.stderr)
     return 0
+
+
+def _commit_copy(results: dict[str, Any], out: Path) -> None:
+    """The committed copy: ``benchmarks/RESULTS.md`` and its plots in ``benchmarks/plots/``
+    (the raw per-run results in ``out`` stay out of git)."""
+    plots = HERE / "plots"
+    plots.mkdir(exist_ok=True)
+    for old in plots.glob("*.png"):
+        old.unlink()
+    for name in results["meta"]["plots"]:
+        shutil.copyfile(out / name, plots / name)
+    (HERE / "RESULTS.md").write_text(report.markdown(results, plots_prefix="plots/"))
 
 
 def _wait_ready(url: str) -> None:
