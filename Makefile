@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-dev
 DEMO_STAMP := $(VENV)/.installed-demo
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: test lint typecheck unit venv clean demo bench
+.PHONY: test lint typecheck unit clock-shifted venv clean demo bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,7 +44,13 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest
 
-test: lint typecheck unit
+# The suite again with the wall clock moved 400 days ahead and 400 days back: no test may
+# depend on today's date (tests/clock_shift.py).
+clock-shifted: $(STAMP)
+	$(BIN)/pytest --clock-shift-days=400 -p no:cacheprovider
+	$(BIN)/pytest --clock-shift-days=-400 -p no:cacheprovider
+
+test: lint typecheck unit clock-shifted
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -12,6 +12,12 @@ import pytest
 
 from kraken_futures_async import Credentials
 
+from .clock_shift import (  # noqa: F401 (hooks pytest finds by name)
+    pytest_addoption,
+    pytest_configure,
+    pytest_report_header,
+    pytest_unconfigure,
+)
 from .twin_checks import ResponseChecker, checking
 
 #: Reference §2.4's made-up secret: the 66 bytes 0x00..0x41, base64-encoded.

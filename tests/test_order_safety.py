@@ -11,6 +11,7 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
+import time_machine
 
 from kraken_futures_async import (
     Credentials,
@@ -346,8 +347,10 @@ async def test_our_own_deadline_refused_for_clock_skew_is_corrected_once(
 ) -> None:
     """Before any answer the Session assumes the local clock; the exchange is hours ahead."""
     exchange = ScriptedExchange()
-    async with session_for(exchange, credentials) as kf:
-        result = await place(kf)
+    machine_clock = SERVER_START - dt.timedelta(hours=3)
+    with time_machine.travel(machine_clock, tick=True):
+        async with session_for(exchange, credentials) as kf:
+            result = await place(kf)
     assert result.status is OrderRequestStatus.PLACED
     sends = exchange.sends()
     assert len(sends) == 2

@@ -21,6 +21,7 @@ from functools import cache
 from typing import Any
 
 import httpx
+import time_machine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -205,10 +206,11 @@ def order_arguments(draw: st.DrawFn) -> dict[str, Any]:
 class _Shared:
     """One twin for every example: building its listing for each would dominate the run."""
 
+    clock = ManualClock()
     twin = Twin(
         TwinConfig(
             seed=3,
-            clock=ManualClock(),
+            clock=clock,
             rate_limits=False,
             balances={"USD": Decimal(10) ** 9},
         )
@@ -224,11 +226,14 @@ async def _send(arguments: dict[str, Any]) -> tuple[object, list[str]]:
         transport=_Shared.transport,
     )
     before = len(_Shared.transport.paths)
-    async with session as kf:
-        try:
-            outcome: object = await kf.orders.send(**arguments)
-        except KrakenFuturesError as exc:
-            outcome = exc
+    # Before its first answer a Session stamps processBefore from the machine's clock: set it
+    # to the twin's, so the outcome does not depend on today's date.
+    with time_machine.travel(_Shared.clock.time(), tick=False):
+        async with session as kf:
+            try:
+                outcome: object = await kf.orders.send(**arguments)
+            except KrakenFuturesError as exc:
+                outcome = exc
     return outcome, _Shared.transport.paths[before:]
 
 
