@@ -213,7 +213,12 @@ class HttpPipeline:
         path_params: dict[str, str] | None,
         cost: int,
     ) -> Any:
-        await self.limiter.acquire(private=endpoint.private, budget=endpoint.budget, cost=cost)
+        await self.limiter.acquire(
+            private=endpoint.private,
+            budget=endpoint.budget,
+            cost=cost,
+            priority=endpoint.reduces_risk(params),
+        )
         # Parameters that depend on the moment of sending (an order's own processBefore) are
         # completed now, after any wait for the budget, so that wait cannot eat into them.
         stamp = getattr(params, "stamp_before_sending", None)

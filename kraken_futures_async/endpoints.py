@@ -9,6 +9,7 @@ and the contract tests all read this table, so the three cannot drift apart.
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -150,10 +151,16 @@ class Endpoint:
     #: Response headers copied into the payload, as (header, key), when the body lacks the key
     #: (the history API's ``Next-Continuation-Token`` continues a listing).
     header_fields: tuple[tuple[str, str], ...] = ()
+    #: The call only takes risk off (cancels, the dead man's switch, reduce-only orders): it
+    #: goes ahead of queued sends and reads and may use the budget's reserve.
+    risk_reducing: bool | Callable[[WireParams], bool] = False
 
     @property
     def private(self) -> bool:
         return self.access is not Access.PUBLIC
+
+    def reduces_risk(self, params: WireParams) -> bool:
+        return self.risk_reducing(params) if callable(self.risk_reducing) else self.risk_reducing
 
     def cost_of(self, params: WireParams) -> int:
         return self.cost(params) if callable(self.cost) else self.cost
@@ -186,6 +193,23 @@ def _account_log_cost(params: WireParams) -> int:
         if count <= ceiling:
             return cost
     return 10
+
+
+def _reduce_only(params: WireParams) -> bool:
+    return ("reduceOnly", "true") in params
+
+
+def _batch_reduces_risk(params: WireParams) -> bool:
+    """Every instruction is a cancel or a reduce-only order (nothing can add exposure)."""
+    text = next((value for key, value in params if key == "json"), "")
+    try:
+        items = json.loads(text).get("batchOrder", [])
+    except (ValueError, AttributeError):
+        return False
+    return bool(items) and all(
+        isinstance(item, dict) and (item.get("order") == "cancel" or item.get("reduceOnly") is True)
+        for item in items
+    )
 
 
 _SENT = frozenset({"placed", "partiallyFilled", "filled"})
@@ -318,6 +342,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "sendStatus",
         10,
         order_status=OrderStatusCheck("sendStatus", _SENT),
+        risk_reducing=_reduce_only,
     ),
     _private(
         "edit_order",
@@ -340,6 +365,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "cancelStatus",
         10,
         order_status=OrderStatusCheck("cancelStatus", frozenset({"cancelled"})),
+        risk_reducing=True,
     ),
     _private(
         "cancel_all_orders",
@@ -351,6 +377,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "cancelStatus",
         25,
         order_status=OrderStatusCheck("cancelStatus", frozenset({"cancelled", "noOrdersToCancel"})),
+        risk_reducing=True,
     ),
     _private(
         "batch_order",
@@ -361,6 +388,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         list[BatchItemResult],
         "batchStatus",
         _batch_cost,
+        risk_reducing=_batch_reduces_risk,
     ),
     _private(
         "order_status",
@@ -382,6 +410,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         DeadManSwitchStatus,
         "status",
         25,
+        risk_reducing=True,
     ),
     # --- full API coverage (issue 4); costs: reference §6 ------------------------------------
     # market data and status (public)

@@ -13,6 +13,20 @@ Two kinds of bucket, and a request waits on every one that applies:
   Waiters are served first come, first served, so a cost-25 call is not starved by a stream of
   cost-2 calls; after an ``apiLimitExceeded`` the budget cools down before anything is sent.
 
+Risk-reducing calls (cancels, cancel-all, the dead man's switch, reduce-only orders) do not
+queue behind sends and reads. They have their own first-come-first-served line, and a
+*reserve* of the derivatives budget (10 % by default) that only they may use: sends and reads
+are admitted while the window holds at most ``capacity - reserve`` units, risk-reducing calls
+while it holds at most ``capacity``. So even right after a burst that used everything sends
+may use, a cancel leaves at once, and the exchange still never sees more than its budget.
+They never wait on the card's request bucket either (the exchange meters cost, not requests):
+they are charged to it when it has room and pass when it has none.
+
+The rule that keeps a stream of cancels from starving sends: while sends or reads are
+waiting, risk-reducing calls may hold at most half of the unreserved budget (225 of 500 units
+by default), so the calls that wait always get the other half. A single risk-reducing call
+larger than that share still goes once the window holds none of theirs.
+
 A request waits its turn in its cost window first and takes its request-bucket slot only once
 the window has room, so every bucket is charged at the moment the request leaves.
 
@@ -80,6 +94,13 @@ class RateLimitPolicy:
     margin: float = 0.2
     #: Seconds a budget stays closed after the exchange answered ``apiLimitExceeded``.
     cooldown: float = 10.0
+    #: Share of the derivatives budget only risk-reducing calls may use (0 switches it off).
+    reserve: float = attrs.field(default=0.1)
+
+    @reserve.validator
+    def _check_reserve(self, _attribute: object, value: float) -> None:
+        if not 0.0 <= value < 1.0:
+            raise InvalidArgumentError(f"reserve is a share of the budget in [0, 1), got {value}")
 
     @classmethod
     def card(cls) -> RateLimitPolicy:
@@ -119,34 +140,63 @@ _CLOCK_SLACK = time.get_clock_info("monotonic").resolution
 
 
 class CostWindow:
-    """At most ``capacity`` cost units in any sliding window of ``period`` seconds, FIFO."""
+    """At most ``capacity`` cost units in any sliding window of ``period`` seconds.
 
-    def __init__(self, limit: WindowLimit, *, margin: float = 0.0) -> None:
+    Two first-come-first-served lines: ordinary calls, which may fill the window up to
+    ``capacity - reserve``, and risk-reducing (``priority``) calls, which may fill all of it
+    and never queue behind ordinary ones (the module docstring has the fairness rule).
+    """
+
+    def __init__(self, limit: WindowLimit, *, margin: float = 0.0, reserve: int = 0) -> None:
+        if not 0 <= reserve < limit.capacity:
+            raise InvalidArgumentError(
+                f"a reserve of {reserve} units does not fit a budget of {limit.capacity}"
+            )
         self.capacity = limit.capacity
         self.period = limit.period + margin
-        #: (time the units leave the window, units), oldest first.
-        self._admitted: deque[tuple[float, int]] = deque()
+        self.reserve = reserve
+        #: Most units risk-reducing calls may hold while ordinary calls wait.
+        self.priority_share = (limit.capacity - reserve) // 2
+        #: (time the units leave the window, units, risk-reducing), oldest first.
+        self._admitted: deque[tuple[float, int, bool]] = deque()
         self._in_window = 0
+        self._priority_in_window = 0
         self._closed_until = -math.inf
-        self._turn = asyncio.Lock()
+        self._turns = {False: asyncio.Lock(), True: asyncio.Lock()}
         self._waiting = 0
+        self._ordinary_waiting = 0
+        #: Woken when no ordinary call waits any more (the priority share no longer binds).
+        self._wake: asyncio.Future[None] | None = None
         #: Total units admitted so far, for budget reports.
         self.units_admitted = 0
 
     def _expire(self, now: float) -> None:
-        while self._admitted and self._admitted[0][0] <= now + _CLOCK_SLACK:
-            self._in_window -= self._admitted.popleft()[1]
+        admitted = self._admitted
+        while admitted and admitted[0][0] <= now + _CLOCK_SLACK:
+            _, units, priority = admitted.popleft()
+            self._in_window -= units
+            if priority:
+                self._priority_in_window -= units
 
-    def _ready_at(self, cost: int, now: float) -> float:
+    def _ready_at(self, cost: int, now: float, priority: bool = False) -> float:
         """The time ``cost`` more units fit (``now`` if they fit already)."""
         self._expire(now)
         ready = self._closed_until if self._closed_until > now + _CLOCK_SLACK else now
-        excess = self._in_window + cost - self.capacity
-        for leaves_at, units in self._admitted:
+        limit = self.capacity if priority else self.capacity - self.reserve
+        excess = self._in_window + cost - limit
+        for leaves_at, units, _ in self._admitted:
             if excess <= 0:
                 break
             excess -= units
             ready = max(ready, leaves_at)
+        if priority and self._ordinary_waiting and self._priority_in_window:
+            own = self._priority_in_window + cost - self.priority_share
+            for leaves_at, units, is_priority in self._admitted:
+                if own <= 0:
+                    break
+                if is_priority:
+                    own -= units
+                    ready = max(ready, leaves_at)
         return ready
 
     def _check(self, cost: int) -> None:
@@ -172,44 +222,73 @@ class CostWindow:
             closed_for=max(0.0, self._closed_until - now),
         )
 
-    async def _until_fits(self, loop: asyncio.AbstractEventLoop, cost: int) -> None:
+    async def _until_fits(self, loop: asyncio.AbstractEventLoop, cost: int, priority: bool) -> None:
         while True:
             now = loop.time()
-            ready = self._ready_at(cost, now)
+            ready = self._ready_at(cost, now, priority)
             if ready <= now:
                 return
-            await asyncio.sleep(ready - now)
+            if priority and self._ordinary_waiting:
+                # The share may stop binding before ``ready``: wake when ordinary calls leave.
+                if self._wake is None:
+                    self._wake = loop.create_future()
+                await asyncio.wait((self._wake,), timeout=ready - now)
+            else:
+                await asyncio.sleep(ready - now)
 
     async def acquire(
-        self, cost: int, *, then: Callable[[], Awaitable[object]] | None = None
+        self,
+        cost: int,
+        *,
+        priority: bool = False,
+        then: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         """Wait for this request's turn and room for ``cost`` units, then take them.
 
         ``then`` (another bucket's acquire) is awaited once the units fit and before they are
         taken, so every bucket is taken at the moment the request leaves and the window
-        records the true sending time. Only a cool-down can close the window meanwhile, since
-        nobody else admits while this request holds the turn.
+        records the true sending time. The room is checked again afterwards: a cool-down or
+        a risk-reducing call may have taken it meanwhile.
         """
         self._check(cost)
         loop = asyncio.get_running_loop()
         self._waiting += 1
+        if not priority:
+            self._ordinary_waiting += 1
         try:
-            async with self._turn:  # asyncio.Lock wakes waiters in arrival order
-                await self._until_fits(loop, cost)
+            async with self._turns[priority]:  # asyncio.Lock wakes waiters in arrival order
+                await self._until_fits(loop, cost, priority)
                 if then is not None:
                     await then()
-                    await self._until_fits(loop, cost)
+                    await self._until_fits(loop, cost, priority)
                 now = loop.time()
-                self._admitted.append((now + self.period, cost))
+                self._admitted.append((now + self.period, cost, priority))
                 self._in_window += cost
+                if priority:
+                    self._priority_in_window += cost
                 self.units_admitted += cost
         finally:
             self._waiting -= 1
+            if not priority:
+                self._ordinary_waiting -= 1
+                if not self._ordinary_waiting and self._wake is not None:
+                    self._wake.set_result(None)
+                    self._wake = None
 
     def cool_down(self, seconds: float) -> None:
         """Admit nothing for ``seconds`` from now (the exchange said we went too fast)."""
         until = asyncio.get_running_loop().time() + seconds
         self._closed_until = max(self._closed_until, until)
+
+
+def _take_if_free(bucket: AsyncLimiter) -> Callable[[], Awaitable[object]]:
+    """A request-bucket take that never waits: the slot is taken only when it is free."""
+
+    async def take() -> None:
+        if bucket.has_capacity():
+            await bucket.acquire()
+
+    return take
 
 
 class RateLimiter:
@@ -225,7 +304,10 @@ class RateLimiter:
             (Budget.HISTORY, policy.history_budget),
         ):
             if limit is not None:
-                self.budgets[budget] = CostWindow(limit, margin=policy.margin)
+                # Only the derivatives budget has risk-reducing calls to keep room for.
+                share = policy.reserve if budget is Budget.DERIVATIVES else 0.0
+                reserve = math.floor(limit.capacity * share)
+                self.budgets[budget] = CostWindow(limit, margin=policy.margin, reserve=reserve)
 
     @staticmethod
     def _requests(limit: WindowLimit | None) -> AsyncLimiter | None:
@@ -241,20 +323,26 @@ class RateLimiter:
                 f"a request costing {cost} can never fit the {budget.value} budget of {capacity}"
             )
 
-    async def acquire(self, *, private: bool, budget: Budget | None, cost: int) -> None:
+    async def acquire(
+        self, *, private: bool, budget: Budget | None, cost: int, priority: bool = False
+    ) -> None:
         """Wait until every bucket that applies has room, then take them all at once.
 
         The request first waits its turn in its cost window; the request bucket is taken
         only when the window has room, so neither is taken long before the request leaves.
         (Taking the bucket first let a backlog that had queued in the window go out in one
-        burst when the window reopened, past the request bucket's rate.)
+        burst when the window reopened, past the request bucket's rate.) A risk-reducing
+        (``priority``) call is charged to the request bucket only when it has room.
         """
         requests = self._private if private else self._public
+        take: Callable[[], Awaitable[object]] | None = None
+        if requests is not None:
+            take = _take_if_free(requests) if priority else requests.acquire
         window = self.budgets.get(budget) if budget is not None else None
         if window is not None:
-            await window.acquire(cost, then=None if requests is None else requests.acquire)
-        elif requests is not None:
-            await requests.acquire()
+            await window.acquire(cost, priority=priority, then=take)
+        elif take is not None:
+            await take()
 
     def usage(self) -> dict[Budget, BudgetUsage]:
         """A snapshot of every budget kept, for reports (call it on the Session's loop)."""

@@ -37,6 +37,9 @@ from .virtual_clock import run_virtual
 
 #: The derivatives budget and its window as the limiter keeps it (Kraken's 10 s + margin).
 CAPACITY = 500
+#: The default reserve (10 %) only risk-reducing calls may use; sends and reads see the rest.
+RESERVE = 50
+ORDINARY = CAPACITY - RESERVE
 PERIOD = 10.0
 MARGIN = RateLimitPolicy().margin
 WINDOW = PERIOD + MARGIN
@@ -109,10 +112,15 @@ def fifo_window_reference(
 
 
 def max_in_sliding_window(events: Sequence[tuple[float, int]], period: float) -> int:
-    """The most units inside any window ``[t, t + period)``."""
+    """The most units inside any window ``[t, t + period)``.
+
+    A unit admitted when another leaves lands on the window's edge, up to the clock's
+    resolution (and float rounding) early: the edge is drawn a microsecond in.
+    """
     times = sorted(events)
     return max(
-        (sum(c for s, c in times if start <= s < start + period) for start, _ in times), default=0
+        (sum(c for s, c in times if start <= s < start + period - 1e-6) for start, _ in times),
+        default=0,
     )
 
 
@@ -185,15 +193,16 @@ def test_public_and_private_buckets_are_separate() -> None:
 def test_request_bucket_is_charged_when_the_request_leaves_not_while_it_queues() -> None:
     """A backlog that queued behind a full cost window must not leave in one burst.
 
-    50 orders fill the derivatives budget; 150 status calls queue behind it. When the window
-    reopens at 10.2 s the status calls may only go at the private bucket's pace.
+    45 orders fill what sends may use of the derivatives budget; 150 status calls queue
+    behind it. When the window reopens at 10.2 s the status calls may only go at the private
+    bucket's pace.
     """
-    arrivals = [Arrival(0.0, 10)] * 50 + [Arrival(0.5, 1)] * 150
+    arrivals = [Arrival(0.0, 10)] * 45 + [Arrival(0.5, 1)] * 150
     times = run_arrivals(RateLimitPolicy.card(), arrivals).times
-    assert times[50] == approx(WINDOW)
+    assert times[45] == approx(WINDOW)
     assert max_leaky_bucket_level(times, 100 / 10.0) <= 100 + 1e-9
-    assert times[149] == approx(WINDOW)  # the private bucket's burst of 100
-    assert times[150] == approx(WINDOW + 0.1)
+    assert times[144] == approx(WINDOW)  # the private bucket's burst of 100
+    assert times[145] == approx(WINDOW + 0.1)
     assert times[-1] == approx(WINDOW + 5.0)
 
 
@@ -201,13 +210,21 @@ def test_request_bucket_is_charged_when_the_request_leaves_not_while_it_queues()
 
 
 @pytest.mark.parametrize("policy", [RateLimitPolicy.card(), RateLimitPolicy.kraken()])
-def test_fifty_orders_fill_the_budget_and_the_51st_waits_for_the_first_to_leave(
+def test_45_orders_fill_what_sends_may_use_and_the_46th_waits_for_the_first_to_leave(
     policy: RateLimitPolicy,
 ) -> None:
-    arrivals = [Arrival(round(0.1 * i, 1), 10) for i in range(52)]
+    arrivals = [Arrival(round(0.1 * i, 1), 10) for i in range(47)]
     times = run_arrivals(policy, arrivals).times
-    assert times[:50] == [approx(a.at) for a in arrivals[:50]]
+    assert times[:45] == [approx(a.at) for a in arrivals[:45]]
     # The order sent at 0.0 leaves the window at 10 s + margin; the one at 0.1 at 10.3.
+    assert times[45] == approx(WINDOW)
+    assert times[46] == approx(WINDOW + 0.1)
+
+
+def test_without_a_reserve_fifty_orders_fill_the_whole_budget() -> None:
+    arrivals = [Arrival(round(0.1 * i, 1), 10) for i in range(52)]
+    times = run_arrivals(attrs.evolve(RateLimitPolicy.kraken(), reserve=0.0), arrivals).times
+    assert times[:50] == [approx(a.at) for a in arrivals[:50]]
     assert times[50] == approx(WINDOW)
     assert times[51] == approx(WINDOW + 0.1)
 
@@ -222,9 +239,9 @@ def test_history_budget_is_100_tokens_per_ten_minutes() -> None:
 
 
 def test_budgets_are_metered_separately() -> None:
-    arrivals = [Arrival(0.0, 1, True, Budget.HISTORY)] * 100 + [Arrival(0.0, 10)] * 50
+    arrivals = [Arrival(0.0, 1, True, Budget.HISTORY)] * 100 + [Arrival(0.0, 10)] * 45
     times = run_arrivals(RateLimitPolicy.kraken(), arrivals).times
-    assert times == [0.0] * 150
+    assert times == [0.0] * len(arrivals)
 
 
 def test_a_cost_25_call_is_served_in_turn_behind_a_stream_of_cost_2_calls() -> None:
@@ -239,7 +256,7 @@ def test_a_cost_25_call_is_served_in_turn_behind_a_stream_of_cost_2_calls() -> N
     waited = admitted.times[position] - big_at
     assert 0 < waited <= WINDOW
     # Exactly when a FIFO sliding window frees 25 units for it, no later.
-    reference = fifo_window_reference([(a.at, a.cost) for a in arrivals], CAPACITY, WINDOW)
+    reference = fifo_window_reference([(a.at, a.cost) for a in arrivals], ORDINARY, WINDOW)
     assert admitted.times[position] == approx(reference[position])
 
 
@@ -270,7 +287,7 @@ def test_no_window_ever_holds_more_than_the_budget_first_window_included(
 
     assert times == [
         approx(r)
-        for r in fifo_window_reference([(a.at, a.cost) for a in arrivals], CAPACITY, WINDOW)
+        for r in fifo_window_reference([(a.at, a.cost) for a in arrivals], ORDINARY, WINDOW)
     ]
     assert max_in_sliding_window(sent, WINDOW) <= CAPACITY
     # What reaches the exchange up to ``margin`` later still fits each model of its meter.
@@ -280,38 +297,50 @@ def test_no_window_ever_holds_more_than_the_budget_first_window_included(
     assert token_bucket_refusals(arrived, CAPACITY, CAPACITY / PERIOD) == []
 
 
+@pytest.mark.parametrize("reserve", [0.0, 0.1], ids=["no-reserve", "default-reserve"])
+@pytest.mark.parametrize("cancels", [True, False], ids=["place-and-cancel", "sends-only"])
 @pytest.mark.parametrize(
     ("seconds", "free_units"),
     [(60.0, 0), (600.0, CAPACITY)],
     ids=["one-minute", "ten-minutes-without-the-free-first-window"],
 )
-def test_sustained_load_uses_at_least_95_percent_of_the_budget(
-    seconds: float, free_units: int
+def test_sustained_load_uses_at_least_95_percent_of_what_the_reserve_leaves(
+    seconds: float, free_units: int, cancels: bool, reserve: float
 ) -> None:
-    """Many callers asking for cost-10 calls as fast as they can, for ``seconds``.
+    """Many callers asking for cost-10 calls as fast as they can, for ``seconds``; with
+    ``cancels`` each caller alternates an order and a (risk-reducing) cancel.
 
     Over ten minutes the first window's burst (which any meter grants) is not counted, so
-    what remains is the steady rate: 500 units per 10 s + margin, about 98 %.
+    what remains is the steady rate: 500 units per 10 s + margin, about 98 %. A reserve is
+    budget sends cannot use: it costs a sends-only load its share, and a place-and-cancel
+    load most of it too, since each cancel waits for its own order.
     """
 
     async def saturate() -> list[float]:
-        limiter = RateLimiter(RateLimitPolicy.kraken())
+        limiter = RateLimiter(attrs.evolve(RateLimitPolicy.kraken(), reserve=reserve))
         loop = asyncio.get_running_loop()
         admitted: list[float] = []
 
         async def worker() -> None:
+            cancel = False
             while loop.time() < seconds:
-                await limiter.acquire(private=True, budget=Budget.DERIVATIVES, cost=10)
+                await limiter.acquire(
+                    private=True, budget=Budget.DERIVATIVES, cost=10, priority=cancel
+                )
                 admitted.append(loop.time())
+                cancel = cancels and not cancel
 
         await asyncio.gather(*(worker() for _ in range(60)))
         return admitted
 
     admitted, _ = run_virtual(saturate)
-    units = 10 * sum(1 for t in admitted if t < seconds)
-    assert (units - free_units) / (CAPACITY * seconds / PERIOD) >= 0.95
+    sent = [(t, 10) for t in admitted if t < seconds]
+    units = 10 * len(sent)
+    usable = CAPACITY - math.floor(CAPACITY * reserve)
+    assert (units - free_units) / (usable * seconds / PERIOD) >= 0.95
     # Never more than a full meter allows: a full bucket plus its refill.
     assert units <= CAPACITY + CAPACITY / PERIOD * seconds
+    assert max_in_sliding_window(sent, WINDOW) <= CAPACITY
 
 
 # --- cool-down after apiLimitExceeded -------------------------------------------------------
@@ -358,8 +387,8 @@ def test_a_cool_down_also_holds_back_requests_already_waiting() -> None:
         return (await task).times
 
     times, _ = run_virtual(scenario)
-    assert times[:50] == [0.0] * 50
-    assert times[50:] == [approx(25.0)] * 2
+    assert times[:45] == [0.0] * 45
+    assert times[45:] == [approx(25.0)] * 7
 
 
 SERVER_TIME = "2024-05-01T12:08:01.000Z"
@@ -523,6 +552,7 @@ def test_presets_keep_the_documented_buckets() -> None:
         card.history_budget,
     )
     assert set(RateLimiter(kraken).budgets) == {Budget.DERIVATIVES, Budget.HISTORY}
+    assert card.reserve == kraken.reserve == 0.1
     assert attrs.asdict(unlimited, recurse=False) | {"margin": 0, "cooldown": 0} == {
         "public_requests": None,
         "private_requests": None,
@@ -530,6 +560,7 @@ def test_presets_keep_the_documented_buckets() -> None:
         "history_budget": None,
         "margin": 0,
         "cooldown": 0,
+        "reserve": 0.1,
     }
     assert RateLimiter(unlimited).budgets == {}
 
