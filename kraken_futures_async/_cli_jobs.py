@@ -36,9 +36,15 @@ __all__ = [
     "TradeStep",
     "bench",
     "demo",
+    "plural",
     "snapshot",
     "trade",
 ]
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 ticker``, ``2 tickers`` (``nouns`` for irregular plurals)."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
 
 
 class Progress(Protocol):
@@ -93,7 +99,7 @@ async def snapshot(kf: Session, progress: Progress) -> Snapshot:
         _counted(kf.market.tickers(), progress), _counted(kf.market.instruments(), progress)
     )
     symbols = [i.symbol for i in instruments if i.tradeable]
-    progress.start(f"order books of {len(symbols)} contracts", total=len(symbols))
+    progress.start(f"order books of {plural(len(symbols), 'contract')}", total=len(symbols))
     books: dict[str, OrderBook] = {}
     failed: dict[str, str] = {}
 
@@ -168,7 +174,7 @@ async def trade(
         return result
 
     instruments = await step(
-        "instruments", kf.market.instruments(), lambda r: f"{len(r)} contracts"
+        "instruments", kf.market.instruments(), lambda r: plural(len(r), "contract")
     )
     instrument = _find(instruments, symbol)
     amount = _order_size(instrument, size)
@@ -271,9 +277,8 @@ def _describe_fills(fills: Sequence[Any]) -> str:
         return "no fill yet"
     size = sum((f.size for f in fills), Decimal(0))
     worth = sum((f.size * f.price for f in fills), Decimal(0))
-    return (
-        f"{len(fills)} fill(s), {size} @ {(worth / size).normalize()} ({fills[0].fill_type.value})"
-    )
+    average = (worth / size).normalize()
+    return f"{plural(len(fills), 'fill')}, {size} @ {average} ({fills[0].fill_type.value})"
 
 
 # --- the main job ---------------------------------------------------------------------------
@@ -427,7 +432,7 @@ async def bench(
         if kf.has_credentials and orders:
             await kf.orders.cancel_all(symbol)
     symbols = [i.symbol for i in instruments if i.tradeable]
-    progress.start(f"fan-out of {len(symbols)} order books", total=1)
+    progress.start(f"fan-out of {plural(len(symbols), 'order book')}", total=1)
     rows.append(await _fan_out(kf, symbols))
     progress.stop()
     return BenchReport(conn.target.describe(), rows, in_process=conn.twin is not None)
@@ -448,5 +453,9 @@ async def _fan_out(kf: Session, symbols: Sequence[str]) -> BenchRow:
     cpu = time.process_time() - cpu
     n = len(symbols)
     return BenchRow(
-        f"fan-out ({n} books at once)", n, LatencySummary.of(latencies), cpu / n * 1e6, n / wall
+        f"fan-out ({plural(n, 'book')} at once)",
+        n,
+        LatencySummary.of(latencies),
+        cpu / n * 1e6,
+        n / wall,
     )

@@ -24,7 +24,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from ._cli_jobs import BenchReport, DemoReport, Snapshot, TradeLog
+from ._cli_jobs import BenchReport, DemoReport, Snapshot, TradeLog, plural
 from ._cli_meter import LatencySummary
 from .models import OrderBook, Ticker
 
@@ -165,12 +165,13 @@ def snapshot_table(snap: Snapshot, *, rows: int) -> Group:
             _compact(volume.get(symbol)),
         )
     line = Text(
-        f"{len(snap.tickers)} tickers and {len(snap.books)} order books "
-        f"({snap.levels} price levels) in {snap.seconds * 1e3:.0f} ms"
+        f"{plural(len(snap.tickers), 'ticker')} and {plural(len(snap.books), 'order book')} "
+        f"({plural(snap.levels, 'price level')}) in {snap.seconds * 1e3:.0f} ms"
     )
     parts: list[RenderableType] = [table, line]
     if snap.failed:
-        parts.append(Text(f"{len(snap.failed)} books failed: {_first(snap.failed)}", "red"))
+        failed = f"{plural(len(snap.failed), 'book')} failed: {_first(snap.failed)}"
+        parts.append(Text(failed, "red"))
     return Group(*parts)
 
 
@@ -190,6 +191,27 @@ def trade_table(log: TradeLog) -> Table:
     return table
 
 
+#: Endpoints the summary names one by one; the rest share a line.
+SUMMARY_ENDPOINTS = 6
+
+
+def request_lines(by_path: dict[str, int], shown: int = SUMMARY_ENDPOINTS) -> list[str]:
+    """One line per endpoint, busiest first, the rest summed on a last line.
+
+    The counts on the lines add up to the total the summary gives above them.
+    """
+    ordered = sorted(by_path.items(), key=lambda item: item[1], reverse=True)
+    if len(ordered) > shown:  # a last line for one endpoint would be no shorter than its own
+        shown -= 1
+    lines = [f"{count:>4}  {path}" for path, count in ordered[:shown]]
+    rest = ordered[shown:]
+    if rest:
+        names = ", ".join(path.rsplit("/", 1)[-1] for path, _ in rest)
+        count = sum(n for _, n in rest)
+        lines.append(f"{count:>4}  on {plural(len(rest), 'other endpoint')} ({names})")
+    return lines
+
+
 def _latency_cells(latency: LatencySummary) -> list[str]:
     return [_ms(latency.p50_ms), _ms(latency.p90_ms), _ms(latency.p99_ms)]
 
@@ -202,8 +224,8 @@ def demo_summary(report: DemoReport) -> Group:
     table.add_row("exchange", report.target)
     table.add_row("wall time", f"{report.seconds:.2f} s")
     table.add_row("requests made", str(report.requests))
-    for path, count in list(report.requests_by_path.items())[:6]:
-        table.add_row("", f"{count:>4}  {path}")
+    for line in request_lines(report.requests_by_path):
+        table.add_row("", line)
     table.add_row(
         "latency p50 / p90 / p99",
         f"{_ms(lat.p50_ms)} / {_ms(lat.p90_ms)} / {_ms(lat.p99_ms)} ms (max {_ms(lat.max_ms)})",

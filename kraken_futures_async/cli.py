@@ -37,6 +37,10 @@ PROG = "kraken-futures"
 OK, FAILED, USAGE, INTERRUPTED = 0, 1, 2, 130
 
 
+#: Width of tables written to a pipe or a file: wide enough that no row wraps.
+PIPE_WIDTH = 1000
+
+
 class UsageError(Exception):
     """Arguments that parse but do not make sense together."""
 
@@ -214,6 +218,13 @@ def build_parser() -> argparse.ArgumentParser:
 # --- output -------------------------------------------------------------------------------
 
 
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or closed
+        return False
+
+
 class Output:
     """Where results go: rich tables on stdout, or one JSON document."""
 
@@ -221,14 +232,16 @@ class Output:
         self.as_json = as_json
         self._stdout = stdout
         self._stderr = stderr
-        self._progress = progress and not as_json and stderr.isatty()
+        self._progress = progress and not as_json and _is_terminal(stderr)
         self._console: Console | None = None
 
     def console(self) -> Console:
+        """A console on stdout: as wide as the terminal, or too wide to wrap on a pipe."""
         if self._console is None:
             from rich.console import Console
 
-            self._console = Console(file=self._stdout, highlight=False)
+            width = None if _is_terminal(self._stdout) else PIPE_WIDTH
+            self._console = Console(file=self._stdout, highlight=False, width=width)
         return self._console
 
     def progress(self) -> AbstractContextManager[jobs.Progress]:
@@ -292,7 +305,7 @@ async def run_tickers(args: argparse.Namespace, out: Output) -> int:
         missing = wanted - {t.symbol for t in tickers}
         if missing:
             raise KrakenFuturesError(f"no ticker for {', '.join(sorted(missing))}")
-    title = f"{len(tickers)} tickers from the {conn.target.describe()}"
+    title = f"{jobs.plural(len(tickers), 'ticker')} from the {conn.target.describe()}"
 
     def table() -> RenderableType:
         from ._cli_render import tickers_table
@@ -306,7 +319,11 @@ async def run_tickers(args: argparse.Namespace, out: Output) -> int:
 async def run_book(args: argparse.Namespace, out: Output) -> int:
     async with connect(_target(args)) as conn:
         book = await conn.session.market.orderbook(args.symbol)
-    value = {"symbol": args.symbol, "bids": book.bids, "asks": book.asks}
+    value = {
+        "symbol": args.symbol,
+        "bids": book.bids[: args.depth],
+        "asks": book.asks[: args.depth],
+    }
 
     def table() -> RenderableType:
         from ._cli_render import book_table

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -52,10 +53,21 @@ def no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(API_SECRET_ENV, raising=False)
 
 
-@pytest.fixture
-def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningTwin]:
+def one_error_line(err: str) -> str:
+    """The command's whole stderr, which must be one ``kraken-futures: error:`` line."""
+    assert "Traceback" not in err
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("kraken-futures: error: ")
+    return lines[0]
+
+
+@contextmanager
+def serving(
+    monkeypatch: pytest.MonkeyPatch, config: TwinConfig | None = None
+) -> Iterator[RunningTwin]:
     """A twin on a loopback socket, its key in the environment as a user would set it."""
-    running = run_in_thread(Twin(TwinConfig(seed=3)), port=0)
+    running = run_in_thread(Twin(config or TwinConfig(seed=3)), port=0)
     key = running.twin.key
     monkeypatch.setenv(API_KEY_ENV, key.public_key)
     monkeypatch.setenv(API_SECRET_ENV, key.secret)
@@ -63,6 +75,12 @@ def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningTwin]:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningTwin]:
+    with serving(monkeypatch) as running:
+        yield running
 
 
 # --- the subcommands on the embedded twin -------------------------------------------------
@@ -145,7 +163,7 @@ def test_trade_places_edits_cancels_fills_and_goes_flat(
     assert "placed" in details["place"]
     assert "edited" in details["edit"]
     assert details["cancel"] == "cancelled"
-    assert "1 fill(s), 0.0010 @" in details["fills"]
+    assert "1 fill, 0.0010 @" in details["fills"]
     positions = [s["detail"] for s in log["steps"] if s["step"] == "positions"]
     assert positions[0].startswith("PF_XBTUSD long 0.0010 @ ")
     assert positions[1] == "flat"
