@@ -3,7 +3,7 @@
 The names below are the public API; everything else may change between releases.
 """
 
-from .auth import Credentials
+from .auth import Credentials, NanosecondNonceSource, NonceSource, NoNonce
 from .config import DEMO, PRODUCTION, Environment
 from .errors import (
     AccountInactiveError,
@@ -50,7 +50,10 @@ __all__ = [
     "InvalidRequestError",
     "KrakenFuturesError",
     "MissingCredentialsError",
+    "NanosecondNonceSource",
+    "NoNonce",
     "NonceError",
+    "NonceSource",
     "NotFoundError",
     "OrderRejectedError",
     "OrderSafety",

@@ -11,7 +11,7 @@ import cattrs
 import httpx
 
 from ._pipeline import HttpPipeline, Observer
-from .auth import Credentials, KrakenFuturesAuth
+from .auth import Credentials, KrakenFuturesAuth, NonceSource
 from .config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, PRODUCTION, Environment, resolve_base_url
 from .converter import default_converter
 from .endpoints import Endpoint, WireParams
@@ -93,9 +93,14 @@ class Session:
         order_safety: OrderSafety | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         converter: cattrs.Converter | None = None,
+        nonces: NonceSource | None = None,
     ) -> None:
+        """``nonces`` overrides the key's shared millisecond sequence: a
+        :class:`~kraken_futures_async.NanosecondNonceSource` for a key that already saw
+        nanosecond nonces, :class:`~kraken_futures_async.NoNonce` to send none."""
         self.base_url = resolve_base_url(base_url if base_url is not None else environment)
         self._credentials = credentials
+        self._nonces = nonces
         self._timeout = timeout
         self._limits = limits
         self._transport = transport
@@ -147,7 +152,7 @@ class Session:
         )
         # httpx keeps its store in ``_cookies`` (its ``cookies`` setter would copy ours away)
         client._cookies = _Cookieless()
-        auth = KrakenFuturesAuth(self._credentials) if self._credentials else None
+        auth = KrakenFuturesAuth(self._credentials, self._nonces) if self._credentials else None
         self._pipeline = HttpPipeline(
             client,
             auth=auth,
