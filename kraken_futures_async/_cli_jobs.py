@@ -8,8 +8,9 @@ in a test. Everything here goes through the library's public API.
 from __future__ import annotations
 
 import asyncio
+import difflib
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, Protocol, TypeVar
 
@@ -17,7 +18,7 @@ import attrs
 
 from ._cli_meter import LatencySummary
 from ._cli_target import Connection
-from .errors import InvalidArgumentError, KrakenFuturesError
+from .errors import InvalidRequestError, KrakenFuturesError
 from .models import Instrument, OrderBook, Ticker
 from .ratelimit import Budget
 from .session import Session
@@ -34,8 +35,11 @@ __all__ = [
     "Snapshot",
     "TradeLog",
     "TradeStep",
+    "UnknownSymbolError",
     "bench",
     "demo",
+    "nearest_symbols",
+    "order_book",
     "plural",
     "snapshot",
     "trade",
@@ -45,6 +49,67 @@ __all__ = [
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
     """``1 ticker``, ``2 tickers`` (``nouns`` for irregular plurals)."""
     return f"{count} {noun if count == 1 else nouns or noun + 's'}"
+
+
+# --- symbols ------------------------------------------------------------------------------
+
+
+class UnknownSymbolError(KrakenFuturesError):
+    """Symbols the exchange does not list, each with the nearest ones it does."""
+
+    def __init__(self, symbols: Sequence[str], known: Iterable[str]) -> None:
+        listed = list(known)
+        self.symbols = list(symbols)
+        self.suggestions = {s: nearest_symbols(s, listed) for s in self.symbols}
+        super().__init__("; ".join(_unknown(s, self.suggestions[s]) for s in self.symbols))
+
+
+def nearest_symbols(symbol: str, known: Iterable[str], limit: int = 3) -> list[str]:
+    """The listed symbols closest to ``symbol`` in spelling, case aside, closest first."""
+    by_upper = {k.upper(): k for k in known}
+    close = difflib.get_close_matches(symbol.upper(), list(by_upper), n=limit, cutoff=0.6)
+    return [by_upper[c] for c in close]
+
+
+def _unknown(symbol: str, nearest: Sequence[str]) -> str:
+    if not nearest:
+        return f"unknown symbol {symbol} (nothing like it on this exchange)"
+    if len(nearest) == 1:
+        return f"unknown symbol {symbol} (did you mean {nearest[0]}?)"
+    return f"unknown symbol {symbol} (did you mean {', '.join(nearest[:-1])} or {nearest[-1]}?)"
+
+
+async def _unlisted(kf: Session, symbol: str) -> UnknownSymbolError | None:
+    """An error naming ``symbol`` if the exchange's instruments leave it out, else ``None``.
+
+    ``None`` as well when the list itself cannot be had: the caller's own error says more.
+    """
+    try:
+        instruments = await kf.market.instruments()
+    except KrakenFuturesError:
+        return None
+    listed = [i.symbol for i in instruments]
+    return None if symbol in listed else UnknownSymbolError([symbol], listed)
+
+
+async def order_book(kf: Session, symbol: str) -> OrderBook:
+    """``symbol``'s book; a symbol the exchange does not list raises :class:`UnknownSymbolError`.
+
+    The instruments are fetched only when the book is refused or comes back empty: the two
+    ways a server may answer for a symbol it does not list.
+    """
+    try:
+        book = await kf.market.orderbook(symbol)
+    except InvalidRequestError as exc:
+        unknown = await _unlisted(kf, symbol)
+        if unknown is not None:
+            raise unknown from exc
+        raise
+    if not book.bids and not book.asks:
+        unknown = await _unlisted(kf, symbol)
+        if unknown is not None:
+            raise unknown
+    return book
 
 
 class Progress(Protocol):
@@ -254,7 +319,7 @@ def _find(instruments: Sequence[Instrument], symbol: str) -> Instrument:
     for instrument in instruments:
         if instrument.symbol == symbol:
             return instrument
-    raise InvalidArgumentError(f"{symbol} is not a contract on this exchange")
+    raise UnknownSymbolError([symbol], [i.symbol for i in instruments])
 
 
 def _short(order_id: str | None) -> str:

@@ -3,7 +3,7 @@
 It talks to an exchange twin inside the process unless ``--base-url`` or ``--env production``
 says otherwise, so every subcommand works with no network and no credentials. Tables are for
 people; ``--json`` prints one JSON document for programs. Exit status: 0 done, 1 the exchange
-or the connection failed, 2 bad arguments, 130 interrupted.
+or the connection failed, 2 bad arguments (an unknown symbol included), 130 interrupted.
 
 The command is a client of the library's public API like any other; nothing in the library
 knows it exists.
@@ -25,7 +25,12 @@ from ._cli_json import dumps
 from ._cli_target import TWIN, Target, connect
 from .auth import API_KEY_ENV, API_SECRET_ENV
 from .config import PRODUCTION
-from .errors import ConnectionFailedError, KrakenFuturesError, MissingCredentialsError
+from .errors import (
+    AuthenticationError,
+    ConnectionFailedError,
+    KrakenFuturesError,
+    MissingCredentialsError,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -300,11 +305,12 @@ async def run_tickers(args: argparse.Namespace, out: Output) -> int:
     async with connect(_target(args)) as conn:
         tickers = await conn.session.market.tickers()
     if args.symbols:
-        wanted = set(args.symbols)
-        tickers = [t for t in tickers if t.symbol in wanted]
-        missing = wanted - {t.symbol for t in tickers}
+        by_symbol = {t.symbol.upper(): t for t in tickers}
+        wanted = list(dict.fromkeys(s.upper() for s in args.symbols))
+        missing = [s for s in wanted if s not in by_symbol]
         if missing:
-            raise KrakenFuturesError(f"no ticker for {', '.join(sorted(missing))}")
+            raise jobs.UnknownSymbolError(missing, [t.symbol for t in tickers])
+        tickers = [by_symbol[s] for s in wanted]
     title = f"{jobs.plural(len(tickers), 'ticker')} from the {conn.target.describe()}"
 
     def table() -> RenderableType:
@@ -318,7 +324,7 @@ async def run_tickers(args: argparse.Namespace, out: Output) -> int:
 
 async def run_book(args: argparse.Namespace, out: Output) -> int:
     async with connect(_target(args)) as conn:
-        book = await conn.session.market.orderbook(args.symbol)
+        book = await jobs.order_book(conn.session, args.symbol)
     value = {
         "symbol": args.symbol,
         "bids": book.bids[: args.depth],
@@ -498,6 +504,14 @@ def _explain(exc: KrakenFuturesError, args: argparse.Namespace) -> str:
             f"{exc}. Set {API_KEY_ENV} and {API_SECRET_ENV} "
             "(the embedded twin needs none: leave out --base-url and --env)"
         )
+    if isinstance(exc, AuthenticationError):
+        # Kraken gives one code for a wrong key, a wrong secret, a stale nonce and a missing
+        # permission, so name everything worth checking; never the key's secret itself.
+        return (
+            f"the exchange refused the credentials ({exc}). Check {API_KEY_ENV} (the public "
+            f"key) and {API_SECRET_ENV} (its base64 private key, copied whole), that this "
+            "machine's clock is right, and that the key has the permissions this call needs"
+        )
     return str(exc)
 
 
@@ -540,6 +554,8 @@ def main(
         return asyncio.run(COMMANDS[args.command](args, out))
     except UsageError as exc:
         parser.print_usage(err_stream)
+        return fail(USAGE, str(exc))
+    except jobs.UnknownSymbolError as exc:  # a bad argument only the exchange could spot
         return fail(USAGE, str(exc))
     except KrakenFuturesError as exc:
         return fail(FAILED, _explain(exc, args))

@@ -103,10 +103,10 @@ def test_tickers_json_keeps_numbers_exact(capsys: pytest.CaptureFixture[str]) ->
     assert Decimal(xbt["bid"]) < Decimal(xbt["ask"])
 
 
-def test_an_unknown_ticker_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_unknown_ticker_is_a_bad_argument(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, err = run(capsys, "tickers", "PF_NOPEUSD")
-    assert status == 1
-    assert "no ticker for PF_NOPEUSD" in err
+    assert status == 2
+    assert err.startswith("kraken-futures: error: unknown symbol PF_NOPEUSD (did you mean ")
     assert out == ""
 
 
