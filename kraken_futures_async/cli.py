@@ -3,7 +3,8 @@
 It talks to an exchange twin inside the process unless ``--base-url`` or ``--env production``
 says otherwise, so every subcommand works with no network and no credentials. Tables are for
 people; ``--json`` prints one JSON document for programs. Exit status: 0 done, 1 the exchange
-or the connection failed, 2 bad arguments (an unknown symbol included), 130 interrupted.
+or the connection failed (or an optional dependency is missing), 2 bad arguments (an unknown
+symbol included), 130 interrupted.
 
 The command is a client of the library's public API like any other; nothing in the library
 knows it exists.
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
+import importlib
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -48,6 +51,10 @@ PIPE_WIDTH = 1000
 
 class UsageError(Exception):
     """Arguments that parse but do not make sense together."""
+
+
+class CommandFailedError(Exception):
+    """The command cannot do its job here (exit status 1); the message says why and what to do."""
 
 
 # --- argument types -----------------------------------------------------------------------
@@ -231,13 +238,25 @@ def _is_terminal(stream: TextIO) -> bool:
 
 
 class Output:
-    """Where results go: rich tables on stdout, or one JSON document."""
+    """Where results go: rich tables on stdout, or one JSON document.
 
-    def __init__(self, *, as_json: bool, progress: bool, stdout: TextIO, stderr: TextIO):
+    Without rich (``rich=False``) only ``--json`` and plain text (``show(text=...)``) work.
+    """
+
+    def __init__(
+        self,
+        *,
+        as_json: bool,
+        progress: bool,
+        stdout: TextIO,
+        stderr: TextIO,
+        rich: bool = True,
+    ):
         self.as_json = as_json
         self._stdout = stdout
         self._stderr = stderr
-        self._progress = progress and not as_json and _is_terminal(stderr)
+        self._rich = rich
+        self._progress = rich and progress and not as_json and _is_terminal(stderr)
         self._console: Console | None = None
 
     def console(self) -> Console:
@@ -258,9 +277,18 @@ class Output:
 
         return RichProgress(Console(file=self._stderr))
 
-    def show(self, json_value: Any, table: Callable[[], RenderableType]) -> None:
+    def show(
+        self,
+        json_value: Any,
+        table: Callable[[], RenderableType],
+        *,
+        text: Callable[[], str] | None = None,
+    ) -> None:
+        """``json_value`` as JSON, or ``table()``; ``text()`` instead when rich is missing."""
         if self.as_json:
             print(dumps(json_value), file=self._stdout)
+        elif text is not None and not self._rich:
+            print(text(), file=self._stdout)
         else:
             self.console().print(table())
         self._stdout.flush()
@@ -270,12 +298,29 @@ class Output:
             self.console().print(text)
 
 
-def _rich_available() -> bool:
+def _importable(module: str) -> bool:
     try:
-        import rich  # noqa: F401
+        importlib.import_module(module)
     except ImportError:
         return False
     return True
+
+
+def _missing_dependency(args: argparse.Namespace) -> str | None:
+    """What the command needs that is not installed, and how to install it (one line)."""
+    if args.command == "sim":  # prints a banner, not a table: rich is optional here
+        if not _importable("uvicorn"):
+            return (
+                "`kraken-futures sim` serves the twin with uvicorn, which is not installed: "
+                "pip install 'kraken_futures_async[sim]'"
+            )
+        return None
+    if not args.json and not _importable("rich"):
+        return (
+            "tables need rich, which is not installed: "
+            "pip install 'kraken_futures_async[cli]' (or use --json)"
+        )
+    return None
 
 
 # --- the subcommands ----------------------------------------------------------------------
@@ -448,8 +493,11 @@ async def run_sim(args: argparse.Namespace, out: Output) -> int:
     if args.base_url or args.env != TWIN:
         raise UsageError("`sim` serves a twin; --base-url and --env do not apply")
     twin = Twin(TwinConfig(seed=args.seed, rate_limits=not args.no_rate_limits))
+    listening = False
 
     def ready(url: str) -> None:
+        nonlocal listening
+        listening = True
         key = twin.key
         value = {
             "url": url,
@@ -458,25 +506,52 @@ async def run_sim(args: argparse.Namespace, out: Output) -> int:
             "account": twin.account_uid,
             "seed": args.seed,
         }
-        out.show(value, lambda: _sim_banner(value))
+        lines = _sim_banner(value)
+        out.show(value, lambda: _bold_first(lines), text=lambda: "\n".join(lines))
 
-    await serve(twin, port=args.port, on_ready=ready)
+    try:
+        await serve(twin, port=args.port, on_ready=ready)
+    except OSError as exc:
+        if listening:
+            raise
+        raise CommandFailedError(_cannot_listen(args.port, exc)) from exc
     return OK
 
 
-def _sim_banner(value: dict[str, Any]) -> str:
-    return "\n".join(
-        (
-            f"[bold]Kraken Futures twin[/] on {value['url']} (seed {value['seed']})",
-            f"  API key:    {value['api_key']}",
-            f"  API secret: {value['api_secret']}  (the twin's own; it opens nothing else)",
-            "Try, in another shell:",
-            f"  export {API_KEY_ENV}='{value['api_key']}'",
-            f"  export {API_SECRET_ENV}='{value['api_secret']}'",
-            f"  kraken-futures --base-url {value['url']} trade",
-            "Ctrl-C stops it.",
-        )
+def _cannot_listen(port: int, exc: OSError) -> str:
+    from .simulator.twin import LOOPBACK
+
+    if exc.errno == errno.EADDRINUSE:
+        reason = "the port is already in use"
+    elif exc.errno == errno.EACCES:
+        reason = "permission denied (ports below 1024 need privileges)"
+    else:
+        reason = exc.strerror or str(exc)
+    return (
+        f"cannot serve on {LOOPBACK}:{port}: {reason}; "
+        "choose another port with --port, or --port 0 for any free one"
     )
+
+
+def _sim_banner(value: dict[str, Any]) -> list[str]:
+    return [
+        f"Kraken Futures twin on {value['url']} (seed {value['seed']})",
+        f"  API key:    {value['api_key']}",
+        f"  API secret: {value['api_secret']}  (the twin's own; it opens nothing else)",
+        "Try, in another shell:",
+        f"  export {API_KEY_ENV}='{value['api_key']}'",
+        f"  export {API_SECRET_ENV}='{value['api_secret']}'",
+        f"  kraken-futures --base-url {value['url']} trade",
+        "Ctrl-C stops it.",
+    ]
+
+
+def _bold_first(lines: Sequence[str]) -> RenderableType:
+    from rich.text import Text
+
+    text = Text("\n".join(lines))
+    text.stylize("bold", 0, len(lines[0]))
+    return text
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Output], Coroutine[Any, Any, int]]] = {
@@ -543,12 +618,15 @@ def main(
         print(f"{PROG}: error: {message}", file=err_stream)
         return status
 
-    if not args.json and not _rich_available():
-        return fail(
-            FAILED, "tables need rich: pip install 'kraken_futures_async[cli]' (or use --json)"
-        )
+    missing = _missing_dependency(args)
+    if missing:
+        return fail(FAILED, missing)
     out = Output(
-        as_json=args.json, progress=not args.no_progress, stdout=out_stream, stderr=err_stream
+        as_json=args.json,
+        progress=not args.no_progress,
+        stdout=out_stream,
+        stderr=err_stream,
+        rich=_importable("rich"),
     )
     try:
         return asyncio.run(COMMANDS[args.command](args, out))
@@ -557,6 +635,8 @@ def main(
         return fail(USAGE, str(exc))
     except jobs.UnknownSymbolError as exc:  # a bad argument only the exchange could spot
         return fail(USAGE, str(exc))
+    except CommandFailedError as exc:
+        return fail(FAILED, str(exc))
     except KrakenFuturesError as exc:
         return fail(FAILED, _explain(exc, args))
     except BrokenPipeError:  # the reader went away (`| head`): nothing left to say
