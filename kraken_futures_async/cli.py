@@ -16,9 +16,10 @@ import argparse
 import asyncio
 import errno
 import importlib
+import logging
 import sys
-from collections.abc import Callable, Coroutine, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Coroutine, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit
@@ -47,6 +48,10 @@ OK, FAILED, USAGE, INTERRUPTED = 0, 1, 2, 130
 
 #: Width of tables written to a pipe or a file: wide enough that no row wraps.
 PIPE_WIDTH = 1000
+#: The library's logger, shown on stderr with -v (INFO) and -vv (DEBUG).
+LIBRARY_LOGGER = "kraken_futures_async"
+#: The paths a user may paste after the host; the library adds them itself.
+_API_PATHS = ("", "/derivatives", "/derivatives/api", "/derivatives/api/v3")
 
 
 class UsageError(Exception):
@@ -57,10 +62,23 @@ class CommandFailedError(Exception):
     """The command cannot do its job here (exit status 1); the message says why and what to do."""
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("kraken_futures_async")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "(version unknown: the package is not installed)"
+
+
 # --- argument types -----------------------------------------------------------------------
 
 
 def _url(text: str) -> str:
+    """The server's root URL; ``/derivatives`` (or ``/derivatives/api/v3``) after it is dropped.
+
+    The library adds those paths itself, and a pasted API URL is what users often have at hand.
+    """
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise argparse.ArgumentTypeError(f"expected http(s)://host[:port], got {text!r}")
@@ -68,7 +86,13 @@ def _url(text: str) -> str:
         parts.port  # noqa: B018 (raises on a bad port)
     except ValueError:
         raise argparse.ArgumentTypeError(f"bad port in {text!r}") from None
-    return text.rstrip("/")
+    if parts.path.rstrip("/") not in _API_PATHS or parts.query or parts.fragment:
+        root = f"{parts.scheme}://{parts.netloc}"
+        raise argparse.ArgumentTypeError(
+            f"expected the server's root URL such as {root} (the command adds "
+            f"/derivatives/api/v3 itself), got {text!r}"
+        )
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _positive_int(text: str) -> int:
@@ -167,6 +191,15 @@ def _common(*, inherit: bool) -> argparse.ArgumentParser:
         default=default(False),
         help="no progress bars (they are off anyway with --json or without a terminal)",
     )
+    group.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        # before and after the subcommand's name count apart, then add up (-v tickers -v)
+        dest="verbose_after" if inherit else "verbose",
+        default=default(0),
+        help="the library's log on stderr: -v retries and reconciliation, -vv every request",
+    )
     return parser
 
 
@@ -178,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[_common(inherit=False)],
         epilog="Start with `kraken-futures demo`: the whole main job on the embedded twin.",
     )
+    parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     common = [_common(inherit=True)]
 
@@ -590,6 +624,33 @@ def _explain(exc: KrakenFuturesError, args: argparse.Namespace) -> str:
     return str(exc)
 
 
+@contextmanager
+def _library_log(verbosity: int, stream: TextIO) -> Iterator[None]:
+    """The library's log on ``stream`` while the command runs (-v INFO, -vv DEBUG).
+
+    The library writes no key, secret or signature to its log, so neither does this.
+    """
+    if verbosity < 1:
+        yield
+        return
+    logger = logging.getLogger(LIBRARY_LOGGER)
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s.%(msecs)03d %(name)s %(levelname)s: %(message)s", "%H:%M:%S")
+    )
+    level = logging.INFO if verbosity == 1 else logging.DEBUG
+    handler.setLevel(level)
+    previous = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+        handler.flush()
+
+
 def _silence(stream: TextIO) -> None:
     """Point a closed stdout at /dev/null so the interpreter's final flush stays quiet."""
     if stream is sys.stdout:
@@ -628,8 +689,10 @@ def main(
         stderr=err_stream,
         rich=_importable("rich"),
     )
+    verbosity = args.verbose + getattr(args, "verbose_after", 0)
     try:
-        return asyncio.run(COMMANDS[args.command](args, out))
+        with _library_log(verbosity, err_stream):
+            return asyncio.run(COMMANDS[args.command](args, out))
     except UsageError as exc:
         parser.print_usage(err_stream)
         return fail(USAGE, str(exc))
