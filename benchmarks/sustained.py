@@ -50,6 +50,38 @@ def allowance(seconds: float) -> float:
     return CAPACITY + RATE * seconds
 
 
+def _bursts(timeline: list[float], gap: float = 1.0) -> list[list[float]]:
+    """Completion times split wherever nothing completed for ``gap`` seconds."""
+    groups: list[list[float]] = []
+    for t in timeline:
+        if not groups or t - groups[-1][-1] > gap:
+            groups.append([])
+        groups[-1].append(t)
+    return groups
+
+
+def long_run(timeline: list[float], seconds: float) -> tuple[float | None, str]:
+    """Units per second after the opening burst, as a share of Kraken's 50, and how.
+
+    "Budget used" depends on where a run stops for a client that sends a window's worth at
+    once and then waits for the window (the library's sliding window): just after a window
+    opens it is at its best, just before at its worst. So for such a client this takes the
+    whole windows between the first and the last: their units over the time from the second
+    window's start to the last one's. For a client that never pauses a second, it takes the
+    second half of the run.
+    """
+    groups = _bursts(timeline)
+    if len(groups) >= 3:
+        units = COST * sum(len(g) for g in groups[1:-1])
+        span = groups[-1][0] - groups[1][0]
+        return units / span / RATE, f"{len(groups) - 2} whole window(s) after the first"
+    if seconds <= 0:
+        return None, ""
+    half = seconds / 2
+    units = COST * sum(1 for t in timeline if t >= half)
+    return units / (seconds - half) / RATE, "second half of the run"
+
+
 async def _cancel(contender: Contender, placed: Any) -> None:
     if isinstance(contender, Library):
         await contender.session.orders.cancel(order_id=placed.order_id)
@@ -147,6 +179,7 @@ async def _one(
     if seconds is not None:
         elapsed = max(elapsed, seconds)
     admitted = after["admitted"] - before["admitted"]
+    rate, how = long_run(timeline, elapsed)
     return {
         "contender": contender.name,
         "note": contender.note,
@@ -155,6 +188,8 @@ async def _one(
         "units_admitted": admitted,
         "allowance": allowance(elapsed),
         "budget_used": admitted / allowance(elapsed) if elapsed else 0.0,
+        "long_run_rate": rate,
+        "long_run_how": how,
         "refusals": after["refused"] - before["refused"],
         "client_errors": run["client_errors"],
         "requests_sent": len(timeline) + run["client_errors"],
