@@ -15,7 +15,7 @@ import random
 import sys
 import warnings
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import cattrs
 import httpx
@@ -35,6 +35,9 @@ from .errors import (
 )
 from .ratelimit import RateLimiter
 from .retry import OrderSafety, RetryPolicy
+
+if TYPE_CHECKING:
+    from .resources._instrument_rules import InstrumentRules
 
 __all__ = ["Backend", "HttpPipeline", "Observer"]
 
@@ -73,6 +76,11 @@ class Backend(Protocol):
     @property
     def order_safety(self) -> OrderSafety:
         """How order calls recover from a lost answer."""
+        ...
+
+    @property
+    def instrument_rules(self) -> InstrumentRules:
+        """The contracts' tick sizes and size steps, checked before an order is sent."""
         ...
 
 

@@ -32,6 +32,7 @@ from .resources import (
     SubaccountsResource,
     TransfersResource,
 )
+from .resources._instrument_rules import InstrumentRules
 from .retry import OrderSafety, RetryPolicy
 
 if TYPE_CHECKING:
@@ -94,10 +95,13 @@ class Session:
         transport: httpx.AsyncBaseTransport | None = None,
         converter: cattrs.Converter | None = None,
         nonces: NonceSource | None = None,
+        check_orders: bool = True,
     ) -> None:
         """``nonces`` overrides the key's shared millisecond sequence: a
         :class:`~kraken_futures_async.NanosecondNonceSource` for a key that already saw
-        nanosecond nonces, :class:`~kraken_futures_async.NoNonce` to send none."""
+        nanosecond nonces, :class:`~kraken_futures_async.NoNonce` to send none.
+        ``check_orders=False`` sends orders without checking them against the contract's
+        tick size and size step (fetched once per Session)."""
         self.base_url = resolve_base_url(base_url if base_url is not None else environment)
         self._credentials = credentials
         self._nonces = nonces
@@ -125,6 +129,7 @@ class Session:
         self.assignment = AssignmentResource(self)
         self.keys = KeysResource(self)
         self.stats = StatsResource(self)
+        self.instrument_rules = InstrumentRules(self.market.instruments, enabled=check_orders)
 
     def __repr__(self) -> str:
         who = "authenticated" if self._credentials else "public"

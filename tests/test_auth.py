@@ -337,6 +337,7 @@ async def offline_session(credentials: Credentials) -> AsyncIterator[Session]:
         base_url=BASE_URL,
         transport=httpx.MockTransport(refuse),
         rate_limits=RateLimitPolicy.unlimited(),
+        check_orders=False,
     ) as kf:
         yield kf
 
@@ -461,6 +462,7 @@ def session_on(
         transport=httpx.MockTransport(kraken_handler(check, _route)),
         rate_limits=RateLimitPolicy.unlimited(),
         retry=retry or RetryPolicy.never(),
+        check_orders=False,
     )
 
 

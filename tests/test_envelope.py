@@ -105,6 +105,7 @@ def make_session(body: dict[str, Any], credentials: Credentials) -> tuple[Sessio
         rate_limits=RateLimitPolicy.unlimited(),
         retry=RetryPolicy.never(),
         transport=httpx.MockTransport(handler),
+        check_orders=False,
     )
     return session, sent
 

@@ -59,6 +59,7 @@ async def kf(recorder: Recorder, credentials: Credentials) -> AsyncIterator[Sess
         base_url=BASE_URL,
         rate_limits=RateLimitPolicy.unlimited(),
         transport=httpx.MockTransport(recorder),
+        check_orders=False,
     ) as session:
         yield session
 
@@ -250,6 +251,7 @@ async def test_private_call_without_credentials_sends_nothing(recorder: Recorder
         base_url=BASE_URL,
         rate_limits=RateLimitPolicy.unlimited(),
         transport=httpx.MockTransport(recorder),
+        check_orders=False,
     ) as kf:
         for call in (
             kf.account.accounts(),

@@ -164,6 +164,7 @@ def session_for(
         rate_limits=RateLimitPolicy.unlimited(),
         retry=retry or RetryPolicy(base_delay=0.0),
         order_safety=OrderSafety(process_before=10.0, deadline=deadline, poll_interval=0.001),
+        check_orders=False,
     )
 
 
@@ -299,6 +300,7 @@ async def test_without_a_deadline_an_untraceable_order_is_never_resent(
         transport=httpx.MockTransport(exchange.handler),
         rate_limits=RateLimitPolicy.unlimited(),
         order_safety=OrderSafety(process_before=None, deadline=0.05, poll_interval=0.001),
+        check_orders=False,
     )
     async with session as kf:
         with pytest.raises(OrderStatusUnknownError):
@@ -327,6 +329,7 @@ async def test_reads_are_retried_with_fresh_signatures(credentials: Credentials)
         transport=httpx.MockTransport(handler),
         rate_limits=RateLimitPolicy.unlimited(),
         retry=RetryPolicy(base_delay=0.0),
+        check_orders=False,
     ) as kf:
         assert await kf.account.open_positions() == []
     assert len(nonces) == 3

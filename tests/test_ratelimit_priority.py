@@ -222,12 +222,15 @@ SERVER_TIME = "2024-05-01T12:08:01.000Z"
 
 
 def _exchange(sent: list[tuple[float, str]]) -> httpx.MockTransport:
-    """Places and cancels everything; records the virtual time each request arrives."""
+    """Lists one contract, places and cancels everything; records when each request arrives."""
 
     def handler(request: httpx.Request) -> httpx.Response:
         path = request.url.path.rsplit("/", 1)[-1]
         sent.append((asyncio.get_running_loop().time(), path))
-        if path == "sendorder":
+        if path == "instruments":
+            xbt = {"symbol": "PF_XBTUSD", "tradeable": True, "tickSize": 1}
+            body = {"instruments": [{**xbt, "contractValueTradePrecision": 4}]}
+        elif path == "sendorder":
             status = {"status": "placed", "order_id": f"o{len(sent)}", "orderEvents": []}
             body = {"sendStatus": status}
         else:

@@ -249,8 +249,11 @@ async def test_read_only_keys_read_but_cannot_trade() -> None:
         with pytest.raises(AuthenticationError) as caught:
             await kf.orders.send(symbol="PF_XBTUSD", side="buy", size=1, limit_price=1)
     assert caught.value.code == "authenticationError"
-    assert exchange.operations() == ["open_orders", "fills", "order_status"]
-    assert {account for _, _, account in exchange.calls} == {twin.account_uid}
+    # the public instrument list (for the order's local checks) needs no permission
+    assert exchange.operations() == ["open_orders", "fills", "order_status", "instruments"]
+    assert {account for op, _, account in exchange.calls if op != "instruments"} == {
+        twin.account_uid
+    }
 
 
 def test_withdrawals_need_a_withdrawal_key() -> None:

@@ -52,9 +52,10 @@ async def test_signed_calls_over_tcp(served: tuple[RunningTwin, FakeExchange]) -
     assert [t.symbol for t in tickers] == ["PF_XBTUSD", "PF_ETHUSD"]
     assert placed.cli_ord_id == "tcp-1"
     assert statuses == []
-    assert exchange.operations() == ["tickers", "send_order", "order_status"]
-    assert exchange.calls[2][1] == {"orderIds": ["a", "b"]}
-    assert exchange.calls[1][2] == running.twin.account_uid
+    # the instrument list is fetched once, for the order's local checks
+    assert exchange.operations() == ["tickers", "instruments", "send_order", "order_status"]
+    assert exchange.calls[3][1] == {"orderIds": ["a", "b"]}
+    assert exchange.calls[2][2] == running.twin.account_uid
 
 
 async def test_404_and_bad_signatures_over_tcp(served: tuple[RunningTwin, FakeExchange]) -> None:

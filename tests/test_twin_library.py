@@ -13,7 +13,7 @@ from decimal import ROUND_CEILING, Decimal
 
 import pytest
 
-from kraken_futures_async import OrderRejectedError, RateLimitPolicy, Session
+from kraken_futures_async import InvalidArgumentError, OrderRejectedError, RateLimitPolicy, Session
 from kraken_futures_async.models import (
     ExecutionEvent,
     OrderRequestStatus,
@@ -204,13 +204,21 @@ async def test_refusals_reach_the_caller_with_their_status(twin: Twin) -> None:
                 symbol=XBT, side="buy", size="0.1", order_type="post", limit_price=ask + 10
             )
         assert post.value.status == "postWouldExecute"
-        with pytest.raises(OrderRejectedError) as tick:
+        with pytest.raises(InvalidArgumentError, match="off its tick size"):
             await kf.orders.send(symbol=XBT, side="buy", size="0.1", limit_price="100.5")
-        assert tick.value.status == "invalidPrice"
         with pytest.raises(OrderRejectedError) as funds:
             await kf.orders.send(symbol=XBT, side="buy", size="500", order_type="mkt")
         assert funds.value.status in ("insufficientAvailableFunds", "maxPositionViolation")
         assert await kf.account.open_positions() == []
+
+
+async def test_the_exchange_refuses_an_off_tick_price_when_local_checks_are_off(
+    twin: Twin,
+) -> None:
+    async with twin.session(rate_limits=RateLimitPolicy.kraken(), check_orders=False) as kf:
+        with pytest.raises(OrderRejectedError) as tick:
+            await kf.orders.send(symbol=XBT, side="buy", size="0.1", limit_price="100.5")
+    assert tick.value.status == "invalidPrice"
 
 
 async def test_two_accounts_trade_with_each_other(twin: Twin) -> None:

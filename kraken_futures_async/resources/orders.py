@@ -98,6 +98,7 @@ class OrdersResource(Resource):
             limit_price_offset_unit=limit_price_offset_unit,
             process_before=process_before,
         )
+        await self._backend.instrument_rules.check(params)
         safety = self._backend.order_safety
         own_deadline = params["processBefore"] is None and safety.process_before is not None
         reconciler = self._reconciler()
@@ -270,6 +271,9 @@ class OrdersResource(Resource):
         if not len(batch):
             raise InvalidArgumentError("the batch is empty")
         check_aware("process_before", process_before)
+        for item in batch:
+            if item["order"] == "send":
+                await self._backend.instrument_rules.check(item)
         params = encode_params({"json": batch_json(list(batch)), "processBefore": process_before})
         result: list[BatchItemResult] = await self._backend.call(_BATCH, params)
         return result
