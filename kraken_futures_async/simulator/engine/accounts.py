@@ -80,9 +80,9 @@ INVERSE_ACCOUNTS: dict[str, tuple[str, Decimal]] = {
 }
 _HOUR = 3600
 _MAX_FUNDING_HOURS = 24 * 366
+#: Defaults of the caps below (the engine passes ``Retention``'s).
 _RECENT_ORDERS = 5000
-#: Fills kept per account (``/fills`` pages back through these; Kraken keeps a limited window too).
-_FILLS_KEPT = 50_000
+_FILLS_KEPT = 10_000
 
 
 class Pricing(Protocol):
@@ -132,6 +132,8 @@ class Account:
         default_factory=lambda: deque(maxlen=_FILLS_KEPT)
     )
     dead_man_at: float | None = None
+    #: Closed orders remembered in ``recent`` (the oldest forgotten first).
+    closed_kept: int = _RECENT_ORDERS
     #: The cash wallet (``cash``): plain balances by lower-case currency, no margin.
     cash: dict[str, Decimal] = field(default_factory=dict)
     #: Isolated margin: maximum leverage by linear symbol (unlisted symbols: cross margin).
@@ -143,7 +145,7 @@ class Account:
     def remember(self, order: Order) -> None:
         """Keep a closed order for orders/status (5 s) and cancelorder's ``filled``."""
         self.recent[order.order_id] = order
-        while len(self.recent) > _RECENT_ORDERS:
+        while len(self.recent) > self.closed_kept:
             self.recent.popitem(last=False)
 
 

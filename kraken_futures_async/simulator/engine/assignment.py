@@ -3,11 +3,13 @@
 Preferences are kept per account with ids counting from 1; adding and deleting both write the
 program's history (newest last). The twin liquidates no one, so nothing is ever assigned.
 A bad ``contractType`` or ``timeFrame`` is ``invalidArgument``; deleting an id the account
-does not have is ``notFound``.
+does not have is ``notFound``; past ``Retention.assignment_preferences`` preferences a new one
+is ``invalidArgument``, and the history keeps the latest ``Retention.assignment_history``.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,8 +27,8 @@ _TIME_FRAMES = frozenset({"all", "weekdays", "weekends"})
 
 @dataclass(slots=True)
 class _Book:
+    history: deque[dict[str, Any]]
     current: dict[int, dict[str, Any]] = field(default_factory=dict)
-    history: list[dict[str, Any]] = field(default_factory=list)
     next_id: int = 1
 
 
@@ -36,7 +38,11 @@ class AssignmentProgram:
         self._books: dict[str, _Book] = {}
 
     def _book(self, account: Account) -> _Book:
-        return self._books.setdefault(account.uid, _Book())
+        book = self._books.get(account.uid)
+        if book is None:
+            kept = self._venue.retention.assignment_history
+            book = self._books[account.uid] = _Book(deque(maxlen=kept))
+        return book
 
     def _flag(self, params: Params, name: str, required: bool = True) -> bool:
         if params.text(name) is None:
@@ -71,6 +77,8 @@ class AssignmentProgram:
             "enabled": self._flag(params, "enabled", required=False),
         }
         book = self._book(account)
+        if len(book.current) >= self._venue.retention.assignment_preferences:
+            raise ExchangeError("invalidArgument")
         ident = book.next_id
         book.next_id += 1
         book.current[ident] = participant

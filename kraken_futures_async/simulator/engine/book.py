@@ -26,7 +26,6 @@ MarkAt = Callable[[int], float]
 
 #: How far back the last background trade is looked for (the tape of quiet markets thins out).
 _LAST_TRADE_LOOKBACK = 900
-_TAPE_LENGTH = 20_000
 
 
 @dataclass(slots=True)
@@ -122,7 +121,8 @@ class Market:
         self.triggers_dirty = False
         self.ladder: Ladder | None = None
         self.synced: int | None = None
-        self.tape: deque[PublicTrade] = deque(maxlen=_TAPE_LENGTH)
+        #: Users' trades, oldest first (the venue caps all tapes together).
+        self.tape: deque[PublicTrade] = deque()
         self.trade_counter = (0, 0)
         self.version = 0
         self._last_bg: tuple[int, BackgroundTrade | None] | None = None

@@ -31,6 +31,7 @@ from .market_history import MarketHistory
 from .market_status import MarketStatus
 from .params import Params
 from .portfolio import PortfolioMargining
+from .retention import Retention
 from .rfq import Rfqs
 from .settings import Settings
 from .stats import Stats
@@ -52,8 +53,8 @@ class Exchange:
     Same seed, same clock times and same calls give identical answers.
     """
 
-    def __init__(self, *, seed: int = 0, clock: Clock) -> None:
-        self._venue = Venue(seed, clock)
+    def __init__(self, *, seed: int = 0, clock: Clock, retention: Retention | None = None) -> None:
+        self._venue = Venue(seed, clock, retention)
         market = MarketData(self._venue, seed)
         charts = Charts(self._venue)
         venue = self._venue

@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -32,11 +32,9 @@ from .history_shapes import (
 )
 from .instruments import InstrumentSpec
 from .orders import Order
+from .retention import Retention, SharedCap
 
-__all__ = ["KEPT", "AccountJournal", "Journal", "Record", "TradeBooking"]
-
-#: Events kept per account and list, and per market (older ones fall off, as on any venue).
-KEPT = 20_000
+__all__ = ["AccountJournal", "Journal", "Record", "TradeBooking"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,13 +55,26 @@ class Record:
 
 @dataclass(slots=True)
 class AccountJournal:
-    orders: deque[Record] = field(default_factory=lambda: deque(maxlen=KEPT))
-    triggers: deque[Record] = field(default_factory=lambda: deque(maxlen=KEPT))
-    executions: deque[Record] = field(default_factory=lambda: deque(maxlen=KEPT))
-    positions: deque[Record] = field(default_factory=lambda: deque(maxlen=KEPT))
+    """One account's history, each list capped (:class:`~.retention.Retention`)."""
+
+    orders: deque[Record]
+    triggers: deque[Record]
+    executions: deque[Record]
+    positions: deque[Record]
     #: Account-log rows with their times (ids from 1, ascending).
-    log: deque[tuple[float, dict[str, Any]]] = field(default_factory=lambda: deque(maxlen=KEPT))
+    log: deque[tuple[float, dict[str, Any]]]
     next_log_id: int = 1
+
+    @classmethod
+    def empty(cls, retention: Retention) -> AccountJournal:
+        kept = retention.history
+        return cls(
+            orders=deque(maxlen=kept),
+            triggers=deque(maxlen=kept),
+            executions=deque(maxlen=kept),
+            positions=deque(maxlen=kept),
+            log=deque(maxlen=retention.account_log),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,13 +94,16 @@ class _Side:
 
 
 class Journal:
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, retention: Retention | None = None) -> None:
         self._ids = random.Random(f"journal/{seed}")
         self._seq = 0
+        self._retention = retention = retention or Retention()
         self.accounts: dict[str, AccountJournal] = {}
-        #: Public order events and executions per contract.
+        #: Public order events and executions per contract, each kind capped over all contracts.
         self.market_orders: dict[str, deque[Record]] = {}
         self.market_executions: dict[str, deque[Record]] = {}
+        self._market_orders_cap: SharedCap[Record] = SharedCap(retention.market_events)
+        self._market_executions_cap: SharedCap[Record] = SharedCap(retention.market_executions)
 
     def new_uid(self) -> str:
         return str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
@@ -97,7 +111,7 @@ class Journal:
     def of(self, account_uid: str) -> AccountJournal:
         found = self.accounts.get(account_uid)
         if found is None:
-            found = self.accounts[account_uid] = AccountJournal()
+            found = self.accounts[account_uid] = AccountJournal.empty(self._retention)
         return found
 
     def _record(
@@ -114,7 +128,8 @@ class Journal:
         record = self._record(at, order.symbol, name, {name: body})
         self.of(order.account).orders.append(record)
         if name in ("OrderPlaced", "OrderUpdated", "OrderCancelled"):
-            self.market_orders.setdefault(order.symbol, deque(maxlen=KEPT)).append(record)
+            listing = self.market_orders.setdefault(order.symbol, deque())
+            self._market_orders_cap.append(listing, record)
 
     def _trigger_event(self, order: Order, at: float, name: str, body: dict[str, Any]) -> None:
         record = self._record(at, order.symbol, name, {name: body})
@@ -345,7 +360,8 @@ class Journal:
         }
         event = {"Execution": {"execution": details, "takerReducedQuantity": ""}}
         record = self._record(at, spec.symbol, "Execution", event)
-        self.market_executions.setdefault(spec.symbol, deque(maxlen=KEPT)).append(record)
+        listing = self.market_executions.setdefault(spec.symbol, deque())
+        self._market_executions_cap.append(listing, record)
         for side in (taker, maker):
             if side is not None:
                 self.of(side.order.account).executions.append(record)

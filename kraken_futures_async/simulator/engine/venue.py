@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import random
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -40,6 +41,7 @@ from .journal import Journal
 from .orders import TRIGGER_KINDS, Order, order_json, trigger_json
 from .prices import Prices
 from .quotes import Quoter
+from .retention import Retention, SharedCap
 
 __all__ = ["MAX_REPLAY", "OrderRequest", "Outcome", "Venue"]
 
@@ -88,7 +90,8 @@ class Outcome:
 
 
 class Venue:
-    def __init__(self, seed: int, clock: Clock) -> None:
+    def __init__(self, seed: int, clock: Clock, retention: Retention | None = None) -> None:
+        self.retention = retention = retention or Retention()
         self.clock = clock
         self.now = clock.time()
         listing = build_listing(seed, self.now)
@@ -101,7 +104,9 @@ class Venue:
         self.accounts: dict[str, Account] = {}
         self._ids = random.Random(f"ids/{seed}")
         self._seq = 0
-        self.journal = Journal(seed)
+        self.journal = Journal(seed, retention)
+        #: Users' trades on every market's tape, capped over all markets together.
+        self._tape_cap: SharedCap[PublicTrade] = SharedCap(retention.tape)
 
     # identity and time -----------------------------------------------------------------
 
@@ -237,7 +242,14 @@ class Venue:
                     raise ValueError(f"not a flex wallet currency: {name!r}")
                 flex[currency] = Decimal(amount)
             flex.setdefault("USD", ZERO)
-        account = Account(uid=uid, flex=flex, margin=margin)
+        kept = self.retention
+        account = Account(
+            uid=uid,
+            flex=flex,
+            margin=margin,
+            fills=deque(maxlen=kept.fills),
+            closed_kept=kept.closed_orders,
+        )
         self.accounts[uid] = account
         return account
 
@@ -300,7 +312,8 @@ class Venue:
             assert maker is not None
             taker_side = "sell" if maker.is_buy else "buy"
         trade_id = market.next_trade_id(math.floor(at))
-        market.tape.append(PublicTrade(at, trade_id, price, size, taker_side, execution_id))
+        public = PublicTrade(at, trade_id, price, size, taker_side, execution_id)
+        self._tape_cap.append(market.tape, public)
         market.version += 1
         journal = self.journal
         sides = {id(o): journal.side(o) for o in (taker, maker) if o is not None}
@@ -606,6 +619,9 @@ class Venue:
         elif self._violates_max_position(account, spec, buy, size):
             return Outcome("maxPositionViolation")
         trigger = req.kind in TRIGGER_KINDS
+        may_rest = trigger or req.kind in ("lmt", "post")
+        if may_rest and len(account.open_orders) >= self.retention.open_orders:
+            return Outcome("tooManyOrders")
         if not trigger and not req.reduce_only and not self._margin_ok(account, spec, buy, size):
             return Outcome("insufficientAvailableFunds")
         order = Order(
