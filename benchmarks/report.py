@@ -257,7 +257,8 @@ def markdown(results: dict[str, Any], plots_prefix: str = "") -> str:
         "",
         f"- date: {meta['date']}",
         f"- machine: {m['cpu']}, {m['cores']} cores, {m['system']}, Python {m['python']} "
-        f"(1-minute load at start: {m['load_1min_at_start']})",
+        f"(1-minute load at start: {m['load_1min_at_start']}, at the end: "
+        f"{m.get('load_1min_at_end', '-')}; other work on the machine shows as noise)",
         f"- command: `{meta['command']}` ({commit_line(meta)}, {meta['seconds']:.0f} s)",
         f"- twin: `python -m benchmarks.server`, uvicorn on 127.0.0.1 in its own process "
         f"({meta['server_loop']} loop); clients on asyncio in this process",
@@ -385,7 +386,8 @@ def _sustained_md(sus: dict[str, Any]) -> list[str]:
         "the whole windows between the first and the last, or for a client that never pauses "
         "over the second half of its run. A client without a limiter of its own is paced as "
         "a user would pace it: after a refusal the worker backs off and sends the call again "
-        "(see the note), and every refusal is counted.",
+        "(see the note), and every refusal is counted. 'Requests sent' and 'units admitted' "
+        "include the requests still in flight when the run's last call was done.",
         "",
         "| client | seconds | calls done | requests sent | units admitted | budget used | "
         "long-run rate (of 50 units/s) | apiLimitExceeded (twin) | errors seen by the client "

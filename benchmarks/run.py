@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import os
 import shutil
 import sys
 import time
@@ -146,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     if "transport" in args.only:
         results["transport"] = _transport(args.quick)
     results["meta"]["seconds"] = time.perf_counter() - started
+    results["meta"]["machine"]["load_1min_at_end"] = round(os.getloadavg()[0], 2)
     md = report.write(results, args.out)
     if not args.quick and set(args.only) == set(SUITES):
         _commit_copy(results, args.out)
