@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import tracemalloc
 from collections import deque
 from decimal import Decimal
@@ -110,6 +111,10 @@ def test_open_orders_past_the_cap_are_refused_and_immediate_ones_still_trade() -
     statuses = [engine.rest() for _ in range(SMALL.open_orders + 2)]
     assert statuses == ["placed"] * SMALL.open_orders + ["tooManyOrders"] * 2
     engine.market_order("PF_XBTUSD", "buy")  # never rests, so never refused for the cap
+    send = {"order": "send", "order_tag": "1", "orderType": "lmt", "symbol": "PF_XBTUSD"}
+    send.update(side="buy", size="0.01", limitPrice="1000")
+    batch = engine.call("batch_order", json=json.dumps({"batchOrder": [send]}))
+    assert batch["batchStatus"][0]["status"] == "tooManyOrders"
     assert len(engine.call("open_orders")["openOrders"]) == SMALL.open_orders
 
 

@@ -79,12 +79,14 @@ DEPARTURES: tuple[Departure, ...] = (
                 "wouldNotReducePosition",
                 "orderForEditNotFound",
                 "orderForEditNotAStop",
+                "tooManyOrders",
                 *_EDIT_ONLY_IN_SEND_ENUM,
             }
         ),
         "placed",
         "an item carries its own instruction's send/edit/cancel status (Kraken answers notFound"
-        " and requiredArgumentMissing there too, reference 5.5); the batch enum lists a few only",
+        " and requiredArgumentMissing there too, reference 5.5); the batch enum lists a few only"
+        " (tooManyOrders: the twin's cap on open orders, Retention.open_orders)",
     ),
     Departure(
         "editOrderSpring",

@@ -25,7 +25,7 @@ Two layers with one seam between them:
 from .app import ExchangeBackend, TwinApp
 from .auth import ApiKey, KeyRegistry, Permissions
 from .clock import Clock, ManualClock, SystemClock
-from .config import BucketLimit, TwinConfig
+from .config import BucketLimit, Retention, TwinConfig
 from .errors import ExchangeError
 from .faults import FaultInjector, FaultKind, FaultRule
 from .transport import InProcessTransport
@@ -44,6 +44,7 @@ __all__ = [
     "KeyRegistry",
     "ManualClock",
     "Permissions",
+    "Retention",
     "RunningTwin",
     "SystemClock",
     "Twin",

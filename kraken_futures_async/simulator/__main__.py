@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
-from .config import DEFAULT_BALANCES, TwinConfig
+from .config import DEFAULT_BALANCES, MAX_REQUEST_BYTES, REQUEST_READ_TIMEOUT, TwinConfig
 from .twin import Twin, serve
 
 
@@ -28,6 +28,16 @@ def _balance(text: str) -> tuple[str, Decimal]:
     return currency.upper(), value
 
 
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m kraken_futures_async.simulator",
@@ -37,6 +47,20 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0, help="seed for keys, prices and faults")
     parser.add_argument(
         "--no-rate-limits", action="store_true", help="admit every call (no apiLimitExceeded)"
+    )
+    parser.add_argument(
+        "--read-timeout",
+        type=_positive,
+        default=REQUEST_READ_TIMEOUT,
+        metavar="SECONDS",
+        help="close a connection that takes longer to send a whole request (default 5)",
+    )
+    parser.add_argument(
+        "--max-request-bytes",
+        type=int,
+        default=MAX_REQUEST_BYTES,
+        metavar="N",
+        help="refuse (413) a request whose query and body exceed N bytes (default 1 MiB)",
     )
     parser.add_argument(
         "--balance",
@@ -67,7 +91,14 @@ def _banner(twin: Twin, url: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     balances = dict(args.balance) if args.balance else DEFAULT_BALANCES
-    twin = Twin(TwinConfig(seed=args.seed, rate_limits=not args.no_rate_limits, balances=balances))
+    config = TwinConfig(
+        seed=args.seed,
+        rate_limits=not args.no_rate_limits,
+        balances=balances,
+        request_read_timeout=args.read_timeout,
+        max_request_bytes=args.max_request_bytes,
+    )
+    twin = Twin(config)
 
     def ready(url: str) -> None:
         print(_banner(twin, url), flush=True)

@@ -1,4 +1,5 @@
-"""JSON bodies with Decimals written as exact JSON numbers, as Kraken's BigDecimals are.
+"""JSON in and out: Decimals written as exact JSON numbers, as Kraken's BigDecimals are, and
+texts from clients read as Decimals, any failure to read them being Kraken's ``Json Parse Error``.
 
 The stdlib encoder (C-accelerated) does the work; a Decimal it cannot encode is handed to
 ``default``, which returns the number's plain text wrapped in a marker. Two plain string
@@ -13,7 +14,9 @@ import secrets
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["dumps", "format_number"]
+from .errors import ExchangeError
+
+__all__ = ["dumps", "format_number", "loads"]
 
 _TOKEN = "~" + secrets.token_hex(8) + "~"
 _OPEN = '"' + _TOKEN
@@ -47,3 +50,15 @@ def dumps(value: Any) -> bytes:
     if _TOKEN in text:
         text = text.replace(_OPEN, "").replace(_CLOSE, "")
     return text.encode()
+
+
+def loads(text: str | bytes) -> Any:
+    """A client's JSON text, floats as Decimals; unreadable or nested too deep: Kraken's error.
+
+    The parser recurses once per nesting level, so ``[[[[...`` raises RecursionError, not
+    ValueError: both are the client's mistake, never the twin's (no 500, no traceback).
+    """
+    try:
+        return json.loads(text, parse_float=Decimal)
+    except (ValueError, RecursionError):
+        raise ExchangeError("Json Parse Error") from None

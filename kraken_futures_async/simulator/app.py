@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import http
-import json
 import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from decimal import Decimal
 from typing import Any, Protocol
-from urllib.parse import parse_qsl, unquote_plus
 
 from ..endpoints import ENDPOINTS, Endpoint
 from ._json import dumps
 from .auth import Authenticator, key_check, key_refusal
+from .body import RequestTooLargeError, check_fields, read_body
 from .clock import Clock
+from .config import KEPT_FAILURES, MAX_REQUEST_BYTES, MAX_REQUEST_PARAMS
 from .errors import ExchangeError
 from .faults import (
     ConnectionDroppedError,
@@ -33,6 +33,7 @@ from .faults import (
     server_error_page,
     truncate,
 )
+from .form import group, json_pairs, parse_pairs
 from .limits import BudgetExceededError, RateMeter
 
 __all__ = [
@@ -136,83 +137,6 @@ def _template_regex(path: str) -> str:
     )
 
 
-# --- parameters ---------------------------------------------------------------------------
-
-_json_decoder = json.JSONDecoder()
-
-
-def parse_pairs(raw: bytes) -> list[tuple[str, str]]:
-    """Form or query pairs in wire order, leniently: a raw ``json={...}`` value is kept whole.
-
-    ccxt and Kraken's old sample send the batch JSON unencoded, so its ``&``, ``+`` or ``%``
-    must not be taken for form syntax. URL-encoded JSON never starts with ``{`` or ``[``.
-    """
-    if not raw:
-        return []
-    text = raw.decode("utf-8", errors="replace")
-    if "{" not in text and "[" not in text:
-        return parse_qsl(text, keep_blank_values=True)
-    pairs: list[tuple[str, str]] = []
-    i, n = 0, len(text)
-    while i < n:
-        amp = text.find("&", i)
-        eq = text.find("=", i)
-        if eq != -1 and (amp == -1 or eq < amp) and eq + 1 < n and text[eq + 1] in "{[":
-            try:
-                _, end = _json_decoder.raw_decode(text, eq + 1)
-            except ValueError:
-                pass
-            else:
-                if end == n or text[end] == "&":
-                    pairs.append((unquote_plus(text[i:eq]), text[eq + 1 : end]))
-                    i = end + 1
-                    continue
-        stop = n if amp == -1 else amp
-        segment = text[i:stop]
-        if segment:
-            key, _, value = segment.partition("=")
-            pairs.append((unquote_plus(key), unquote_plus(value)))
-        i = stop + 1
-    return pairs
-
-
-def json_pairs(raw: bytes) -> list[tuple[str, str]]:
-    """An ``application/json`` object body as pairs: strings as they are, other values as JSON.
-
-    Kraken's RFQ offer calls take ``{"bid": 100.5, ...}``; the engine sees ``bid=100.5``.
-    """
-    try:
-        value = json.loads(raw, parse_float=Decimal)
-    except ValueError:
-        raise ExchangeError("Json Parse Error") from None
-    if not isinstance(value, dict):
-        raise ExchangeError("Json Parse Error")
-    pairs: list[tuple[str, str]] = []
-    for key, item in value.items():
-        if item is None:
-            continue
-        if isinstance(item, str):
-            pairs.append((key, item))
-        elif isinstance(item, bool):
-            pairs.append((key, "true" if item else "false"))
-        else:
-            pairs.append((key, dumps(item).decode()))
-    return pairs
-
-
-def _group(pairs: list[tuple[str, str]], path_params: dict[str, str]) -> dict[str, list[str]]:
-    params: dict[str, list[str]] = {}
-    for key, value in pairs:
-        values = params.get(key)
-        if values is None:
-            params[key] = [value]
-        else:
-            values.append(value)
-    for key, value in path_params.items():
-        params.setdefault(key, []).append(value)
-    return params
-
-
 # --- responses ----------------------------------------------------------------------------
 
 _JSON = b"application/json"
@@ -256,7 +180,13 @@ class Reply:
         return {"type": "http.response.start", "status": self.status, "headers": headers}
 
 
+#: Reasons spelled as Kraken's Spring services spell them where Python's differ.
+_REASONS = {413: "PAYLOAD_TOO_LARGE"}
+
+
 def _reason(status: int) -> str:
+    if status in _REASONS:
+        return _REASONS[status]
     try:
         return http.HTTPStatus(status).name
     except ValueError:
@@ -297,18 +227,14 @@ def _routing_error(status: int, now: str) -> Reply:
     return _structured(status, 0, f"{status} {_reason(status)}", now)
 
 
+def _too_large(error: RequestTooLargeError, now: str) -> Reply:
+    """413 in the structured form; the connection closes, as the rest is never read."""
+    reply = _structured(413, 0, f"413 {_reason(413)}: {error}", now)
+    reply.headers.append((b"connection", b"close"))
+    return reply
+
+
 # --- the app ------------------------------------------------------------------------------
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ConnectionDroppedError(after_processing=False)
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 class TwinApp:
@@ -323,6 +249,9 @@ class TwinApp:
         faults: FaultInjector,
         clock: Clock,
         router: Router | None = None,
+        max_request_bytes: int = MAX_REQUEST_BYTES,
+        max_request_params: int = MAX_REQUEST_PARAMS,
+        kept_failures: int = KEPT_FAILURES,
     ) -> None:
         self.exchange = exchange
         self.authenticator = authenticator
@@ -330,8 +259,14 @@ class TwinApp:
         self.faults = faults
         self.clock = clock
         self.router = router or Router()
-        #: Unexpected exceptions from the engine, answered as HTTP 500 ``Server Error``.
+        #: Most bytes of query string plus body a request may carry (413 beyond).
+        self.max_request_bytes = max_request_bytes
+        #: Most parameters (query and body) a request may carry (413 beyond).
+        self.max_request_params = max_request_params
+        #: Unexpected exceptions from the engine, answered as HTTP 500 ``Server Error``: the
+        #: latest ``kept_failures``, without their tracebacks (whose frames held the request).
         self.internal_errors: list[BaseException] = []
+        self._kept_failures = kept_failures
         #: Requests handed to the engine.
         self.handled = 0
         self._stamp: tuple[int, str] = (-1, "")
@@ -353,7 +288,14 @@ class TwinApp:
                 return
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = await _read_body(receive)
+        limit = self.max_request_bytes
+        query: bytes = scope.get("query_string", b"")
+        try:
+            body = await read_body(receive, scope["headers"], limit - len(query), limit)
+            check_fields(query, body, self.max_request_params)
+        except RequestTooLargeError as error:
+            await _send(send, _too_large(error, self._now()))
+            return
         found = self.router.match(scope["method"], scope["path"])
         if isinstance(found, int):
             await _send(send, _routing_error(found, self._now()))
@@ -410,7 +352,7 @@ class TwinApp:
                 pairs.extend(parse_pairs(body) if form else json_pairs(body))
             if key is not None:
                 self.meter.charge(key.public_key, endpoint, pairs)
-            params = _group(pairs, path_params)
+            params = group(pairs, path_params)
             self.handled += 1
             if endpoint.name == _KEY_CHECK and key is not None:
                 payload = key_check(key, self.clock.time())  # keys live here, not in the engine
@@ -424,9 +366,18 @@ class TwinApp:
             return render_error(error, self._now())
         except Exception as exc:  # an engine bug must not take the server down
             logger.exception("the exchange engine failed on %s", endpoint.name)
-            self.internal_errors.append(exc)
+            self._remember_failure(exc)
             return _classic(500, "Server Error", self._now())
         return self._success(endpoint, payload)
+
+    def _remember_failure(self, exc: BaseException) -> None:
+        """Keep the exception for tests and tools, not the request its frames still hold."""
+        exc.__traceback__ = None
+        exc.__context__ = exc.__cause__ = None
+        failures = self.internal_errors
+        failures.append(exc)
+        if len(failures) > self._kept_failures:
+            del failures[: len(failures) - self._kept_failures]
 
     def _success(self, endpoint: Endpoint, payload: Any) -> Reply:
         if payload is None:  # nothing to report yet (the stats service's 204)
@@ -455,6 +406,10 @@ class TwinApp:
         else:  # RATE_LIMITED: a storm of refusals the client did not earn
             reply = _classic(200, "apiLimitExceeded", self._now())
         await _send(send, reply)
+
+    def refusal_body(self, status: int) -> bytes:
+        """The structured JSON refusal for ``status`` (the served twin's 400 for non-HTTP)."""
+        return _routing_error(status, self._now()).body
 
     def _now(self) -> str:
         now = self.clock.time()

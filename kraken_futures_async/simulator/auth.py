@@ -10,7 +10,10 @@ the recent ones are kept: a repeat is ``nonceDuplicate``, one further below the 
 the tolerance is ``nonceBelowThreshold``. Clients use different units (milliseconds, 1e-8 s,
 nanoseconds), so the tolerance is given in seconds and scaled by the nonce's digit count:
 a 13-digit nonce counts milliseconds, a 19-digit one nanoseconds. Nonces shorter than an
-epoch in seconds (a plain counter) get no tolerance: they must rise strictly.
+epoch in seconds (a plain counter) get no tolerance: they must rise strictly. A validly signed
+request whose nonce has more than ``max_nonce_digits`` digits (19 hold nanoseconds) is
+``invalidArgument``: Python would refuse to read one of over 4,300 digits, and thousands of
+huge remembered nonces would cost the twin gigabytes (issue 17).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from typing import Any
 import attrs
 
 from ..endpoints import Access, Endpoint
+from .config import MAX_NONCE_DIGITS
 from .errors import ExchangeError
 
 __all__ = [
@@ -238,11 +242,17 @@ class Authenticator:
     """Checks a private request's key, signature, nonce and permission, or refuses it."""
 
     def __init__(
-        self, keys: KeyRegistry, *, nonce_tolerance: float = 10.0, nonce_memory: int = 65_536
+        self,
+        keys: KeyRegistry,
+        *,
+        nonce_tolerance: float = 10.0,
+        nonce_memory: int = 65_536,
+        max_nonce_digits: int = MAX_NONCE_DIGITS,
     ) -> None:
         self.keys = keys
         self.nonce_tolerance = nonce_tolerance
         self._nonce_memory = nonce_memory
+        self._max_nonce_digits = max_nonce_digits
         self._books: dict[str, NonceBook] = {}
         self._lock = threading.Lock()
 
@@ -271,6 +281,8 @@ class Authenticator:
         if not hmac.compare_digest(expected, authent_header.strip()):
             raise ExchangeError("authenticationError")
         if nonce is not None:
+            if len(nonce) > self._max_nonce_digits:
+                raise ExchangeError("invalidArgument")
             self._admit_nonce(key.public_key, int(nonce))
         if not key.allows(required_permission(endpoint)):
             raise ExchangeError("authenticationError")

@@ -2,6 +2,9 @@
 
 The seed drives API keys, account ids, fault dice and the engine's prices; the clock drives
 every time-dependent rule. Rate limits follow Kraken's documentation unless switched off.
+Everything the twin keeps or accepts per request is bounded here (issue 17): the size of a
+request, how long a served connection may take to deliver one, nonce length and memory,
+failures and faults kept, and the engine's records (:class:`Retention`).
 """
 
 from __future__ import annotations
@@ -13,9 +16,33 @@ from types import MappingProxyType
 import attrs
 
 from .clock import Clock, SystemClock
-from .faults import FaultRule
+from .engine.retention import Retention
+from .faults import KEPT_EVENTS, FaultRule
 
-__all__ = ["DEFAULT_BALANCES", "BucketLimit", "TwinConfig"]
+__all__ = [
+    "DEFAULT_BALANCES",
+    "KEPT_FAILURES",
+    "MAX_NONCE_DIGITS",
+    "MAX_REQUEST_BYTES",
+    "MAX_REQUEST_PARAMS",
+    "REQUEST_READ_TIMEOUT",
+    "BucketLimit",
+    "Retention",
+    "TwinConfig",
+]
+
+#: Default ceiling on a request's query string plus body: 1 MiB, some 25 times Kraken's
+#: largest real request (a batch of 100 orders, about 40 KB).
+MAX_REQUEST_BYTES = 1 << 20
+#: Default most parameters in one request's query string and body together: no real request
+#: comes near (a batch is one ``json`` field, ``orders/status`` one field per order id).
+MAX_REQUEST_PARAMS = 10_000
+#: Default seconds a served connection has to deliver a whole request.
+REQUEST_READ_TIMEOUT = 5.0
+#: Default longest nonce, in digits: nanoseconds need 19, so 32 is room to spare.
+MAX_NONCE_DIGITS = 32
+#: Default number of engine failures kept in ``TwinApp.internal_errors``.
+KEPT_FAILURES = 100
 
 #: What a new account holds unless told otherwise: enough to trade a few contracts.
 DEFAULT_BALANCES: Mapping[str, Decimal] = MappingProxyType({"USD": Decimal("100000")})
@@ -60,6 +87,23 @@ class TwinConfig:
     nonce_tolerance: float = 10.0
     #: Most nonces remembered per key for duplicate detection; older ones become the floor.
     nonce_memory: int = 65_536
+    #: Longest nonce accepted, in digits (19 = nanoseconds); longer: ``invalidArgument``.
+    max_nonce_digits: int = MAX_NONCE_DIGITS
+    #: Most bytes of query string plus body one request may carry; more is refused with HTTP
+    #: 413 before anything is parsed, and reading stops there.
+    max_request_bytes: int = MAX_REQUEST_BYTES
+    #: Most parameters (``&``-separated fields of query and body) one request may carry; more
+    #: is refused with HTTP 413 before parsing (parsing costs about a microsecond each).
+    max_request_params: int = MAX_REQUEST_PARAMS
+    #: Served twin only: seconds a connection has to deliver a whole request (head and body)
+    #: from its first byte, or from being opened; slower ones are closed.
+    request_read_timeout: float = REQUEST_READ_TIMEOUT
+    #: Engine failures (HTTP 500) kept in ``twin.app.internal_errors``, latest first out last.
+    kept_failures: int = KEPT_FAILURES
+    #: Fired faults kept in ``twin.faults.events`` (their counts are kept exactly, forever).
+    kept_fault_events: int = KEPT_EVENTS
+    #: What the engine keeps of its past: history, fills, tapes, closed and open orders.
+    retention: Retention = attrs.field(factory=Retention)
     #: Balances of the account the twin opens for its ready-made keys.
     balances: Mapping[str, Decimal] = attrs.field(
         default=DEFAULT_BALANCES, converter=_frozen_balances
@@ -72,3 +116,11 @@ class TwinConfig:
             raise ValueError("nonce_tolerance must not be negative")
         if self.nonce_memory < 1:
             raise ValueError("nonce_memory must be at least 1")
+        if self.max_nonce_digits < 1:
+            raise ValueError("max_nonce_digits must be at least 1")
+        if self.max_request_bytes < 0 or self.max_request_params < 1:
+            raise ValueError("max_request_bytes must not be negative, max_request_params >= 1")
+        if not self.request_read_timeout > 0:
+            raise ValueError("request_read_timeout must be positive")
+        if self.kept_failures < 1 or self.kept_fault_events < 1:
+            raise ValueError("kept_failures and kept_fault_events must be at least 1")

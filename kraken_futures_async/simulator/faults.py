@@ -13,7 +13,9 @@ Faults act in two phases around the engine:
 * after the engine acted: ``slow_response`` (the answer waits, long enough to trip a client
   timeout), ``malformed`` (the body is cut short) and ``drop_after`` (the answer is lost).
 
-The injector records what fired, so tests assert on faults instead of guessing.
+The injector records what fired, so tests assert on faults instead of guessing: exact counts
+of every fault ever fired, and the latest ``kept_events`` of them in order (an eighth more
+before a trim: a twin with a fault rule on ``"*"`` may run for days).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from collections import Counter
 import attrs
 
 __all__ = [
+    "KEPT_EVENTS",
     "ConnectionDroppedError",
     "FaultEvent",
     "FaultInjector",
@@ -134,15 +137,24 @@ class _Active:
         self.remaining = rule.times
 
 
-class FaultInjector:
-    """The twin's active fault rules, its dice, and a record of every fault that fired."""
+#: Default number of fired faults kept in ``FaultInjector.events``.
+KEPT_EVENTS = 10_000
 
-    def __init__(self, seed: int = 0, rules: tuple[FaultRule, ...] = ()) -> None:
+
+class FaultInjector:
+    """The twin's active fault rules, its dice, and a record of the faults that fired."""
+
+    def __init__(
+        self, seed: int = 0, rules: tuple[FaultRule, ...] = (), *, kept_events: int = KEPT_EVENTS
+    ) -> None:
         self._rng = random.Random(f"faults:{seed}")
         self._active: list[_Active] = [_Active(rule) for rule in rules]
         self._lock = threading.Lock()
-        #: Every fault that fired, in order.
+        #: The latest ``kept_events`` faults that fired (up to an eighth more), in order.
         self.events: list[FaultEvent] = []
+        self._kept = kept_events
+        #: How often each kind fired on each operation, ever.
+        self._fired: Counter[tuple[FaultKind, str]] = Counter()
 
     def add(
         self,
@@ -188,14 +200,31 @@ class FaultInjector:
 
     @property
     def counts(self) -> Counter[FaultKind]:
-        return Counter(event.kind for event in self.events)
+        """How often each kind fired, ever."""
+        with self._lock:
+            fired = list(self._fired.items())
+        counts: Counter[FaultKind] = Counter()
+        for (kind, _operation), times in fired:
+            counts[kind] += times
+        return counts
 
     def fired(self, kind: FaultKind | str, route: str | None = None) -> int:
-        """How often ``kind`` fired (on ``route`` only, if given)."""
+        """How often ``kind`` fired, ever (on ``route`` only, if given)."""
         wanted = FaultKind(kind)
+        with self._lock:
+            fired = list(self._fired.items())
         return sum(
-            1 for e in self.events if e.kind is wanted and (route is None or e.operation == route)
+            times
+            for (k, operation), times in fired
+            if k is wanted and (route is None or operation == route)
         )
+
+    def _record(self, kind: FaultKind, operation: str) -> None:
+        self._fired[(kind, operation)] += 1
+        events = self.events
+        events.append(FaultEvent(kind, operation))
+        if len(events) > self._kept + self._kept // 8:  # trimmed in batches: O(1) per fault
+            del events[: len(events) - self._kept]
 
     def before(self, operation: str) -> FaultPlan:
         """Roll the faults that strike before the engine sees the request."""
@@ -219,7 +248,7 @@ class FaultInjector:
                     continue
                 if not rule.matches(operation) or not self._fires(active):
                     continue
-                self.events.append(FaultEvent(rule.kind, operation))
+                self._record(rule.kind, operation)
                 if rule.kind is delay_kind:
                     delay += rule.delay
                 else:

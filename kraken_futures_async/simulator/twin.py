@@ -4,7 +4,8 @@
 ASGI app, all built from one :class:`TwinConfig`. It opens an account and issues a full-access
 key for it, so ``twin.session()`` is a ready, signed :class:`~kraken_futures_async.Session`
 that talks to the app in-process. ``run_in_thread`` serves the same twin with uvicorn on
-``127.0.0.1`` (never another interface) for other clients and benchmarks.
+``127.0.0.1`` (never another interface) for other clients and benchmarks; a served twin
+closes connections that take over ``TwinConfig.request_read_timeout`` to deliver a request.
 """
 
 from __future__ import annotations
@@ -50,17 +51,24 @@ class Twin:
         self.config = config = config or TwinConfig()
         self.clock: Clock = config.clock
         self.exchange: ExchangeBackend = (
-            exchange if exchange is not None else Exchange(seed=config.seed, clock=config.clock)
+            exchange
+            if exchange is not None
+            else Exchange(seed=config.seed, clock=config.clock, retention=config.retention)
         )
         self.keys = KeyRegistry(config.seed)
-        self.faults = FaultInjector(config.seed, config.faults)
+        self.faults = FaultInjector(
+            config.seed, config.faults, kept_events=config.kept_fault_events
+        )
         self.meter = RateMeter(
             config.clock,
             {Budget.DERIVATIVES: config.derivatives_budget, Budget.HISTORY: config.history_budget},
             enabled=config.rate_limits,
         )
         self.authenticator = Authenticator(
-            self.keys, nonce_tolerance=config.nonce_tolerance, nonce_memory=config.nonce_memory
+            self.keys,
+            nonce_tolerance=config.nonce_tolerance,
+            nonce_memory=config.nonce_memory,
+            max_nonce_digits=config.max_nonce_digits,
         )
         self.app = TwinApp(
             self.exchange,
@@ -68,6 +76,9 @@ class Twin:
             meter=self.meter,
             faults=self.faults,
             clock=config.clock,
+            max_request_bytes=config.max_request_bytes,
+            max_request_params=config.max_request_params,
+            kept_failures=config.kept_failures,
         )
         #: The account the twin opened at start, and its full-access key.
         self.account_uid = self.open_account(config.balances)
@@ -150,8 +161,12 @@ def _server(twin: Twin, *, log_config: bool) -> uvicorn.Server:
         raise RuntimeError(
             "serving the twin on a socket needs uvicorn: pip install 'kraken_futures_async[sim]'"
         ) from None
+    from .protocol import http_protocol
+
+    app = twin.app
     config = uvicorn.Config(
-        twin.app,
+        app,
+        http=http_protocol(twin.config.request_read_timeout, lambda: app.refusal_body(400)),
         lifespan="on",
         access_log=False,
         log_level="info" if log_config else "warning",

@@ -45,7 +45,13 @@ _Row = tuple[Decimal, Decimal, Decimal, Decimal, Decimal]
 
 
 def _plain_error(status: int, message: str) -> ExchangeError:
+    """Kraken's own plain-text refusals of bad arguments (``Invalid resolution``)."""
     return ExchangeError(message, http_status=status, message=message, plain_text=True)
+
+
+def _not_found() -> ExchangeError:
+    """An unknown tick type or symbol: the twin's structured JSON 404, as on every other path."""
+    return ExchangeError(0, structured=True, http_status=404, message="404 NOT_FOUND")
 
 
 class Charts:
@@ -61,14 +67,14 @@ class Charts:
     def chart_symbols(self, params: Params) -> list[str]:
         """Every contract the venue has listed (dated ones keep their candles after expiry)."""
         if (params.text("tick_type") or "").lower() not in TICK_TYPES:
-            raise _plain_error(404, "Not Found")
+            raise _not_found()
         return sorted(self._venue.specs)
 
     def chart_resolutions(self, params: Params) -> list[str]:
         if (params.text("tick_type") or "").lower() not in TICK_TYPES:
-            raise _plain_error(404, "Not Found")
+            raise _not_found()
         if self._venue.spec_for(params.text("symbol") or "") is None:
-            raise _plain_error(404, "Not Found")
+            raise _not_found()
         return list(RESOLUTIONS)
 
     # candles ------------------------------------------------------------------------------
@@ -76,14 +82,14 @@ class Charts:
     def candles(self, params: Params) -> dict[str, Any]:
         tick_type = (params.text("tick_type") or "").lower()
         if tick_type not in TICK_TYPES:
-            raise _plain_error(404, "Not Found")
+            raise _not_found()
         resolution = params.text("resolution") or ""
         width = RESOLUTIONS.get(resolution)
         if width is None:
             raise _plain_error(400, "Invalid resolution")
         spec = self._venue.spec_for(params.text("symbol") or "")
         if spec is None:
-            raise _plain_error(404, "Not Found")
+            raise _not_found()
         market = self._venue.market(spec.symbol)
         start, end, count = self._range(params)
         now = self._venue.now

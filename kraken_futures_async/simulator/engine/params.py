@@ -1,7 +1,10 @@
 """Request parameters as the HTTP layer hands them over: every value a string, keys repeatable.
 
 Kraken refuses a missing argument with ``requiredArgumentMissing`` and an unreadable one with
-``invalidArgument`` (classic error envelope); the helpers here raise exactly those.
+``invalidArgument`` (classic error envelope); the helpers here raise exactly those. A number
+with more than ``MAX_DIGITS`` digits or a magnitude beyond ``10**±MAX_DIGITS`` is unreadable:
+no price, size, time or count comes near, and ``int(Decimal("1e999999999"))`` alone would take
+the twin minutes and gigabytes (issue 17).
 """
 
 from __future__ import annotations
@@ -12,16 +15,25 @@ from decimal import Decimal, InvalidOperation
 from ..errors import ExchangeError
 from ._text import parse_iso
 
-__all__ = ["Params", "parse_decimal"]
+__all__ = ["MAX_DIGITS", "Params", "parse_decimal"]
+
+MAX_DIGITS = 64
 
 
 def parse_decimal(text: str) -> Decimal | None:
-    """A finite Decimal from a numeric string, or None."""
+    """A finite Decimal of sane size from a numeric string, or None."""
+    text = text.strip()
+    if len(text) > 2 * MAX_DIGITS:
+        return None
     try:
-        value = Decimal(text.strip())
+        value = Decimal(text)
     except (InvalidOperation, ValueError):
         return None
-    return value if value.is_finite() else None
+    if not value.is_finite():
+        return None
+    if value and abs(value.adjusted()) > MAX_DIGITS:
+        return None
+    return value
 
 
 class Params:

@@ -10,10 +10,10 @@ future: delta is its size in the base currency, the others do not apply (null).
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any
 
+from .._json import loads
 from ..errors import ExchangeError
 from ._text import ZERO, tidy
 from .accounts import Account, Position, margin_for, position_pnl
@@ -46,10 +46,7 @@ PARAMETERS: dict[str, Any] = {
 
 def _positions(params: Params, venue: Venue) -> list[tuple[InstrumentSpec, Decimal, Decimal]]:
     text = params.required("json")
-    try:
-        document = json.loads(text, parse_float=Decimal)
-    except ValueError:
-        raise ExchangeError("Json Parse Error") from None
+    document = loads(text)
     listed = document.get("positions") if isinstance(document, dict) else None
     if not isinstance(listed, list) or not listed:
         raise ExchangeError("requiredArgumentMissing")

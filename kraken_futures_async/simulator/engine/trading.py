@@ -8,12 +8,12 @@ as on Kraken. Inside a batch the same refusals become per-instruction statuses i
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from .._json import dumps, loads
 from ..errors import ExchangeError
 from ._text import iso_ms
 from .accounts import Account
@@ -324,10 +324,7 @@ class Trading:
         text = params.text("json")
         if text is None:
             raise ExchangeError("requiredArgumentMissing")
-        try:
-            document = json.loads(text, parse_float=Decimal)
-        except ValueError:
-            raise ExchangeError("Json Parse Error") from None
+        document = loads(text)
         if not isinstance(document, dict):
             raise ExchangeError("Json Parse Error")
         instructions = document.get("batchOrder")
@@ -424,5 +421,5 @@ def _as_params(item: Mapping[str, Any]) -> Params:
         elif isinstance(value, int | Decimal | str):
             converted[key] = [str(value)]
         else:
-            converted[key] = [json.dumps(value)]
+            converted[key] = [dumps(value).decode()]
     return Params(converted)
