@@ -6,6 +6,8 @@ step 0.0001), with a transport that records every path, so "nothing was sent" is
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -36,7 +38,7 @@ def twin() -> Twin:
     return Twin()
 
 
-def session(twin: Twin, recording: Recording, **kwargs: object) -> Session:
+def session(twin: Twin, recording: Recording, **kwargs: Any) -> Session:
     return twin.session(rate_limits=RateLimitPolicy.kraken(), transport=recording, **kwargs)
 
 

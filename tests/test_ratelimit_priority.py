@@ -10,7 +10,7 @@ import asyncio
 import itertools
 import json
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import attrs
 import httpx
@@ -226,6 +226,7 @@ def _exchange(sent: list[tuple[float, str]]) -> httpx.MockTransport:
 
     def handler(request: httpx.Request) -> httpx.Response:
         path = request.url.path.rsplit("/", 1)[-1]
+        body: dict[str, Any]
         sent.append((asyncio.get_running_loop().time(), path))
         if path == "instruments":
             xbt = {"symbol": "PF_XBTUSD", "tradeable": True, "tickSize": 1}
