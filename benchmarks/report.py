@@ -198,9 +198,12 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 "goal": f"leaves the client within {cancel['target_s']:.0f} s; zero refusals",
                 "measured": f"left after {_seconds(cancel['left_s_median'])} (median of "
                 f"{len(cancel['rounds'])} round(s); worst {_seconds(cancel['left_s_max'])}), "
-                f"answered after {_seconds(cancel['answer_s_median'])}; "
+                f"answered after {_seconds(cancel['answer_s_median'])} "
+                f"({', '.join(sorted({r['cancel_status'] for r in cancel['rounds']}))}); "
                 f"{cancel['refusals']} refusals",
-                "met": cancel["left_s_max"] <= cancel["target_s"] and cancel["refusals"] == 0,
+                "met": cancel["left_s_max"] <= cancel["target_s"]
+                and cancel["refusals"] == 0
+                and all(r["cancel_status"] == "cancelled" for r in cancel["rounds"]),
             }
         )
     # The stricter targets.
