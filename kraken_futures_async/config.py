@@ -2,6 +2,12 @@
 
 Environments name a host root; every Kraken Futures surface (derivatives, history, charts,
 auth, stats) hangs off the same host, so one base URL is all a Session needs.
+
+Three bounds keep a broken or hostile server from holding a call: httpx's ``timeout`` (each
+phase of one attempt: connect, waiting for a pooled connection, and the gap between two
+reads, which restarts with every byte), the :class:`Bounds` ``deadline`` (the whole call:
+rate-limit wait, every attempt and every backoff) and ``max_response_bytes`` (an answer's
+decoded size). They are Session settings, not transport ones, so any backend reads them.
 """
 
 from __future__ import annotations
@@ -15,11 +21,15 @@ import httpx
 from .errors import ConfigurationError
 
 __all__ = [
+    "DEFAULT_DEADLINE",
     "DEFAULT_LIMITS",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_TIMEOUT",
     "DEMO",
     "PRODUCTION",
+    "Bounds",
     "Environment",
+    "check_deadline",
     "resolve_base_url",
 ]
 
@@ -41,6 +51,46 @@ DEMO = Environment("demo", "https://demo-futures.kraken.com", retired_on=dt.date
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0, pool=10.0)
 #: One pool for the whole process: fan-outs of a few hundred order books reuse these sockets.
 DEFAULT_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=64, keepalive_expiry=30)
+#: Seconds one call may take in all. Three times the read timeout: room for a slow answer and
+#: a retry or two, and well past the 10 s ``processBefore`` the library gives its own orders.
+DEFAULT_DEADLINE = 30.0
+#: Bytes of an answer, decoded. Kraken's largest (every ticker, every instrument) are a few
+#: hundred KB; a hundred times that still fits a small machine's memory.
+DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+
+
+def check_deadline(seconds: float | None) -> float | None:
+    """``seconds`` if it is a usable deadline (positive and finite, or None for none)."""
+    if seconds is None:
+        return None
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        raise ConfigurationError(f"a deadline is a number of seconds or None, got {seconds!r}")
+    if not 0 < seconds < float("inf"):
+        raise ConfigurationError(f"a deadline must be positive and finite, got {seconds!r}")
+    return float(seconds)
+
+
+def _check_max_bytes(_instance: object, _attribute: object, value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError(f"max_response_bytes must be a positive int, got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class Bounds:
+    """How long a call may take and how much of an answer is read, for every backend.
+
+    ``deadline``: seconds from the call until its result, covering the wait for the
+    rate-limit budget, connecting, sending, reading, every retry and every backoff; past it
+    the call raises :class:`~kraken_futures_async.RequestTimeoutError`. ``None`` means no
+    deadline (then a server that trickles one byte at a time holds a call forever).
+    ``max_response_bytes``: an answer (after gzip or deflate decoding) larger than this is
+    not read further and raises :class:`~kraken_futures_async.ResponseInvalidError`.
+    """
+
+    deadline: float | None = attrs.field(default=DEFAULT_DEADLINE, converter=check_deadline)
+    max_response_bytes: int = attrs.field(
+        default=DEFAULT_MAX_RESPONSE_BYTES, validator=_check_max_bytes
+    )
 
 
 def resolve_base_url(target: Environment | str) -> str:

@@ -9,20 +9,22 @@
     ├── SessionStateError           a Session used before ``async with`` or after close
     ├── TransportError              the HTTP exchange failed (``__cause__`` is httpx's error)
     │   ├── ConnectionFailedError   nothing reached the exchange: always safe to retry
-    │   └── RequestTimeoutError     no answer in time: the request may have been executed
+    │   └── RequestTimeoutError     no answer in time; unless ``sent`` is False it may have run
     ├── APIError                    the exchange answered with an error
     │   ├── AuthenticationError     authenticationError, code 18, HTTP 401/403
     │   │   └── NonceError          nonceBelowThreshold, nonceDuplicate (retry with a new nonce)
     │   ├── AccountInactiveError    accountInactive
     │   ├── RateLimitError          apiLimitExceeded, code 10, HTTP 429
-    │   ├── InvalidRequestError     invalidArgument, requiredArgumentMissing, code 11, HTTP 400 ...
+    │   ├── InvalidRequestError     invalidArgument, requiredArgumentMissing, code 11, HTTP 400,
+    │   │                           any redirect (HTTP 3xx: Kraken never redirects its API) ...
     │   │   ├── NotFoundError       notFound, contractNotFound, HTTP 404
     │   │   └── InsufficientFundsError  insufficientFunds, code 92 INSUFFICIENT_MARGIN
     │   ├── UnavailableError        Unavailable, marketUnavailable, Server Error, 5xx, maintenance
     │   └── UnknownAPIError         a code this library does not know (kept verbatim)
     ├── OrderRejectedError          sendStatus / editStatus / cancelStatus was not a success
     ├── OrderStatusUnknownError     an order's fate could not be established in time
-    └── ResponseInvalidError        the answer could not be read as the documented shape
+    └── ResponseInvalidError        the answer could not be read as the documented shape, or
+                                    was larger than ``max_response_bytes`` (``max_bytes`` set)
 
 Each error carries ``code`` (Kraken's code, verbatim), ``endpoint`` (the operation's name)
 and ``retry_safe``: whether sending the same request again cannot do harm.
@@ -112,7 +114,23 @@ class ConnectionFailedError(TransportError):
 
 
 class RequestTimeoutError(TransportError):
-    """The request went out but no answer came in time: it may have been executed."""
+    """No answer came in time.
+
+    ``sent`` is False only when the call's deadline passed before the request left the rate
+    limiter: then nothing was sent. Otherwise the request may have been executed.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | int | None = None,
+        endpoint: str | None = None,
+        retry_safe: bool | None = None,
+        sent: bool = True,
+    ) -> None:
+        super().__init__(message, code=code, endpoint=endpoint, retry_safe=retry_safe)
+        self.sent = sent
 
 
 class APIError(KrakenFuturesError):
@@ -208,11 +226,23 @@ class OrderStatusUnknownError(KrakenFuturesError):
 
 
 class ResponseInvalidError(KrakenFuturesError):
-    """The exchange's answer does not have the documented shape."""
+    """The exchange's answer does not have the documented shape, or is too large to read.
 
-    def __init__(self, message: str, *, endpoint: str | None = None, payload: Any = None) -> None:
+    ``max_bytes`` is set (to the cap it went past) when the answer was larger than the
+    Session's ``max_response_bytes``; such an answer is not asked for again.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: str | None = None,
+        payload: Any = None,
+        max_bytes: int | None = None,
+    ) -> None:
         super().__init__(message, endpoint=endpoint)
         self.payload = payload
+        self.max_bytes = max_bytes
 
 
 _CODE_CLASSES: dict[str | int, type[APIError]] = {

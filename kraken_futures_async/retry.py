@@ -60,8 +60,9 @@ class RetryPolicy:
             return False
         if error.retry_safe:
             return True
-        # A garbled answer to a read can be asked for again; to an order it is ambiguous.
-        return idempotent and isinstance(error, ResponseInvalidError)
+        # A garbled answer to a read can be asked for again; to an order it is ambiguous. An
+        # answer past the size cap would only be downloaded again.
+        return idempotent and isinstance(error, ResponseInvalidError) and error.max_bytes is None
 
 
 class OrderSafety:
