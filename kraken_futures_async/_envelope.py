@@ -1,10 +1,14 @@
 """Reading an answer: JSON or not, Kraken's two error envelopes, and order statuses.
 
-``result: "success"`` with a rejected ``sendStatus`` is a rejection, not a success.
+``result: "success"`` with a rejected ``sendStatus`` is a rejection, not a success. A
+redirect is an error whatever its body says: Kraken never redirects its API, so a 3xx comes
+from a wrong base URL or something in front of the exchange, and following it would send a
+signed request somewhere else.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +18,7 @@ from .converter import decode_json
 from .endpoints import Endpoint
 from .errors import (
     APIError,
+    InvalidRequestError,
     OrderRejectedError,
     RateLimitError,
     ResponseInvalidError,
@@ -24,6 +29,12 @@ from .errors import (
 __all__ = ["check_order_status", "read_payload"]
 
 _SNIPPET = 120
+#: Characters of a redirect's Location shown in its error.
+_LOCATION = 200
+#: Bytes of a body a non-JSON answer's message is made from.
+_HEAD = 4 * _SNIPPET
+_VISIBLE = re.compile(rb"\S")
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@]*@")
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -68,16 +79,55 @@ def _api_error(
 
 
 def _non_json(endpoint: Endpoint, response: httpx.Response) -> APIError | ResponseInvalidError:
-    text = response.text.strip()
-    snippet = " ".join(text.split())[:_SNIPPET] or "(empty body)"
+    # The message needs the start of the body only: decoding and splitting megabytes of a
+    # garbled answer for a 120-character snippet cost several copies of it.
+    content = response.content
+    start = _VISIBLE.search(content)
+    head_bytes = b"" if start is None else content[start.start() : start.start() + _HEAD]
+    head = head_bytes.decode(response.encoding or "utf-8", errors="replace")
+    snippet = " ".join(head.split())[:_SNIPPET] or "(empty body)"
     status = response.status_code
     if status >= 400:
+        text = response.text.strip()
         return _api_error(endpoint, response, None, f"HTTP {status}: {snippet}", text)
-    if "<html" in text[:200].lower():
+    if "<html" in head[:200].lower():
+        text = response.text.strip()
         # a proxy or maintenance page served with a success status: the exchange is not there
         message = f"HTTP {status} with an HTML page: {snippet}"
         return _api_error(endpoint, response, None, message, text, UnavailableError)
     return ResponseInvalidError(f"expected JSON, got: {snippet}", endpoint=endpoint.name)
+
+
+def _redirect(endpoint: Endpoint, response: httpx.Response) -> InvalidRequestError:
+    """A redirect as a refusal naming where it pointed (any user:password@ left out)."""
+    location = response.headers.get("location")
+    if location is None:
+        where = "without a Location"
+    else:
+        shown = _USERINFO.sub(r"\1", location.strip())
+        if len(shown) > _LOCATION:
+            shown = shown[:_LOCATION] + "..."
+        where = f"to {shown!r}"
+    status = response.status_code
+    return InvalidRequestError(
+        f"HTTP {status} redirect {where}, not followed: Kraken never redirects its API, so "
+        "check the base URL and any proxy in front of it",
+        endpoint=endpoint.name,
+        http_status=status,
+    )
+
+
+def _decode(endpoint: Endpoint, response: httpx.Response) -> Any:
+    try:
+        return decode_json(response.content)
+    except ValueError:
+        pass  # raised below, once json's error (holding a decoded copy of the body) is gone
+    except RecursionError:
+        # json's C scanner recurses per level: 100,000 nested arrays exhaust the stack
+        raise ResponseInvalidError(
+            "the answer's JSON is nested too deeply to read", endpoint=endpoint.name
+        ) from None
+    raise _non_json(endpoint, response)
 
 
 def _is_json(response: httpx.Response) -> bool:
@@ -93,14 +143,14 @@ def read_payload(
 
     ``on_server_time`` receives the envelope's ``serverTime``, errors included.
     """
-    if response.status_code == 204:
+    status = response.status_code
+    if 300 <= status < 400:
+        raise _redirect(endpoint, response)
+    if status == 204:
         return None  # no content: the row's result type says whether that is an answer
-    if endpoint.raw_text and response.status_code < 400 and not _is_json(response):
+    if endpoint.raw_text and status < 400 and not _is_json(response):
         return response.text
-    try:
-        body = decode_json(response.content)
-    except ValueError:
-        raise _non_json(endpoint, response) from None
+    body = _decode(endpoint, response)
     if isinstance(body, dict):
         server_time = body.get("serverTime")
         if on_server_time is not None and isinstance(server_time, str):

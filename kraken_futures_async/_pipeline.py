@@ -20,9 +20,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 import cattrs
 import httpx
 
+from ._body import MAX_BODY_EXTENSION, BodyTooLargeError, read_body
+from ._deadline import CallDeadline
 from ._envelope import check_order_status, read_payload
 from ._values import parse_datetime
 from ._wire import urlencode_pairs
+from .config import Bounds
 from .endpoints import Endpoint, ParamsIn, WireParams
 from .errors import (
     ConnectionFailedError,
@@ -85,7 +88,11 @@ class Backend(Protocol):
 
 
 class HttpPipeline:
-    """Kraken's REST API over a pooled ``httpx.AsyncClient``."""
+    """Kraken's REST API over a pooled ``httpx.AsyncClient``.
+
+    ``bounds`` caps each answer's size; ``deadline`` gives each call its time (by default
+    ``bounds.deadline``; a Session passes its own so ``with kf.deadline(...)`` reaches here).
+    """
 
     def __init__(
         self,
@@ -96,7 +103,11 @@ class HttpPipeline:
         converter: cattrs.Converter,
         retry: RetryPolicy | None = None,
         rng: random.Random | None = None,
+        bounds: Bounds | None = None,
+        deadline: CallDeadline | None = None,
     ) -> None:
+        self.bounds = bounds or Bounds()
+        self.deadline = deadline or CallDeadline(self.bounds.deadline)
         self._client = client
         self._auth = auth
         self.limiter = limiter
@@ -146,7 +157,9 @@ class HttpPipeline:
         """
         client = self._client
         if client.cookies or client.params:
-            return client.build_request(method, url, content=content, headers=headers)
+            request = client.build_request(method, url, content=content, headers=headers)
+            request.extensions[MAX_BODY_EXTENSION] = self.bounds.max_response_bytes
+            return request
         absolute = self._urls.get(url)
         if absolute is None:
             if len(self._urls) >= _URLS_KEPT:
@@ -157,8 +170,13 @@ class HttpPipeline:
         if merged is None:
             merged = self._headers[kind] = httpx.Headers(client.headers)
             merged.update(headers)
-        timeout = {"timeout": client.timeout.as_dict()}
-        return httpx.Request(method, absolute, content=content, headers=merged, extensions=timeout)
+        extensions = {
+            "timeout": client.timeout.as_dict(),
+            MAX_BODY_EXTENSION: self.bounds.max_response_bytes,
+        }
+        return httpx.Request(
+            method, absolute, content=content, headers=merged, extensions=extensions
+        )
 
     async def call(
         self,
@@ -167,7 +185,13 @@ class HttpPipeline:
         *,
         path_params: dict[str, str] | None = None,
     ) -> Any:
-        """Run one operation, retrying only what the retry policy proves harmless."""
+        """Run one operation, retrying only what the retry policy proves harmless.
+
+        The call's deadline covers the wait for the rate-limit budget, every attempt and every
+        backoff; past it, :class:`RequestTimeoutError` (``sent=False`` when the request never
+        left the limiter). A retry that could not start before the deadline is not made: the
+        latest error is raised instead.
+        """
         if endpoint.deprecated:
             warn_deprecated(endpoint)
         if endpoint.private and self._auth is None:
@@ -177,50 +201,93 @@ class HttpPipeline:
             )
         cost = endpoint.cost_of(params)
         self.limiter.check(endpoint.budget, cost)
+        seconds = self.deadline.seconds()
+        loop = asyncio.get_running_loop()
+        give_up_at = None if seconds is None else loop.time() + seconds
+        timer = asyncio.timeout_at(give_up_at)
+        # Whether the attempt under way has left the limiter, and whether an earlier one may
+        # have been executed: what a deadline passing now leaves unknown.
+        in_flight = unknown = False
         attempt = 1
-        while True:
-            try:
-                result = await self._attempt(endpoint, params, path_params, cost)
-            except KrakenFuturesError as exc:
-                if not self.retry.should_retry(
-                    exc, idempotent=endpoint.idempotent, attempt=attempt
-                ):
-                    if attempt > 1:
-                        logger.info(
-                            "%s: failed after %d attempts (%s: %s)",
-                            endpoint.name,
-                            attempt,
-                            type(exc).__name__,
-                            exc.message,
-                        )
-                    raise
-                retry_after = exc.retry_after if isinstance(exc, RateLimitError) else None
-                delay = self.retry.delay(attempt, rng=self._rng, retry_after=retry_after)
+        try:
+            async with timer:
+                while True:
+                    try:
+                        await self._admit(endpoint, params, cost)
+                        in_flight = True
+                        result = await self._attempt(endpoint, params, path_params)
+                        break
+                    except KrakenFuturesError as exc:
+                        delay = self._retry_delay(endpoint, exc, attempt, give_up_at, loop)
+                        unknown = unknown or not _nothing_ran(endpoint, exc)
+                    in_flight = False
+                    self.retries += 1
+                    attempt += 1
+                    await asyncio.sleep(delay)
+        except TimeoutError:
+            if not timer.expired():
+                raise
+            raise _past_deadline(endpoint, seconds, sent=in_flight or unknown) from None
+        if self.observers:
+            self._tell_observers(endpoint, params, result)
+        return result
+
+    def _retry_delay(
+        self,
+        endpoint: Endpoint,
+        exc: KrakenFuturesError,
+        attempt: int,
+        give_up_at: float | None,
+        loop: asyncio.AbstractEventLoop,
+    ) -> float:
+        """Seconds to wait before retrying after ``exc``; re-raises it when no retry is made."""
+        if not self.retry.should_retry(exc, idempotent=endpoint.idempotent, attempt=attempt):
+            if attempt > 1:
                 logger.info(
-                    "%s: attempt %d failed (%s: %s); retrying in %.3f s",
+                    "%s: failed after %d attempts (%s: %s)",
                     endpoint.name,
                     attempt,
                     type(exc).__name__,
                     exc.message,
-                    delay,
                 )
-                self.retries += 1
-                attempt += 1
-                await asyncio.sleep(delay)
-                continue
-            if self.observers:
-                sent = dict(params)
-                for observer in self.observers:
-                    observer(endpoint.name, sent, result)
-            return result
+            raise exc
+        retry_after = exc.retry_after if isinstance(exc, RateLimitError) else None
+        delay = self.retry.delay(attempt, rng=self._rng, retry_after=retry_after)
+        if give_up_at is not None and loop.time() + self._earliest(endpoint, delay) >= give_up_at:
+            logger.info(
+                "%s: attempt %d failed (%s: %s); no time left for another before the deadline",
+                endpoint.name,
+                attempt,
+                type(exc).__name__,
+                exc.message,
+            )
+            raise exc
+        logger.info(
+            "%s: attempt %d failed (%s: %s); retrying in %.3f s",
+            endpoint.name,
+            attempt,
+            type(exc).__name__,
+            exc.message,
+            delay,
+        )
+        return delay
 
-    async def _attempt(
-        self,
-        endpoint: Endpoint,
-        params: WireParams,
-        path_params: dict[str, str] | None,
-        cost: int,
-    ) -> Any:
+    def _earliest(self, endpoint: Endpoint, delay: float) -> float:
+        """Seconds until a retry could leave: the backoff, or a cool-down still running."""
+        if endpoint.budget is None or endpoint.budget not in self.limiter.budgets:
+            return delay
+        return max(delay, self.limiter.budgets[endpoint.budget].usage().closed_for)
+
+    def _tell_observers(self, endpoint: Endpoint, params: WireParams, result: Any) -> None:
+        """An observer's failure is logged, never raised: the call itself succeeded."""
+        wire = dict(params)
+        for observer in self.observers:
+            try:
+                observer(endpoint.name, wire, result)
+            except Exception:
+                logger.exception("%s: an observer failed on the result", endpoint.name)
+
+    async def _admit(self, endpoint: Endpoint, params: WireParams, cost: int) -> None:
         await self.limiter.acquire(
             private=endpoint.private,
             budget=endpoint.budget,
@@ -232,6 +299,10 @@ class HttpPipeline:
         stamp = getattr(params, "stamp_before_sending", None)
         if stamp is not None:
             stamp()
+
+    async def _attempt(
+        self, endpoint: Endpoint, params: WireParams, path_params: dict[str, str] | None
+    ) -> Any:
         request = self.build_request(endpoint, params, path_params)
         response = await self._send(endpoint, request)
         try:
@@ -263,7 +334,10 @@ class HttpPipeline:
         auth = self._auth if endpoint.private else None
         self.requests_sent += 1
         try:
-            response = await self._client.send(request, auth=auth or httpx.USE_CLIENT_DEFAULT)
+            response = await self._client.send(
+                request, auth=auth or httpx.USE_CLIENT_DEFAULT, stream=True
+            )
+            await read_body(response, self.bounds.max_response_bytes)
         except httpx.HTTPError as exc:
             logger.debug("%s %s -> %s", request.method, request.url.path, type(exc).__name__)
             raise _transport_error(endpoint, exc) from exc
@@ -283,8 +357,46 @@ class HttpPipeline:
             ) from exc
 
 
-def _transport_error(endpoint: Endpoint, exc: httpx.HTTPError) -> TransportError:
+def _nothing_ran(endpoint: Endpoint, exc: KrakenFuturesError) -> bool:
+    """Whether a failed attempt is proven not executed (refused connect, rate limit, nonce).
+
+    Those errors are retry-safe by their class; a non-idempotent request is only ever retried
+    after one of them, so for it every retried attempt is proven.
+    """
+    return not endpoint.idempotent or type(exc).retry_safe
+
+
+def _past_deadline(endpoint: Endpoint, seconds: float | None, *, sent: bool) -> RequestTimeoutError:
+    if not sent:
+        return RequestTimeoutError(
+            f"the call's {seconds:g} s deadline passed while it waited for the rate-limit "
+            "budget; nothing was sent",
+            endpoint=endpoint.name,
+            retry_safe=True,
+            sent=False,
+        )
+    return RequestTimeoutError(
+        f"no complete answer within the call's {seconds:g} s deadline; "
+        "the request may have been executed",
+        endpoint=endpoint.name,
+        retry_safe=endpoint.idempotent,
+    )
+
+
+def _transport_error(
+    endpoint: Endpoint, exc: httpx.HTTPError
+) -> TransportError | ResponseInvalidError:
     """httpx's failure as the library's: only a failed connect proves nothing was sent."""
+    if isinstance(exc, BodyTooLargeError):
+        return ResponseInvalidError(
+            f"{exc}; raise Session(max_response_bytes=...) if such answers are expected",
+            endpoint=endpoint.name,
+            max_bytes=exc.limit,
+        )
+    if isinstance(exc, httpx.DecodingError):
+        return ResponseInvalidError(
+            f"the answer could not be decoded: {exc}", endpoint=endpoint.name
+        )
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
         return ConnectionFailedError(
             f"could not connect: {type(exc).__name__}", endpoint=endpoint.name

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
+import logging
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import cattrs
 import httpx
 
+from ._deadline import CallDeadline
 from ._pipeline import HttpPipeline, Observer
 from .auth import Credentials, KrakenFuturesAuth, NonceSource
-from .config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, PRODUCTION, Environment, resolve_base_url
+from .config import (
+    DEFAULT_DEADLINE,
+    DEFAULT_LIMITS,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT,
+    PRODUCTION,
+    Bounds,
+    Environment,
+    resolve_base_url,
+)
 from .converter import default_converter
 from .endpoints import Endpoint, WireParams
 from .errors import SessionStateError
@@ -41,7 +53,12 @@ if TYPE_CHECKING:
 
 __all__ = ["Session"]
 
+logger = logging.getLogger("kraken_futures_async")
+
 _USER_AGENT = "kraken_futures_async/0.1"
+#: Only encodings the pipeline inflates under its size cap (httpx would add br and zstd when
+#: their packages are installed, and inflate them without one).
+_ACCEPT_ENCODING = "gzip, deflate"
 
 
 def _default_transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport:
@@ -79,6 +96,14 @@ class Session:
     Every coroutine on it may be awaited from many tasks at once: they share one connection
     pool, one set of rate-limit buckets and one nonce sequence per key. Public calls need no
     credentials; a private call without them raises before anything is sent.
+
+    What bounds a call: ``timeout`` (httpx's) each phase of one attempt, namely connecting,
+    waiting for a pooled connection and each read (a server that trickles bytes restarts
+    the read timeout with every one); ``deadline`` the whole call, from the wait for the
+    rate-limit budget through every attempt and backoff (``None``: no deadline);
+    ``max_response_bytes`` an answer's decoded size. ``with kf.deadline(seconds):`` gives the
+    calls made inside the block another deadline. An order call whose answer is lost keeps
+    looking for the truth up to ``OrderSafety.deadline`` more, each lookup a call of its own.
     """
 
     def __init__(
@@ -88,6 +113,8 @@ class Session:
         environment: Environment = PRODUCTION,
         base_url: str | None = None,
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        deadline: float | None = DEFAULT_DEADLINE,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         limits: httpx.Limits = DEFAULT_LIMITS,
         rate_limits: RateLimitPolicy | None = None,
         retry: RetryPolicy | None = None,
@@ -106,6 +133,9 @@ class Session:
         self._credentials = credentials
         self._nonces = nonces
         self._timeout = timeout
+        #: The deadline and size cap every backend of this Session reads.
+        self.bounds = Bounds(deadline=deadline, max_response_bytes=max_response_bytes)
+        self._call_deadline = CallDeadline(self.bounds.deadline)
         self._limits = limits
         self._transport = transport
         self._converter = converter or default_converter()
@@ -153,7 +183,11 @@ class Session:
             transport=(
                 self._transport if self._transport is not None else _default_transport(self._limits)
             ),
-            headers={"User-Agent": _USER_AGENT, "Accept": "application/json"},
+            headers={
+                "User-Agent": _USER_AGENT,
+                "Accept": "application/json",
+                "Accept-Encoding": _ACCEPT_ENCODING,
+            },
         )
         # httpx keeps its store in ``_cookies`` (its ``cookies`` setter would copy ours away)
         client._cookies = _Cookieless()
@@ -164,6 +198,8 @@ class Session:
             limiter=RateLimiter(self._policy),
             converter=self._converter,
             retry=self._retry,
+            bounds=self.bounds,
+            deadline=self._call_deadline,
         )
         self._pipeline.observers.extend(self._observers)
         self._client = client
@@ -179,14 +215,27 @@ class Session:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Stop the background helpers, then close the pool; calling it again does nothing."""
+        """Stop the background helpers, then close the pool; calling it again does nothing.
+
+        A helper that fails to stop is logged and the pool is closed all the same.
+        """
         if self._state is _State.OPEN:
             helpers, self._helpers = self._helpers, []
-            for helper in reversed(helpers):
-                await helper.stop()
-            self._state = _State.CLOSED
-            await self._client.aclose()
+            try:
+                for helper in reversed(helpers):
+                    try:
+                        await helper.stop()
+                    except Exception:
+                        logger.exception("%s did not stop cleanly", type(helper).__name__)
+            finally:
+                self._state = _State.CLOSED
+                await self._client.aclose()
         self._state = _State.CLOSED
+
+    def deadline(self, seconds: float | None) -> contextlib.AbstractContextManager[None]:
+        """``with kf.deadline(5.0):`` gives each call started in the block 5 s, not the
+        Session's deadline (``None``: none). Tasks started inside inherit it."""
+        return self._call_deadline.override(seconds)
 
     def add_observer(self, observer: Observer) -> None:
         """Call ``observer(operation, params, result)`` after every successful call."""

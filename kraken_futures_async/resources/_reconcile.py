@@ -112,9 +112,15 @@ _LATE_ATTEMPTS = 3
 
 
 def is_ambiguous(error: BaseException) -> bool:
-    """True when the exchange may or may not have acted on the request."""
+    """True when the exchange may or may not have acted on the request.
+
+    A call's deadline passing after the request left the rate limiter is ambiguous like any
+    timeout; passing while it still waited there (``sent`` False) proves nothing was sent.
+    """
     if isinstance(error, ConnectionFailedError):
         return False  # nothing was sent
+    if isinstance(error, RequestTimeoutError) and not error.sent:
+        return False
     return isinstance(
         error, RequestTimeoutError | TransportError | UnavailableError | ResponseInvalidError
     )

@@ -17,7 +17,8 @@ import aiohttp
 import httpx
 import yarl
 
-from ..config import DEFAULT_LIMITS
+from .._body import MAX_BODY_EXTENSION, BodyTooLargeError
+from ..config import DEFAULT_LIMITS, DEFAULT_MAX_RESPONSE_BYTES
 
 __all__ = ["AiohttpTransport", "to_httpx_error"]
 
@@ -38,7 +39,12 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     lets every idle connection (at most ``max_connections``) live ``keepalive_expiry``
     seconds. It has no write timeout either; bodies here are a few KB that fit the socket
     buffer. Bodies come back undecoded with their ``Content-Encoding``, as from httpx's own
-    transport, so httpx decodes gzip and deflate itself.
+    transport, so whoever reads the response decodes gzip and deflate.
+
+    A body is read no further than ``max_response_bytes`` raw bytes (or the request's
+    ``kraken_futures_async.max_response_bytes`` extension, which a Session sets): past it,
+    or with a larger ``Content-Length``, the connection is dropped and
+    :class:`~kraken_futures_async._body.BodyTooLargeError` (an ``httpx.TransportError``) raised.
     """
 
     def __init__(
@@ -46,8 +52,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         *,
         limits: httpx.Limits = DEFAULT_LIMITS,
         ssl: ssl_module.SSLContext | bool = True,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self._limits = limits
+        self._max_body = max_response_bytes
         self._ssl = ssl
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
@@ -116,6 +124,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         session = self._session or self._open()
         timeouts: Mapping[str, float | None] = request.extensions.get("timeout") or {}
+        limit: int = request.extensions.get(MAX_BODY_EXTENSION, self._max_body)
         body = await request.aread()
         encoding = request.headers.encoding
         headers = [(k.decode(encoding), v.decode(encoding)) for k, v in request.headers.raw]
@@ -130,7 +139,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 timeout=self._client_timeout(timeouts),
                 allow_redirects=False,
             ) as answer:
-                content = await answer.read()
+                content = await _read_capped(answer, limit, request)
         except (aiohttp.ClientError, OSError) as exc:
             raise to_httpx_error(exc, request) from exc
         finally:
@@ -152,6 +161,25 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         session, self._session = self._session, None
         if session is not None:
             await session.close()
+
+
+async def _read_capped(answer: aiohttp.ClientResponse, limit: int, request: httpx.Request) -> bytes:
+    """The raw body, refused (connection dropped) as soon as it must pass ``limit`` bytes."""
+    declared = answer.content_length
+    if declared is not None:
+        if declared > limit:
+            answer.close()
+            raise BodyTooLargeError(limit, request=request, declared=declared)
+        return await answer.read()  # aiohttp reads no more than the declared length
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in answer.content.iter_any():
+        size += len(chunk)
+        if size > limit:
+            answer.close()
+            raise BodyTooLargeError(limit, request=request)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def to_httpx_error(exc: BaseException, request: httpx.Request) -> httpx.TransportError:
