@@ -29,7 +29,9 @@ class DeadMansSwitch:
     A failed refresh is logged and retried sooner (every quarter interval) until one goes
     through: the previous arming still holds until its own deadline, and re-arming twice does
     no harm. Disarming on stop is tried a few times for the same reason: a switch left armed
-    would cancel the orders of a service that shut down cleanly.
+    would cancel the orders of a service that shut down cleanly. Any failure, not only the
+    library's errors, is retried so: ``failures`` counts them and ``last_error`` keeps the
+    latest, and the task keeps running.
     """
 
     #: Attempts at disarming on stop.
@@ -48,6 +50,7 @@ class DeadMansSwitch:
         self.last_status: DeadManSwitchStatus | None = None
         self.refreshes = 0
         self.failures = 0
+        self.last_error: Exception | None = None
 
     @property
     def running(self) -> bool:
@@ -67,11 +70,15 @@ class DeadMansSwitch:
             await asyncio.sleep(wait)
             try:
                 self.last_status = await self._orders.cancel_all_after(self.cancel_after)
-            except KrakenFuturesError as exc:
+            except Exception as exc:
                 self.failures += 1
+                self.last_error = exc
                 wait = self.interval / 4
                 logger.warning(
-                    "dead man's switch refresh failed (%s); trying again in %.3g s", exc, wait
+                    "dead man's switch refresh failed (%s); trying again in %.3g s",
+                    exc if isinstance(exc, KrakenFuturesError) else repr(exc),
+                    wait,
+                    exc_info=not isinstance(exc, KrakenFuturesError),
                 )
             else:
                 self.refreshes += 1
@@ -83,7 +90,8 @@ class DeadMansSwitch:
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            # a task that ended with an error already logged it: stopping does not raise it
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         if not disarm:
             return

@@ -8,6 +8,9 @@ order the moment its ``sendorder`` returns. ``orders/status`` answers count too:
 how a lost answer is reconciled, so an order found that way shows at once. A poll that
 started before a local change does not undo it: changes made while a poll was in flight are
 applied again on top of its answer.
+
+A failed poll never ends the polling: it is logged, counted in ``failures`` and kept in
+``last_error``, and the next poll comes at the usual interval.
 """
 
 from __future__ import annotations
@@ -185,7 +188,8 @@ class OrderTracker:
     ``session`` is anything with ``account`` and ``orders`` resources (a :class:`Session`).
     Use ``async with OrderTracker(kf) as tracker`` or :meth:`start`/:meth:`stop`; read
     :meth:`snapshot` at any time. Register :meth:`observe` with the Session to follow calls
-    (``Session.track_orders()`` does both).
+    (``Session.track_orders()`` does both). ``running``, ``failures`` and ``last_error`` tell
+    whether polling goes on and how it fares.
     """
 
     def __init__(self, session: Any, *, interval: float = 5.0) -> None:
@@ -200,6 +204,13 @@ class OrderTracker:
         self._in_flight_changes: list[_Change] | None = None
         self._task: asyncio.Task[None] | None = None
         self._snapshot = self._freeze()
+        #: Polls that failed since the start, and the latest failure (kept after a success).
+        self.failures = 0
+        self.last_error: Exception | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
 
     def _freeze(self) -> AccountSnapshot:
         return AccountSnapshot(
@@ -264,8 +275,14 @@ class OrderTracker:
             await asyncio.sleep(self.interval)
             try:
                 await self.refresh()
-            except KrakenFuturesError as exc:
-                logger.warning("order tracker poll failed: %s", exc)
+            except Exception as exc:
+                # anything, not only the library's errors: a dead poller is a silent stale picture
+                self.failures += 1
+                self.last_error = exc
+                if isinstance(exc, KrakenFuturesError):
+                    logger.warning("order tracker poll failed: %s", exc)
+                else:
+                    logger.exception("order tracker poll failed unexpectedly")
 
     async def start(self) -> None:
         if self._task is None or self._task.done():
@@ -276,7 +293,8 @@ class OrderTracker:
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            # a task that ended with an error already logged it: stopping does not raise it
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
 
     async def __aenter__(self) -> OrderTracker:
