@@ -24,7 +24,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from kraken_futures_async._cli_meter import MeteredTransport, TrafficMeter
+from kraken_futures_async.cli.meter import MeteredTransport, TrafficMeter
 from kraken_futures_async.retry import OrderSafety
 
 from .contenders import (

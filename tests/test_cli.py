@@ -21,9 +21,8 @@ from typing import Any
 
 import pytest
 
-from kraken_futures_async import _cli_jobs as jobs
 from kraken_futures_async.auth import API_KEY_ENV, API_SECRET_ENV
-from kraken_futures_async.cli import main
+from kraken_futures_async.cli import jobs, main
 from kraken_futures_async.simulator import RunningTwin, Twin, TwinConfig, run_in_thread
 
 
@@ -227,7 +226,7 @@ class Recorder:
 
 
 async def test_the_main_job_end_to_end_in_process() -> None:
-    from kraken_futures_async._cli_target import Target, connect
+    from kraken_futures_async.cli.target import Target, connect
 
     progress = Recorder()
     async with asyncio.timeout(30), connect(Target()) as conn:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from kraken_futures_async._cli_jobs import plural
-from kraken_futures_async._cli_render import request_lines
-from kraken_futures_async.cli import PIPE_WIDTH, Output
+from kraken_futures_async.cli.commands import PIPE_WIDTH, Output
+from kraken_futures_async.cli.jobs import plural
+from kraken_futures_async.cli.render import request_lines
 from tests.test_cli import run, run_json
 
 

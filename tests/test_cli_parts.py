@@ -13,14 +13,14 @@ import httpx
 import pytest
 from rich.console import Console
 
-from kraken_futures_async._cli_json import dumps, plain
-from kraken_futures_async._cli_meter import (
+from kraken_futures_async.cli.json_output import dumps, plain
+from kraken_futures_async.cli.meter import (
     LatencySummary,
     MeteredTransport,
     TrafficMeter,
     percentile,
 )
-from kraken_futures_async._cli_render import RichProgress
+from kraken_futures_async.cli.render import RichProgress
 from kraken_futures_async.models.enums import Side
 
 

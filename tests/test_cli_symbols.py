@@ -8,8 +8,8 @@ import base64
 
 import pytest
 
-from kraken_futures_async._cli_jobs import UnknownSymbolError, nearest_symbols
 from kraken_futures_async.auth import API_KEY_ENV, API_SECRET_ENV
+from kraken_futures_async.cli.jobs import UnknownSymbolError, nearest_symbols
 from tests.test_cli import one_error_line, run, run_json, serving
 
 

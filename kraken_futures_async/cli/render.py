@@ -24,9 +24,9 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from ._cli_jobs import BenchReport, DemoReport, Snapshot, TradeLog, plural
-from ._cli_meter import LatencySummary
-from .models import OrderBook, Ticker
+from ..models import OrderBook, Ticker
+from .jobs import BenchReport, DemoReport, Snapshot, TradeLog, plural
+from .meter import LatencySummary
 
 __all__ = [
     "RichProgress",

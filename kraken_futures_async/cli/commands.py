@@ -24,17 +24,17 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit
 
-from . import _cli_jobs as jobs
-from ._cli_json import dumps
-from ._cli_target import TWIN, Target, connect
-from .auth import API_KEY_ENV, API_SECRET_ENV
-from .config import PRODUCTION
-from .errors import (
+from ..auth import API_KEY_ENV, API_SECRET_ENV
+from ..config import PRODUCTION
+from ..errors import (
     AuthenticationError,
     ConnectionFailedError,
     KrakenFuturesError,
     MissingCredentialsError,
 )
+from . import jobs
+from .json_output import dumps
+from .target import TWIN, Target, connect
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -307,7 +307,7 @@ class Output:
             return nullcontext(jobs.NoProgress())
         from rich.console import Console
 
-        from ._cli_render import RichProgress
+        from .render import RichProgress
 
         return RichProgress(Console(file=self._stderr))
 
@@ -393,7 +393,7 @@ async def run_tickers(args: argparse.Namespace, out: Output) -> int:
     title = f"{jobs.plural(len(tickers), 'ticker')} from the {conn.target.describe()}"
 
     def table() -> RenderableType:
-        from ._cli_render import tickers_table
+        from .render import tickers_table
 
         return tickers_table(tickers, title=title)
 
@@ -411,7 +411,7 @@ async def run_book(args: argparse.Namespace, out: Output) -> int:
     }
 
     def table() -> RenderableType:
-        from ._cli_render import book_table
+        from .render import book_table
 
         return book_table(args.symbol, book, depth=args.depth)
 
@@ -434,7 +434,7 @@ async def run_snapshot(args: argparse.Namespace, out: Output) -> int:
     }
 
     def table() -> RenderableType:
-        from ._cli_render import snapshot_table
+        from .render import snapshot_table
 
         return snapshot_table(snap, rows=args.rows)
 
@@ -450,7 +450,7 @@ async def run_trade(args: argparse.Namespace, out: Output) -> int:
             log = await jobs.trade(conn.session, args.symbol, progress, size=args.size)
 
     def table() -> RenderableType:
-        from ._cli_render import trade_table
+        from .render import trade_table
 
         return trade_table(log)
 
@@ -489,7 +489,7 @@ async def run_demo(args: argparse.Namespace, out: Output) -> int:
     def table() -> RenderableType:
         from rich.console import Group
 
-        from ._cli_render import demo_summary, snapshot_table, trade_table
+        from .render import demo_summary, snapshot_table, trade_table
 
         return Group(
             snapshot_table(report.snapshot, rows=args.rows),
@@ -513,7 +513,7 @@ async def run_bench(args: argparse.Namespace, out: Output) -> int:
             )
 
     def table() -> RenderableType:
-        from ._cli_render import bench_table
+        from .render import bench_table
 
         return bench_table(report)
 
@@ -522,7 +522,7 @@ async def run_bench(args: argparse.Namespace, out: Output) -> int:
 
 
 async def run_sim(args: argparse.Namespace, out: Output) -> int:
-    from .simulator import Twin, TwinConfig, serve
+    from ..simulator import Twin, TwinConfig, serve
 
     if args.base_url or args.env != TWIN:
         raise UsageError("`sim` serves a twin; --base-url and --env do not apply")
@@ -553,7 +553,7 @@ async def run_sim(args: argparse.Namespace, out: Output) -> int:
 
 
 def _cannot_listen(port: int, exc: OSError) -> str:
-    from .simulator.twin import LOOPBACK
+    from ..simulator.twin import LOOPBACK
 
     if exc.errno == errno.EADDRINUSE:
         reason = "the port is already in use"

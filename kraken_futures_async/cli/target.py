@@ -15,15 +15,15 @@ from typing import TYPE_CHECKING
 import attrs
 import httpx
 
-from ._cli_meter import MeteredTransport, TrafficMeter
-from .auth import API_KEY_ENV, API_SECRET_ENV, Credentials
-from .config import DEFAULT_LIMITS, PRODUCTION
-from .ratelimit import RateLimitPolicy
-from .retry import RetryPolicy
-from .session import Session
+from ..auth import API_KEY_ENV, API_SECRET_ENV, Credentials
+from ..config import DEFAULT_LIMITS, PRODUCTION
+from ..ratelimit import RateLimitPolicy
+from ..retry import RetryPolicy
+from ..session import Session
+from .meter import MeteredTransport, TrafficMeter
 
 if TYPE_CHECKING:
-    from .simulator import Twin
+    from ..simulator import Twin
 
 __all__ = ["Connection", "Target", "connect"]
 
@@ -78,7 +78,7 @@ def _credentials_from_env() -> Credentials | None:
 
 def _pool() -> httpx.AsyncBaseTransport:
     """The transport a Session would pick on its own, built here so it can be metered."""
-    from .transports.aiohttp import AiohttpTransport
+    from ..transports.aiohttp import AiohttpTransport
 
     return AiohttpTransport(limits=DEFAULT_LIMITS)
 
@@ -92,7 +92,7 @@ async def connect(
     retry = RetryPolicy(max_attempts=max(1, target.retries))
     twin: Twin | None = None
     if target.embedded:
-        from .simulator import Twin, TwinConfig
+        from ..simulator import Twin, TwinConfig
 
         twin = Twin(TwinConfig(seed=target.seed))
         session = twin.session(

@@ -16,12 +16,12 @@ from typing import Any, Protocol, TypeVar
 
 import attrs
 
-from ._cli_meter import LatencySummary
-from ._cli_target import Connection
-from .errors import InvalidRequestError, KrakenFuturesError
-from .models import Instrument, OrderBook, Ticker
-from .ratelimit import Budget
-from .session import Session
+from ..errors import InvalidRequestError, KrakenFuturesError
+from ..models import Instrument, OrderBook, Ticker
+from ..ratelimit import Budget
+from ..session import Session
+from .meter import LatencySummary
+from .target import Connection
 
 T = TypeVar("T")
 
