@@ -276,7 +276,12 @@ class CostWindow:
                     self._wake = None
 
     def cool_down(self, seconds: float) -> None:
-        """Admit nothing for ``seconds`` from now (the exchange said we went too fast)."""
+        """Admit nothing for ``seconds`` from now (the exchange said we went too fast).
+
+        At most one window: a longer wait (a hostile or garbled ``rate-limit-reset``) would
+        close the budget for every later call, and a full window always frees the budget.
+        """
+        seconds = min(max(seconds, 0.0), self.period)
         until = asyncio.get_running_loop().time() + seconds
         self._closed_until = max(self._closed_until, until)
 

@@ -268,3 +268,17 @@ def test_through_a_session_a_cancel_leaves_50_ms_after_it_is_called(
     assert len(order_times) == 50
     # Five orders waited for the window; the cancel went out ahead of them.
     assert sum(1 for t in order_times if t > cancel_sent) == 5
+
+
+def test_a_cool_down_never_lasts_more_than_one_window() -> None:
+    """A server asking for 10**9 seconds (hostile or garbled) closes the budget for a window."""
+
+    async def scenario() -> float:
+        limiter = RateLimiter(RateLimitPolicy.kraken())
+        loop = asyncio.get_running_loop()
+        limiter.cool_down(Budget.DERIVATIVES, 1e9)
+        await limiter.acquire(private=True, budget=Budget.DERIVATIVES, cost=1)
+        return loop.time()
+
+    admitted, _ = run_virtual(scenario)
+    assert admitted == approx(WINDOW)
