@@ -14,9 +14,10 @@ import contextlib
 import json
 import zlib
 from collections.abc import Awaitable, Callable, Mapping
-from types import TracebackType
 
 import attrs
+
+from .loopback import LoopbackTcpServer
 
 __all__ = [
     "BOUND",
@@ -151,7 +152,7 @@ async def _read_request(reader: asyncio.StreamReader) -> Seen | None:
     return Seen(method, target.partition("?")[0], body)
 
 
-class HostileServer:
+class HostileServer(LoopbackTcpServer):
     """Answers each request by the first ``routes`` key its path ends with, else ``default``.
 
     ``routes`` and ``default`` may be changed while the server runs; ``seen`` lists every
@@ -162,34 +163,10 @@ class HostileServer:
         self.default = default
         self.routes = dict(routes or {})
         self.seen: list[Seen] = []
-        self._handlers: set[asyncio.Task[None]] = set()
-        self._server: asyncio.Server | None = None
-        self.port = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        super().__init__()
 
     def paths(self) -> list[str]:
         return [seen.path.rsplit("/", 1)[-1] for seen in self.seen]
-
-    async def __aenter__(self) -> HostileServer:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        assert self._server is not None
-        self._server.close()
-        for task in list(self._handlers):
-            task.cancel()
-        await asyncio.gather(*self._handlers, return_exceptions=True)
-        await self._server.wait_closed()
 
     def _answer_for(self, path: str) -> Answer:
         for suffix, answer in self.routes.items():

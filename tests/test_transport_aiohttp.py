@@ -18,7 +18,6 @@ import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
-from types import TracebackType
 
 import aiohttp
 import attrs
@@ -30,6 +29,7 @@ from kraken_futures_async.transports import AiohttpTransport
 from kraken_futures_async.transports.aiohttp import to_httpx_error
 
 from .conftest import TEST_KEY, TEST_SECRET
+from .loopback import LoopbackTcpServer
 
 #: No test waits longer than this on the loopback server, whatever goes wrong.
 _BOUND = 5.0
@@ -73,7 +73,7 @@ async def answer_ok(received: Received, writer: asyncio.StreamWriter) -> None:
     await writer.drain()
 
 
-class LoopbackServer:
+class LoopbackServer(LoopbackTcpServer):
     """An HTTP/1.1 server on 127.0.0.1 that records requests and answers with ``reply``.
 
     Connections are kept alive until the client closes them or the reply closes the writer;
@@ -87,31 +87,7 @@ class LoopbackServer:
         self.closed_connections = 0
         self.request_arrived = asyncio.Event()
         self._all_closed = asyncio.Event()
-        self._handlers: set[asyncio.Task[None]] = set()
-        self._server: asyncio.Server | None = None
-        self.port = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def __aenter__(self) -> LoopbackServer:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        assert self._server is not None
-        self._server.close()
-        for task in list(self._handlers):
-            task.cancel()
-        await asyncio.gather(*self._handlers, return_exceptions=True)
-        await self._server.wait_closed()
+        super().__init__()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
