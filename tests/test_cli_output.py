@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from kraken_futures_async.cli.commands import PIPE_WIDTH, Output
 from kraken_futures_async.cli.jobs import plural
+from kraken_futures_async.cli.output import PIPE_WIDTH, Output
 from kraken_futures_async.cli.render import request_lines
 from tests.test_cli import run, run_json
 

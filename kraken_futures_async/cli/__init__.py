@@ -5,6 +5,6 @@ package or knows it exists. ``main`` is the console script's entry point (``krak
 ``python -m kraken_futures_async``).
 """
 
-from .commands import main
+from .entry import main
 
 __all__ = ["main"]
