@@ -27,7 +27,7 @@ import aiohttp
 import httpx
 
 from kraken_futures_async import RateLimitPolicy, Session
-from kraken_futures_async.transports import AiohttpTransport
+from kraken_futures_async.rest.transports import AiohttpTransport
 
 SYMBOL = "PF_XBTUSD"
 PATH = f"/derivatives/api/v3/orderbook?symbol={SYMBOL}"

@@ -24,8 +24,8 @@ import httpx
 
 from kraken_futures_async import Credentials, RateLimitPolicy, Session
 from kraken_futures_async.config import DEFAULT_LIMITS
+from kraken_futures_async.rest.transports import AiohttpTransport
 from kraken_futures_async.retry import OrderSafety
-from kraken_futures_async.transports import AiohttpTransport
 
 D = "/derivatives/api/v3"
 SYMBOL = "PF_XBTUSD"

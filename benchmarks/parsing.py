@@ -23,9 +23,9 @@ import httpx
 import orjson
 
 from kraken_futures_async import RateLimitPolicy, Session
-from kraken_futures_async._envelope import read_payload
 from kraken_futures_async.converter import default_converter
-from kraken_futures_async.endpoints import endpoint
+from kraken_futures_async.rest.endpoints import endpoint
+from kraken_futures_async.rest.envelope import read_payload
 
 from .harness import Control, median, rotated
 

@@ -1,24 +1,21 @@
-"""Credentials, the Authent signature and the signer that httpx runs on every private request.
+"""Credentials and nonces: what signs a private call, whatever the wire.
 
-Kraken signs ``postData + nonce + endpointPath``: the query and body exactly as they go on
-the wire (already URL-encoded), the Nonce header (or nothing) and the path with its leading
-``/derivatives`` removed. Signing happens inside :class:`KrakenFuturesAuth`, on the final
-request, so the signed bytes are the sent bytes and every attempt gets a fresh nonce.
+The secret is checked when the credentials are built and never shows in a repr, a log line
+or an error. Nonces are strictly increasing per key in this process (millisecond scale, so
+other clients on the key are not locked out); ``rest/signing.py`` turns both into Kraken's
+``Authent`` header.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 import os
 import threading
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 
 import attrs
-import httpx
 
 from .errors import ConfigurationError
 
@@ -26,30 +23,13 @@ __all__ = [
     "API_KEY_ENV",
     "API_SECRET_ENV",
     "Credentials",
-    "KrakenFuturesAuth",
     "NanosecondNonceSource",
     "NoNonce",
     "NonceSource",
-    "endpoint_path",
-    "sign",
 ]
 
 API_KEY_ENV = "KRAKEN_FUTURES_API_KEY"
 API_SECRET_ENV = "KRAKEN_FUTURES_API_SECRET"
-_DERIVATIVES_PREFIX = "/derivatives"
-
-
-def endpoint_path(url_path: str) -> str:
-    """The path Kraken hashes: the URL path minus a leading ``/derivatives``, nothing else."""
-    if url_path.startswith(_DERIVATIVES_PREFIX + "/"):
-        return url_path[len(_DERIVATIVES_PREFIX) :]
-    return url_path
-
-
-def sign(secret: bytes, post_data: str, nonce: str, path: str) -> str:
-    """Authent = base64(HMAC-SHA512(secret, SHA256(postData + nonce + endpointPath)))."""
-    digest = hashlib.sha256((post_data + nonce + path).encode()).digest()
-    return base64.b64encode(hmac.new(secret, digest, hashlib.sha512).digest()).decode()
 
 
 def _decode_secret(value: str | bytes) -> bytes:
@@ -150,27 +130,3 @@ def nonce_source_for(api_key: str) -> NonceSource:
         if source is None:
             source = _nonce_sources[api_key] = NonceSource()
         return source
-
-
-class KrakenFuturesAuth(httpx.Auth):
-    """Adds ``APIKey``, ``Nonce`` and ``Authent`` to the request that is about to be sent."""
-
-    requires_request_body = True
-
-    def __init__(self, credentials: Credentials, nonces: NonceSource | None = None) -> None:
-        self._credentials = credentials
-        self._nonces = nonces or nonce_source_for(credentials.api_key)
-
-    def __repr__(self) -> str:
-        return f"KrakenFuturesAuth({self._credentials!r})"
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        post_data = request.url.query.decode("ascii") + request.content.decode()
-        nonce = self._nonces.next()
-        request.headers["APIKey"] = self._credentials.api_key
-        if nonce:
-            request.headers["Nonce"] = nonce
-        request.headers["Authent"] = sign(
-            self._credentials.secret, post_data, nonce, endpoint_path(request.url.path)
-        )
-        yield request

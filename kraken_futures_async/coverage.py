@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from .endpoints import ENDPOINTS, Endpoint
+from .rest.endpoints import ENDPOINTS, Endpoint
 
 __all__ = ["Coverage", "SpecOperation", "check", "find_spec_dir", "main", "read_operations"]
 

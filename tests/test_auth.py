@@ -24,17 +24,11 @@ import pytest
 
 from kraken_futures_async import Credentials, Session
 from kraken_futures_async import auth as auth_module
-from kraken_futures_async.auth import (
-    API_KEY_ENV,
-    API_SECRET_ENV,
-    KrakenFuturesAuth,
-    NonceSource,
-    endpoint_path,
-    sign,
-)
-from kraken_futures_async.endpoints import endpoint
+from kraken_futures_async.auth import API_KEY_ENV, API_SECRET_ENV, NonceSource
 from kraken_futures_async.errors import AuthenticationError, ConfigurationError, NonceError
 from kraken_futures_async.ratelimit import RateLimitPolicy
+from kraken_futures_async.rest.endpoints import endpoint
+from kraken_futures_async.rest.signing import KrakenFuturesAuth, endpoint_path, sign
 from kraken_futures_async.retry import RetryPolicy
 from tests.conftest import BASE_URL, TEST_KEY, TEST_SECRET
 from tests.kraken_verifier import (

@@ -29,8 +29,8 @@ from kraken_futures_async import (
 )
 from kraken_futures_async.config import DEFAULT_DEADLINE, DEFAULT_MAX_RESPONSE_BYTES, Bounds
 from kraken_futures_async.models import OrderRequestStatus
+from kraken_futures_async.rest.transports import AiohttpTransport
 from kraken_futures_async.simulator import FaultKind
-from kraken_futures_async.transports import AiohttpTransport
 
 from .test_bounded_support import HostileServer, trickle
 from .test_safety_support import RecordingTransport, client_timeout, quiet_twin

@@ -22,8 +22,8 @@ import httpx
 import pytest
 
 from kraken_futures_async import RateLimitPolicy, ResponseInvalidError, Session
-from kraken_futures_async._body import BodyTooLargeError, read_body
 from kraken_futures_async.resources._reconcile import is_ambiguous
+from kraken_futures_async.rest.body import BodyTooLargeError, read_body
 from kraken_futures_async.retry import RetryPolicy
 
 from .test_bounded_deadline import GUARD, TRANSPORTS

@@ -26,9 +26,7 @@ import httpx
 import pytest
 
 from kraken_futures_async import Credentials, RateLimitPolicy, Session
-from kraken_futures_async._envelope import read_payload
 from kraken_futures_async.converter import strict_converter
-from kraken_futures_async.endpoints import ENDPOINTS, NOTHING, Endpoint, ParamsIn
 from kraken_futures_async.models import (
     HistoryPage,
     OrderEntry,
@@ -37,6 +35,8 @@ from kraken_futures_async.models import (
     UnknownHistoryEvent,
 )
 from kraken_futures_async.resources.orders import BatchOrder
+from kraken_futures_async.rest.endpoints import ENDPOINTS, NOTHING, Endpoint, ParamsIn
+from kraken_futures_async.rest.envelope import read_payload
 from kraken_futures_async.retry import RetryPolicy
 from tests import openapi_spec as spec
 from tests.conftest import BASE_URL

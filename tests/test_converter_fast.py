@@ -25,12 +25,12 @@ from hypothesis import strategies as st
 
 from kraken_futures_async import _fast_structure
 from kraken_futures_async import converter as converter_module
-from kraken_futures_async._envelope import read_payload
 from kraken_futures_async._values import _parse_datetime_general, parse_datetime, to_decimal
 from kraken_futures_async.converter import default_converter, make_converter, strict_converter
-from kraken_futures_async.endpoints import ENDPOINTS, Endpoint
 from kraken_futures_async.models import OrderBook, PriceLevel, Side, Ticker
 from kraken_futures_async.models._base import wire
+from kraken_futures_async.rest.endpoints import ENDPOINTS, Endpoint
+from kraken_futures_async.rest.envelope import read_payload
 from tests import openapi_spec as spec
 from tests.schema_samples import sample
 

@@ -13,7 +13,7 @@ import yaml
 
 from kraken_futures_async import coverage
 from kraken_futures_async.coverage import SpecOperation, check, find_spec_dir, read_operations
-from kraken_futures_async.endpoints import ENDPOINTS
+from kraken_futures_async.rest.endpoints import ENDPOINTS
 
 REPO = Path(__file__).resolve().parent.parent
 SPEC = REPO / "tests" / "openapi"

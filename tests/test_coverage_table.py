@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from kraken_futures_async.endpoints import ENDPOINTS, Access, ParamsIn, endpoint
 from kraken_futures_async.ratelimit import Budget
+from kraken_futures_async.rest.endpoints import ENDPOINTS, Access, ParamsIn, endpoint
 
 #: name: (access, cost) for private /derivatives rows; costs from reference §6, and 1 for the
 #: calls Kraken publishes no cost for.

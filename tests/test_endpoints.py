@@ -31,9 +31,7 @@ from kraken_futures_async import (
     Session,
     Side,
 )
-from kraken_futures_async.auth import endpoint_path, sign
 from kraken_futures_async.converter import strict_converter
-from kraken_futures_async.endpoints import ENDPOINTS, Access, Endpoint, ParamsIn, endpoint
 from kraken_futures_async.models import (
     Accounts,
     BatchItemResult,
@@ -66,6 +64,8 @@ from kraken_futures_async.models import (
     Ticker,
 )
 from kraken_futures_async.resources.orders import BatchOrder
+from kraken_futures_async.rest.endpoints import ENDPOINTS, Access, Endpoint, ParamsIn, endpoint
+from kraken_futures_async.rest.signing import endpoint_path, sign
 from tests import openapi_spec as spec
 from tests.conftest import BASE_URL, TEST_KEY, TEST_SECRET
 

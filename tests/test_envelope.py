@@ -22,7 +22,6 @@ from kraken_futures_async import (
     ResponseInvalidError,
     Session,
 )
-from kraken_futures_async.endpoints import endpoint
 from kraken_futures_async.models import (
     CancelAllResult,
     CancelOrderResult,
@@ -35,6 +34,7 @@ from kraken_futures_async.models import (
     SendOrderResult,
     UnknownOrderEvent,
 )
+from kraken_futures_async.rest.endpoints import endpoint
 from kraken_futures_async.retry import RetryPolicy
 from tests.conftest import BASE_URL
 

@@ -33,7 +33,7 @@ from kraken_futures_async import (
     UnknownAPIError,
 )
 from kraken_futures_async import errors as errors_module
-from kraken_futures_async.endpoints import endpoint
+from kraken_futures_async.rest.endpoints import endpoint
 from kraken_futures_async.retry import RetryPolicy
 from tests.conftest import BASE_URL, TEST_SECRET
 

@@ -24,7 +24,8 @@ from kraken_futures_async import (
     RateLimitPolicy,
     Session,
 )
-from kraken_futures_async.auth import KrakenFuturesAuth, nonce_source_for
+from kraken_futures_async.auth import nonce_source_for
+from kraken_futures_async.rest.signing import KrakenFuturesAuth
 from kraken_futures_async.retry import RetryPolicy
 from kraken_futures_async.simulator import Twin
 

@@ -18,11 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kraken_futures_async import RateLimitPolicy, Session
-from kraken_futures_async._body import MAX_BODY_EXTENSION
-from kraken_futures_async._pipeline import HttpPipeline
-from kraken_futures_async._wire import urlencode_pairs
 from kraken_futures_async.config import DEFAULT_MAX_RESPONSE_BYTES
-from kraken_futures_async.endpoints import ENDPOINTS, Endpoint, ParamsIn
+from kraken_futures_async.rest.body import MAX_BODY_EXTENSION
+from kraken_futures_async.rest.endpoints import ENDPOINTS, Endpoint, ParamsIn
+from kraken_futures_async.rest.pipeline import HttpPipeline
+from kraken_futures_async.rest.wire import urlencode_pairs
 from kraken_futures_async.retry import RetryPolicy
 from tests.conftest import BASE_URL
 

@@ -21,7 +21,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kraken_futures_async import Credentials, RateLimitError, Session
-from kraken_futures_async.endpoints import endpoint
 from kraken_futures_async.errors import InvalidArgumentError
 from kraken_futures_async.ratelimit import (
     Budget,
@@ -31,6 +30,7 @@ from kraken_futures_async.ratelimit import (
     RateLimitPolicy,
     WindowLimit,
 )
+from kraken_futures_async.rest.endpoints import endpoint
 
 from .conftest import BASE_URL
 from .virtual_clock import run_virtual

@@ -23,10 +23,10 @@ from kraken_futures_async import (
     ResponseInvalidError,
     Session,
 )
-from kraken_futures_async.auth import endpoint_path, sign
 from kraken_futures_async.converter import strict_converter
 from kraken_futures_async.errors import AuthenticationError
 from kraken_futures_async.models import SelfMarketShare, SelfTradeStrategy, SimulatedPosition
+from kraken_futures_async.rest.signing import endpoint_path, sign
 from kraken_futures_async.retry import RetryPolicy
 from tests.conftest import BASE_URL, TEST_SECRET
 

@@ -37,8 +37,8 @@ from kraken_futures_async import (
     ResponseInvalidError,
     Session,
 )
-from kraken_futures_async.endpoints import endpoint
 from kraken_futures_async.models.enums import OrderType
+from kraken_futures_async.rest.endpoints import endpoint
 from kraken_futures_async.retry import OrderSafety, RetryPolicy
 from kraken_futures_async.simulator import ManualClock, Twin, TwinConfig
 

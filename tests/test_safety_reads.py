@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from kraken_futures_async import Session
-from kraken_futures_async.endpoints import endpoint
+from kraken_futures_async.rest.endpoints import endpoint
 from kraken_futures_async.simulator import FaultKind
 
 from .test_safety_orders import retry_policy

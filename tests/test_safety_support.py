@@ -20,8 +20,8 @@ from typing import Any
 import attrs
 import httpx
 
-from kraken_futures_async.endpoints import ENDPOINTS
 from kraken_futures_async.ratelimit import Budget
+from kraken_futures_async.rest.endpoints import ENDPOINTS
 from kraken_futures_async.simulator import (
     FaultKind,
     FaultRule,

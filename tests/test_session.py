@@ -22,9 +22,9 @@ from kraken_futures_async import (
     Session,
     SessionStateError,
 )
-from kraken_futures_async.auth import sign
 from kraken_futures_async.config import DEFAULT_LIMITS, DEFAULT_TIMEOUT
-from kraken_futures_async.transports import AiohttpTransport
+from kraken_futures_async.rest.signing import sign
+from kraken_futures_async.rest.transports import AiohttpTransport
 from tests.conftest import BASE_URL, TEST_KEY, TEST_SECRET
 
 SERVER_TIME = "2024-05-01T12:00:00.000Z"

@@ -14,9 +14,9 @@ from decimal import Decimal
 import pytest
 
 from kraken_futures_async import RateLimitPolicy, Session
-from kraken_futures_async.endpoints import ENDPOINTS
 from kraken_futures_async.models import SimulatedPosition
 from kraken_futures_async.resources.orders import BatchOrder
+from kraken_futures_async.rest.endpoints import ENDPOINTS
 from kraken_futures_async.simulator import ManualClock, Permissions, Twin, TwinConfig
 from kraken_futures_async.simulator.engine import Exchange
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from kraken_futures_async.endpoints import endpoint
+from kraken_futures_async.rest.endpoints import endpoint
 from kraken_futures_async.simulator.clock import DEFAULT_START, ManualClock
 from kraken_futures_async.simulator.engine import Exchange
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from kraken_futures_async import InvalidRequestError, RateLimitPolicy, UnavailableError
-from kraken_futures_async.endpoints import ENDPOINTS, Endpoint, endpoint
+from kraken_futures_async.rest.endpoints import ENDPOINTS, Endpoint, endpoint
 from kraken_futures_async.retry import RetryPolicy
 from kraken_futures_async.simulator import ExchangeError, ManualClock, Twin, TwinConfig
 from kraken_futures_async.simulator._json import dumps, format_number

@@ -15,8 +15,9 @@ from kraken_futures_async import (
     RateLimitPolicy,
     Session,
 )
-from kraken_futures_async.auth import NonceSource, sign
-from kraken_futures_async.endpoints import Access, endpoint
+from kraken_futures_async.auth import NonceSource
+from kraken_futures_async.rest.endpoints import Access, endpoint
+from kraken_futures_async.rest.signing import sign
 from kraken_futures_async.retry import RetryPolicy
 from kraken_futures_async.simulator import ApiKey, ExchangeError, Permissions, Twin
 from kraken_futures_async.simulator.auth import Authenticator, KeyRegistry, NonceBook, authent

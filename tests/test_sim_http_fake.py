@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from kraken_futures_async.auth import endpoint_path, sign
+from kraken_futures_async.rest.signing import endpoint_path, sign
 from kraken_futures_async.simulator import ApiKey, ExchangeError, ManualClock, Twin, TwinConfig
 from kraken_futures_async.simulator.app import server_time
 

@@ -8,8 +8,8 @@ import math
 import pytest
 
 from kraken_futures_async import RateLimitError, RateLimitPolicy, Session
-from kraken_futures_async.endpoints import endpoint
 from kraken_futures_async.ratelimit import Budget
+from kraken_futures_async.rest.endpoints import endpoint
 from kraken_futures_async.retry import RetryPolicy
 from kraken_futures_async.simulator import ApiKey, BucketLimit, Twin, TwinConfig
 from kraken_futures_async.simulator.app import render_error

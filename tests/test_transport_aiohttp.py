@@ -25,8 +25,8 @@ import httpx
 import pytest
 
 from kraken_futures_async import Credentials, RateLimitPolicy, Session
-from kraken_futures_async.transports import AiohttpTransport
-from kraken_futures_async.transports.aiohttp import to_httpx_error
+from kraken_futures_async.rest.transports import AiohttpTransport
+from kraken_futures_async.rest.transports.aiohttp import to_httpx_error
 
 from .conftest import TEST_KEY, TEST_SECRET
 from .loopback import LoopbackTcpServer
@@ -453,7 +453,7 @@ async def test_a_signed_get_with_colons_is_accepted_through_a_session(
 def test_the_core_package_imports_without_aiohttp() -> None:
     script = (
         "import sys; sys.modules['aiohttp'] = None\n"
-        "import kraken_futures_async, kraken_futures_async.transports as t\n"
+        "import kraken_futures_async, kraken_futures_async.rest.transports as t\n"
         "try:\n"
         "    t.AiohttpTransport\n"
         "except ImportError as exc:\n"

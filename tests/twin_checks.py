@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from kraken_futures_async.endpoints import endpoint
+from kraken_futures_async.rest.endpoints import endpoint
 from kraken_futures_async.simulator.app import Router, TwinApp
 
 from .openapi_spec import SchemaMismatchError, validate_response

@@ -78,7 +78,7 @@ def _credentials_from_env() -> Credentials | None:
 
 def _pool() -> httpx.AsyncBaseTransport:
     """The transport a Session would pick on its own, built here so it can be metered."""
-    from ..transports.aiohttp import AiohttpTransport
+    from ..rest.transports.aiohttp import AiohttpTransport
 
     return AiohttpTransport(limits=DEFAULT_LIMITS)
 

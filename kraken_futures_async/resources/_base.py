@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._pipeline import Backend
+from ..rest.pipeline import Backend
 
 __all__ = ["Resource"]
 

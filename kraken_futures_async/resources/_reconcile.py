@@ -25,9 +25,6 @@ from typing import Any, TypeVar
 
 import attrs
 
-from .._pipeline import Backend
-from .._wire import encode_params
-from ..endpoints import endpoint
 from ..errors import (
     ConnectionFailedError,
     KrakenFuturesError,
@@ -47,6 +44,9 @@ from ..models import (
     SendOrderResult,
 )
 from ..models.history import OrderCancelled, OrderPlaced, OrderRejected, OrderUpdated
+from ..rest.endpoints import endpoint
+from ..rest.pipeline import Backend
+from ..rest.wire import encode_params
 from .history import HistoryResource
 
 __all__ = ["LATE", "OwnDeadlineParams", "Reconciler", "is_ambiguous"]

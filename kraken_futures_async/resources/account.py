@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..endpoints import endpoint
 from ..models import Accounts, Notification, OpenPosition, UnwindQueuePosition
+from ..rest.endpoints import endpoint
 from ._base import Resource
 
 __all__ = ["AccountResource"]

@@ -8,10 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from .._wire import encode_params
-from ..endpoints import endpoint
 from ..errors import InvalidArgumentError
 from ..models import Analytics
+from ..rest.endpoints import endpoint
+from ..rest.wire import encode_params
 from ._args import check_choice, epoch_seconds
 from ._base import Resource
 from ._order_args import check_symbol

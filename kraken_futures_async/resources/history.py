@@ -12,9 +12,6 @@ import datetime as dt
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, Literal
 
-from .._pagination import check_max_pages, continuation_pages, follow
-from .._wire import encode_params
-from ..endpoints import Endpoint, endpoint
 from ..errors import InvalidArgumentError
 from ..models import (
     AccountLog,
@@ -27,6 +24,9 @@ from ..models import (
     TriggerEntry,
 )
 from ..models.account_log import AccountLogInfo
+from ..rest.endpoints import Endpoint, endpoint
+from ..rest.pagination import check_max_pages, continuation_pages, follow
+from ..rest.wire import encode_params
 from ._args import check_bool, check_choice, check_count, epoch_ms
 from ._base import Resource
 from ._order_args import check_symbol

@@ -7,9 +7,6 @@ import datetime as dt
 from collections.abc import AsyncIterator, Iterable
 from typing import Literal
 
-from .._pagination import check_max_pages, follow
-from .._wire import encode_params
-from ..endpoints import endpoint
 from ..errors import InvalidArgumentError
 from ..models import (
     Candle,
@@ -22,6 +19,9 @@ from ..models import (
     PublicTrade,
     Ticker,
 )
+from ..rest.endpoints import endpoint
+from ..rest.pagination import check_max_pages, follow
+from ..rest.wire import encode_params
 from ._base import Resource
 from ._order_args import check_symbol
 

@@ -6,9 +6,6 @@ import datetime as dt
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from .._pagination import check_max_pages, follow
-from .._wire import encode_params
-from ..endpoints import Endpoint, endpoint
 from ..errors import InvalidArgumentError, KrakenFuturesError
 from ..models import (
     BatchItemResult,
@@ -22,6 +19,9 @@ from ..models import (
     SendOrderResult,
 )
 from ..models.enums import OrderType, Side, TrailingStopDeviationUnit, TriggerSignal
+from ..rest.endpoints import Endpoint, endpoint
+from ..rest.pagination import check_max_pages, follow
+from ..rest.wire import encode_params
 from ._base import Resource
 from ._batch import BatchOrder, batch_json
 from ._order_args import (

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .._values import format_decimal
-from .._wire import encode_params
-from ..endpoints import endpoint
 from ..errors import InvalidArgumentError
 from ..models import PortfolioMarginingParameters, PortfolioSimulation, SimulatedPosition
+from ..rest.endpoints import endpoint
+from ..rest.wire import encode_params
 from ._base import Resource
 from ._order_args import check_number, check_symbol
 

@@ -6,9 +6,9 @@ for the exchange twin. Offers travel as a JSON body ``{"bid": .., "ask": ..}``.
 
 from __future__ import annotations
 
-from ..endpoints import endpoint
 from ..errors import InvalidArgumentError
 from ..models import PlacedOffer, Rfq, RfqOffer
+from ..rest.endpoints import endpoint
 from ._args import check_text, json_number, optional_number
 from ._base import Resource
 from ._order_args import Number

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .._wire import encode_params
-from ..endpoints import endpoint
 from ..errors import InvalidArgumentError
 from ..models import LeveragePreference, PnlPreference, SelfTradeStrategy
+from ..rest.endpoints import endpoint
+from ..rest.wire import encode_params
 from ._args import check_text, optional_number
 from ._base import Resource
 from ._order_args import Number, check_symbol

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..endpoints import endpoint
 from ..models import SelfMarketShare
+from ..rest.endpoints import endpoint
 from ._base import Resource
 
 __all__ = ["StatsResource"]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .._wire import encode_params
-from ..endpoints import endpoint
 from ..errors import InvalidArgumentError
 from ..models import Subaccounts, SubaccountTrading
+from ..rest.endpoints import endpoint
+from ..rest.wire import encode_params
 from ._args import check_text
 from ._base import Resource
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .._wire import encode_params
-from ..endpoints import endpoint
 from ..models import Withdrawal
+from ..rest.endpoints import endpoint
+from ..rest.wire import encode_params
 from ._args import check_text
 from ._base import Resource
 from ._order_args import Number, check_number

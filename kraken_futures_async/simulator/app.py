@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from decimal import Decimal
 from typing import Any, Protocol
 
-from ..endpoints import ENDPOINTS, Endpoint
+from ..rest.endpoints import ENDPOINTS, Endpoint
 from ._json import dumps
 from .auth import Authenticator, key_check, key_refusal
 from .body import RequestTooLargeError, check_fields, read_body

@@ -33,7 +33,7 @@ from typing import Any
 
 import attrs
 
-from ..endpoints import Access, Endpoint
+from ..rest.endpoints import Access, Endpoint
 from .config import MAX_NONCE_DIGITS
 from .errors import ExchangeError
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from ..endpoints import Endpoint, WireParams
 from ..ratelimit import Budget
+from ..rest.endpoints import Endpoint, WireParams
 from .clock import Clock
 from .config import BucketLimit
 from .errors import ExchangeError

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import attrs
 
-from .models import (
+from ..models import (
     AccountLog,
     Accounts,
     Analytics,
@@ -63,7 +63,7 @@ from .models import (
     UnwindQueuePosition,
     Withdrawal,
 )
-from .ratelimit import Budget
+from ..ratelimit import Budget
 
 __all__ = [
     "AUTH_V1",

@@ -17,8 +17,8 @@ import aiohttp
 import httpx
 import yarl
 
-from .._body import MAX_BODY_EXTENSION, BodyTooLargeError
-from ..config import DEFAULT_LIMITS, DEFAULT_MAX_RESPONSE_BYTES
+from ...config import DEFAULT_LIMITS, DEFAULT_MAX_RESPONSE_BYTES
+from ..body import MAX_BODY_EXTENSION, BodyTooLargeError
 
 __all__ = ["AiohttpTransport", "to_httpx_error"]
 
@@ -44,7 +44,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     A body is read no further than ``max_response_bytes`` raw bytes (or the request's
     ``kraken_futures_async.max_response_bytes`` extension, which a Session sets): past it,
     or with a larger ``Content-Length``, the connection is dropped and
-    :class:`~kraken_futures_async._body.BodyTooLargeError` (an ``httpx.TransportError``) raised.
+    :class:`~kraken_futures_async.rest.body.BodyTooLargeError` (an ``httpx.TransportError``) raised.
     """
 
     def __init__(

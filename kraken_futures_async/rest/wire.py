@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-from ._values import format_datetime, format_decimal
+from .._values import format_datetime, format_decimal
 
 __all__ = ["encode_params", "urlencode_pairs", "wire_value"]
 

@@ -14,9 +14,8 @@ from typing import Any
 
 import httpx
 
-from .converter import decode_json
-from .endpoints import Endpoint
-from .errors import (
+from ..converter import decode_json
+from ..errors import (
     APIError,
     InvalidRequestError,
     OrderRejectedError,
@@ -25,6 +24,7 @@ from .errors import (
     UnavailableError,
     error_class_for_code,
 )
+from .endpoints import Endpoint
 
 __all__ = ["check_order_status", "read_payload"]
 

@@ -20,14 +20,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 import cattrs
 import httpx
 
-from ._body import MAX_BODY_EXTENSION, BodyTooLargeError, read_body
-from ._deadline import CallDeadline
-from ._envelope import check_order_status, read_payload
-from ._values import parse_datetime
-from ._wire import urlencode_pairs
-from .config import Bounds
-from .endpoints import Endpoint, ParamsIn, WireParams
-from .errors import (
+from .._deadline import CallDeadline
+from .._values import parse_datetime
+from ..config import Bounds
+from ..errors import (
     ConnectionFailedError,
     KrakenFuturesError,
     MissingCredentialsError,
@@ -36,16 +32,20 @@ from .errors import (
     ResponseInvalidError,
     TransportError,
 )
-from .ratelimit import RateLimiter
-from .retry import OrderSafety, RetryPolicy
+from ..ratelimit import RateLimiter
+from ..retry import OrderSafety, RetryPolicy
+from .body import MAX_BODY_EXTENSION, BodyTooLargeError, read_body
+from .endpoints import Endpoint, ParamsIn, WireParams
+from .envelope import check_order_status, read_payload
+from .wire import urlencode_pairs
 
 if TYPE_CHECKING:
-    from .resources._instrument_rules import InstrumentRules
+    from ..resources._instrument_rules import InstrumentRules
 
 __all__ = ["Backend", "HttpPipeline", "Observer"]
 
 logger = logging.getLogger("kraken_futures_async")
-_PACKAGE = __name__.rpartition(".")[0]
+_PACKAGE = __name__.partition(".")[0]
 
 _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 _JSON = {"Content-Type": "application/json"}
