@@ -20,6 +20,13 @@ Two layers with one seam between them:
   without Kraken's envelope). Numbers in payloads are Decimals, times ISO strings. A refusal
   raises :class:`~kraken_futures_async.simulator.errors.ExchangeError`; an order request
   that is assessed and refused is not an error but a status in its payload, as on Kraken.
+
+Limits (issue 17), all in :class:`TwinConfig`: a request's query string and body together at
+most 1 MiB and 10,000 parameters (413 before parsing; reading stops past the ceiling), JSON
+nested past the parser's depth is ``Json Parse Error``, a nonce at most 32 digits
+(``invalidArgument``), the latest 100 engine failures and 10,000 fired faults kept, a served
+connection closed if it takes over 5 s to deliver a request, and the engine's records capped by
+:class:`Retention` (see ``engine/__init__.py``).
 """
 
 from .app import ExchangeBackend, TwinApp

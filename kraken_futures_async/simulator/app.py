@@ -228,10 +228,12 @@ def _routing_error(status: int, now: str) -> Reply:
 
 
 def _too_large(error: RequestTooLargeError, now: str) -> Reply:
-    """413 in the structured form; the connection closes, as the rest is never read."""
-    reply = _structured(413, 0, f"413 {_reason(413)}: {error}", now)
-    reply.headers.append((b"connection", b"close"))
-    return reply
+    """413 in the structured form, answered at once; the app reads no more of the body.
+
+    Served, uvicorn discards whatever else arrives (closing at once would reset a client still
+    sending, which then never sees the 413), and the read deadline closes a dragging sender.
+    """
+    return _structured(413, 0, f"413 {_reason(413)}: {error}", now)
 
 
 # --- the app ------------------------------------------------------------------------------

@@ -26,7 +26,15 @@ Where the twin knowingly departs from Kraken (each module's docstring says more)
   trading switch is kept and shown;
 * history position updates and mark prices use the spec's flat shapes (recorded answers wrap
   them as ``PositionUpdate``/``MarkPriceChanged``); triggers without trailing or offset
-  options send ``null`` for them; edit rejections are not written as history events.
+  options send ``null`` for them; edit rejections are not written as history events;
+* the past is capped so that a twin run for days stays flat (``retention``, issue 17; Kraken
+  keeps years): per account the latest 5,000 order events, trigger events, executions,
+  position updates, account-log rows and fills each, and 2,000 closed orders; across all
+  contracts together the latest 5,000 public order events and executions and 10,000 users'
+  trades on the tape (trade history, candles and 24-hour volume see only those); an account
+  holds at most 1,000 open orders and triggers (one more: ``tooManyOrders``) and 100
+  assignment preferences (one more: ``invalidArgument``), with 1,000 changes in their history;
+* a number with more than 64 digits or beyond ``10**±64`` is ``invalidArgument``.
 """
 
 from __future__ import annotations

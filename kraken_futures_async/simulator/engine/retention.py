@@ -23,20 +23,20 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Retention:
-    """Every cap on what the engine keeps; the defaults hold a busy account to about 100 MB."""
+    """Every cap on what the engine keeps (a busy account at the defaults: about 65 MB)."""
 
     #: Order events, trigger events, executions and position updates kept per account (each).
-    history: int = 10_000
+    history: int = 5_000
     #: Account-log rows kept per account (a fill writes two).
-    account_log: int = 10_000
+    account_log: int = 5_000
     #: ``fills`` entries kept per account.
-    fills: int = 10_000
+    fills: int = 5_000
     #: Closed orders an account remembers (``orders/status``, cancelorder's ``filled``).
-    closed_orders: int = 5_000
+    closed_orders: int = 2_000
     #: Public order events kept, all contracts together (``market/{symbol}/orders``).
-    market_events: int = 10_000
+    market_events: int = 5_000
     #: Public executions kept, all contracts together (``market/{symbol}/executions``).
-    market_executions: int = 10_000
+    market_executions: int = 5_000
     #: Users' trades kept on the tape, all contracts together (trade history, candles, volume).
     tape: int = 10_000
     #: Open orders and triggers per account; one more is refused with ``tooManyOrders``.
