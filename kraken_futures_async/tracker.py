@@ -51,9 +51,6 @@ logger = logging.getLogger("kraken_futures_async.tracker")
 
 _Change = Callable[[dict[str, OpenOrder]], None]
 
-#: ``orders/status`` states of an order still on the book.
-_OPEN_STATES = {"ENTERED_BOOK", "TRIGGER_PLACED"}
-
 
 @attrs.frozen(kw_only=True)
 class AccountSnapshot:
@@ -95,7 +92,7 @@ def _open_order_from(order: OrderSnapshot) -> OpenOrder | None:
 
 def _open_order_from_status(found: OrderStatus) -> OpenOrder | None:
     """What ``/openorders`` would list for an order ``orders/status`` reports, or None."""
-    if found.status not in _OPEN_STATES:
+    if not found.is_open:
         return None
     order = found.order
     quantity = order.quantity or Decimal(0)

@@ -12,6 +12,8 @@ from ._base import wire
 from .enums import FillType, OrderRequestStatus, Side
 
 __all__ = [
+    "FILLS_PAGE_SIZE",
+    "OPEN_ORDER_STATES",
     "BatchItemResult",
     "CachedOrder",
     "CancelAllResult",
@@ -280,6 +282,12 @@ class CachedOrder:
     trigger_time: dt.datetime | None = None
 
 
+#: ``orders/status`` states of an order still on the book (resting or waiting to trigger).
+OPEN_ORDER_STATES = frozenset({"ENTERED_BOOK", "TRIGGER_PLACED"})
+#: Kraken answers fills 100 to a page; a shorter page is the last.
+FILLS_PAGE_SIZE = 100
+
+
 @attrs.frozen(kw_only=True)
 class OrderStatus:
     """One order's state: ``status`` is ENTERED_BOOK, FULLY_EXECUTED, CANCELLED, ..."""
@@ -288,3 +296,7 @@ class OrderStatus:
     status: str
     update_reason: str | None = None
     error: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_ORDER_STATES

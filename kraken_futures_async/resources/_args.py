@@ -11,9 +11,8 @@ from collections.abc import Collection
 from decimal import Decimal
 from typing import TypeVar
 
-from .._values import format_decimal
 from ..errors import InvalidArgumentError
-from ._order_args import Number, check_number
+from ._order_args import Number, check_aware, check_number
 
 __all__ = [
     "check_bool",
@@ -22,33 +21,24 @@ __all__ = [
     "check_text",
     "epoch_ms",
     "epoch_seconds",
-    "json_number",
     "optional_number",
 ]
 
 _T = TypeVar("_T")
 
 
-def _aware(name: str, value: dt.datetime) -> dt.datetime:
-    if not isinstance(value, dt.datetime):
-        raise InvalidArgumentError(f"{name} must be a datetime, got {type(value).__name__}")
-    if value.tzinfo is None:
-        raise InvalidArgumentError(f"{name} must be an aware datetime (UTC)")
-    return value
-
-
 def epoch_ms(name: str, value: dt.datetime | None) -> int | None:
     """The history API's time form: epoch milliseconds."""
     if value is None:
         return None
-    return int(_aware(name, value).timestamp() * 1000)
+    return int(check_aware(name, value).timestamp() * 1000)
 
 
 def epoch_seconds(name: str, value: dt.datetime | None) -> int | None:
     """The charts API's time form: epoch seconds."""
     if value is None:
         return None
-    return int(_aware(name, value).timestamp())
+    return int(check_aware(name, value).timestamp())
 
 
 def check_text(name: str, value: str) -> str:
@@ -80,8 +70,3 @@ def check_bool(name: str, value: bool | None) -> bool | None:
 
 def optional_number(name: str, value: Number | None, *, positive: bool = True) -> Decimal | None:
     return None if value is None else check_number(name, value, positive=positive)
-
-
-def json_number(value: Decimal) -> str:
-    """A Decimal as JSON number text, exactly (never through a float)."""
-    return format_decimal(value)

@@ -7,18 +7,16 @@ field ``json``; numbers are written exactly as their Decimal text.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import Any
 
-from .._values import format_decimal
 from ..errors import InvalidArgumentError
 from ..models.enums import OrderType, Side, TrailingStopDeviationUnit, TriggerSignal
+from ..rest.wire import json_object, json_value
 from ._order_args import (
     Number,
-    check_number,
     check_one_id,
+    edit_changes,
     send_order_params,
 )
 
@@ -41,22 +39,10 @@ _BATCH_SEND_TYPES = frozenset(
 )
 
 
-def _json_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Decimal):
-        return format_decimal(value)
-    return json.dumps(str(value.value) if hasattr(value, "value") else value)
-
-
-def _json_object(item: dict[str, Any]) -> str:
-    fields = (f"{json.dumps(k)}:{_json_value(v)}" for k, v in item.items() if v is not None)
-    return "{" + ",".join(fields) + "}"
-
-
 def batch_json(items: list[dict[str, Any]]) -> str:
     """``{"batchOrder":[...]}`` as compact JSON text with exact numbers."""
-    return '{"batchOrder":[' + ",".join(_json_object(i) for i in items) + "]}"
+    orders = (json_object((k, json_value(v)) for k, v in i.items() if v is not None) for i in items)
+    return '{"batchOrder":[' + ",".join(orders) + "]}"
 
 
 class BatchOrder:
@@ -127,15 +113,7 @@ class BatchOrder:
         stop_price: Number | None = None,
     ) -> BatchOrder:
         check_one_id(order_id, cli_ord_id)
-        changes = {
-            "size": None if size is None else check_number("size", size),
-            "limitPrice": None if limit_price is None else check_number("limit_price", limit_price),
-            "stopPrice": None if stop_price is None else check_number("stop_price", stop_price),
-        }
-        if all(v is None for v in changes.values()):
-            raise InvalidArgumentError(
-                "an edit needs at least one of size, limit_price, stop_price"
-            )
+        changes = edit_changes(size=size, limit_price=limit_price, stop_price=stop_price)
         # Batch edits spell the id ``order_id`` (``/editorder`` says ``orderId``).
         return self._add({"order": "edit", "order_id": order_id, "cliOrdId": cli_ord_id, **changes})
 

@@ -10,7 +10,7 @@ import datetime as dt
 import math
 import uuid
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from ..errors import InvalidArgumentError
 from ..models.enums import OrderType, Side, TrailingStopDeviationUnit, TriggerSignal
@@ -24,6 +24,7 @@ __all__ = [
     "check_number",
     "check_one_id",
     "check_symbol",
+    "edit_changes",
     "new_cli_ord_id",
     "send_order_params",
 ]
@@ -83,6 +84,10 @@ def check_enum(name: str, value: Any, enum_type: type[_E]) -> _E:
     return member
 
 
+@overload
+def check_aware(name: str, value: dt.datetime) -> dt.datetime: ...
+@overload
+def check_aware(name: str, value: dt.datetime | None) -> dt.datetime | None: ...
 def check_aware(name: str, value: dt.datetime | None) -> dt.datetime | None:
     """An aware datetime (or None): Kraken's times are UTC, and a naive one is ambiguous."""
     if value is None:
@@ -121,6 +126,33 @@ def check_symbol(symbol: str) -> str:
     if not isinstance(symbol, str) or not symbol or not symbol.replace("_", "").isalnum():
         raise InvalidArgumentError(f"symbol must look like PF_XBTUSD, got {symbol!r}")
     return symbol
+
+
+def edit_changes(
+    *,
+    size: Number | None,
+    limit_price: Number | None,
+    stop_price: Number | None,
+    trailing_stop_max_deviation: Number | None = None,
+    trailing_stop_deviation_unit: TrailingStopDeviationUnit | str | None = None,
+) -> dict[str, Any]:
+    """An edit's changes in wire names, checked; at least one of them must be given."""
+    changes = {
+        "size": None if size is None else check_number("size", size),
+        "limitPrice": None if limit_price is None else check_number("limit_price", limit_price),
+        "stopPrice": None if stop_price is None else check_number("stop_price", stop_price),
+        "trailingStopMaxDeviation": None
+        if trailing_stop_max_deviation is None
+        else check_number("trailing_stop_max_deviation", trailing_stop_max_deviation),
+        "trailingStopDeviationUnit": None
+        if trailing_stop_deviation_unit is None
+        else check_enum(
+            "trailing_stop_deviation_unit", trailing_stop_deviation_unit, TrailingStopDeviationUnit
+        ),
+    }
+    if all(v is None for v in changes.values()):
+        raise InvalidArgumentError("an edit needs at least one of size, limit_price, stop_price")
+    return changes
 
 
 def send_order_params(

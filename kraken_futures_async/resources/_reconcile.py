@@ -44,6 +44,7 @@ from ..models import (
     SendOrderResult,
 )
 from ..models.history import OrderCancelled, OrderPlaced, OrderRejected, OrderUpdated
+from ..models.orders import FILLS_PAGE_SIZE
 from ..rest.endpoints import endpoint
 from ..rest.pipeline import Backend
 from ..rest.wire import encode_params
@@ -62,13 +63,9 @@ _CANCEL = endpoint("cancel_order")
 #: The refusal of a request that arrived after its ``processBefore``.
 LATE = OrderRequestStatus.WOULD_PROCESS_AFTER_SPECIFIED_TIME.value
 
-#: orders/status states of an order that is still open.
-_OPEN = {"ENTERED_BOOK", "TRIGGER_PLACED"}
 _EXECUTED = {"FULLY_EXECUTED"}
 _REFUSED = {"REJECTED", "TRIGGER_ACTIVATION_FAILURE"}
 
-#: Fills come 100 to a page; a shorter page is the last.
-_FILLS_PAGE = 100
 #: Pages of fills (25 budget units each after the first) searched for one order at most.
 _MAX_FILL_PAGES = 20
 #: Pages of order history (one history-budget token each) searched for one order at most.
@@ -240,7 +237,7 @@ class Reconciler:
         fills = list(page)
         seen = {fill.fill_id for fill in page}
         for _ in range(_MAX_FILL_PAGES):
-            if len(page) < _FILLS_PAGE:
+            if len(page) < FILLS_PAGE_SIZE:
                 return fills, True
             oldest = min(fill.fill_time for fill in page)
             if since is None or oldest < since:
@@ -385,7 +382,7 @@ class Reconciler:
                         cli_ord_id=found.order.cli_ord_id,
                         received_time=found.order.last_update_timestamp,
                     )
-                if found is None or found.status not in _OPEN:
+                if found is None or not found.is_open:
                     logger.info("edit of %s: the order is no longer open", label)
                     raise OrderRejectedError(
                         "the order is no longer open, so the edit cannot apply",

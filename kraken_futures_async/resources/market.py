@@ -22,6 +22,7 @@ from ..models import (
 from ..rest.endpoints import endpoint
 from ..rest.pagination import check_max_pages, follow
 from ..rest.wire import encode_params
+from ._args import epoch_seconds
 from ._base import Resource
 from ._order_args import check_symbol
 
@@ -42,14 +43,6 @@ _INSTRUMENTS_STATUS = endpoint("instruments_status")
 _INSTRUMENT_STATUS = endpoint("instrument_status")
 _FUNDING_RATES = endpoint("historical_funding_rates")
 _FEE_SCHEDULES = endpoint("fee_schedules")
-
-
-def _epoch_seconds(name: str, value: dt.datetime | None) -> int | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        raise InvalidArgumentError(f"{name} must be an aware datetime (UTC)")
-    return int(value.timestamp())
 
 
 class MarketResource(Resource):
@@ -107,7 +100,7 @@ class MarketResource(Resource):
             raise InvalidArgumentError(f"tick_type must be trade, mark or spot; got {tick_type!r}")
         if count is not None and (isinstance(count, bool) or count < 0):
             raise InvalidArgumentError(f"count must be zero or more, got {count!r}")
-        start, end = _epoch_seconds("since", since), _epoch_seconds("until", until)
+        start, end = epoch_seconds("since", since), epoch_seconds("until", until)
         if start is not None and end is not None and start > end:
             raise InvalidArgumentError("since must not be after until")
         params = encode_params({"from": start, "to": end, "count": count})
@@ -139,8 +132,8 @@ class MarketResource(Resource):
         """
         if since is None:
             raise InvalidArgumentError("since is required to page through candles")
-        _epoch_seconds("since", since)
-        _epoch_seconds("until", until)
+        epoch_seconds("since", since)
+        epoch_seconds("until", until)
         check_max_pages(max_pages)
 
         async def fetch(start: int | None) -> CandlePage:

@@ -19,6 +19,7 @@ from ..models import (
     SendOrderResult,
 )
 from ..models.enums import OrderType, Side, TrailingStopDeviationUnit, TriggerSignal
+from ..models.orders import FILLS_PAGE_SIZE
 from ..rest.endpoints import Endpoint, endpoint
 from ..rest.pagination import check_max_pages, follow
 from ..rest.wire import encode_params
@@ -28,10 +29,9 @@ from ._order_args import (
     Number,
     check_aware,
     check_cli_ord_id,
-    check_enum,
-    check_number,
     check_one_id,
     check_symbol,
+    edit_changes,
     new_cli_ord_id,
     send_order_params,
 )
@@ -51,9 +51,6 @@ _OPEN = endpoint("open_orders")
 _FILLS = endpoint("fills")
 _BATCH = endpoint("batch_order")
 _STATUS = endpoint("order_status")
-
-#: Fills come 100 to a page; a shorter page is the last.
-FILLS_PAGE_SIZE = 100
 
 #: Kraken's dead man's switch takes a uint32 number of seconds.
 _MAX_TIMEOUT = 2**32 - 1
@@ -132,25 +129,13 @@ class OrdersResource(Resource):
     ) -> EditOrderResult:
         """Change a resting order's size or prices, keeping its place where Kraken allows."""
         check_one_id(order_id, cli_ord_id)
-        changes = {
-            "size": None if size is None else check_number("size", size),
-            "limitPrice": None if limit_price is None else check_number("limit_price", limit_price),
-            "stopPrice": None if stop_price is None else check_number("stop_price", stop_price),
-            "trailingStopMaxDeviation": None
-            if trailing_stop_max_deviation is None
-            else check_number("trailing_stop_max_deviation", trailing_stop_max_deviation),
-            "trailingStopDeviationUnit": None
-            if trailing_stop_deviation_unit is None
-            else check_enum(
-                "trailing_stop_deviation_unit",
-                trailing_stop_deviation_unit,
-                TrailingStopDeviationUnit,
-            ),
-        }
-        if all(v is None for v in changes.values()):
-            raise InvalidArgumentError(
-                "an edit needs at least one of size, limit_price, stop_price"
-            )
+        changes = edit_changes(
+            size=size,
+            limit_price=limit_price,
+            stop_price=stop_price,
+            trailing_stop_max_deviation=trailing_stop_max_deviation,
+            trailing_stop_deviation_unit=trailing_stop_deviation_unit,
+        )
         check_aware("process_before", process_before)
         reconciler = self._reconciler()
         own_deadline = process_before is None and reconciler.process_before_window is not None

@@ -9,7 +9,8 @@ from __future__ import annotations
 from ..errors import InvalidArgumentError
 from ..models import PlacedOffer, Rfq, RfqOffer
 from ..rest.endpoints import endpoint
-from ._args import check_text, json_number, optional_number
+from ..rest.wire import json_value
+from ._args import check_text, optional_number
 from ._base import Resource
 from ._order_args import Number
 
@@ -28,7 +29,7 @@ def _offer(bid: Number | None, ask: Number | None) -> list[tuple[str, str]]:
     sides = {"bid": optional_number("bid", bid), "ask": optional_number("ask", ask)}
     if all(price is None for price in sides.values()):
         raise InvalidArgumentError("an offer needs a bid, an ask, or both")
-    return [(side, json_number(price)) for side, price in sides.items() if price is not None]
+    return [(side, json_value(price)) for side, price in sides.items() if price is not None]
 
 
 def _uid(rfq_uid: str) -> dict[str, str]:

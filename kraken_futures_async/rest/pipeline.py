@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import logging
 import random
 import sys
@@ -37,7 +36,7 @@ from ..retry import OrderSafety, RetryPolicy
 from .body import MAX_BODY_EXTENSION, BodyTooLargeError, read_body
 from .endpoints import Endpoint, ParamsIn, WireParams
 from .envelope import check_order_status, read_payload
-from .wire import urlencode_pairs
+from .wire import json_object, urlencode_pairs
 
 if TYPE_CHECKING:
     from ..resources._instrument_rules import InstrumentRules
@@ -140,7 +139,7 @@ class HttpPipeline:
         if endpoint.params_in is ParamsIn.FORM:
             return self._request(endpoint.method, path, encoded.encode(), _FORM)
         if endpoint.params_in is ParamsIn.JSON:
-            body = "{" + ",".join(f"{json.dumps(key)}:{value}" for key, value in params) + "}"
+            body = json_object(params)
             return self._request(endpoint.method, path, body.encode(), _JSON)
         url = f"{path}?{encoded}" if encoded else path
         return self._request(endpoint.method, url, None, None)

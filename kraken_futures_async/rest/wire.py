@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Mapping
+import json
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
 from .._values import format_datetime, format_decimal
 
-__all__ = ["encode_params", "urlencode_pairs", "wire_value"]
+__all__ = ["encode_params", "json_object", "json_value", "urlencode_pairs", "wire_value"]
 
 
 def wire_value(value: Any) -> str:
@@ -30,6 +31,22 @@ def wire_value(value: Any) -> str:
     if isinstance(value, int | str):
         return str(value)
     raise TypeError(f"cannot send a {type(value).__name__} as a request parameter")
+
+
+def json_value(value: Any) -> str:
+    """One value as JSON text, numbers exactly as their Decimal text (never via a float)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format_decimal(value)
+    if isinstance(value, enum.Enum):
+        value = str(value.value)
+    return json.dumps(value)
+
+
+def json_object(fields: Iterable[tuple[str, str]]) -> str:
+    """A compact JSON object from (key, value already as JSON text) pairs."""
+    return "{" + ",".join(f"{json.dumps(key)}:{value}" for key, value in fields) + "}"
 
 
 def encode_params(params: Mapping[str, Any]) -> list[tuple[str, str]]:
