@@ -1,4 +1,5 @@
-"""Resources are thin typed methods over the endpoint table; they own no HTTP."""
+"""Resources are thin typed methods over the endpoint table: they build wire parameters for
+its rows and hand them to the Session, which sends them over REST."""
 
 from __future__ import annotations
 

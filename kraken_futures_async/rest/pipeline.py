@@ -1,8 +1,9 @@
 """The one way a request travels: check, wait for the budget, send signed, read, structure.
 
 Resources hand over an endpoint row and wire parameters; nothing here is endpoint-specific.
-This is the seam where another backend (say Kraken's Unified WebSocket after the REST API is
-switched off) would plug in: resources only need something with ``call``.
+That hand-over is still REST-shaped (rows, camelCase pairs, path parameters): the
+backend-neutral seam of issue 10 (typed operations a WebSocket backend can serve too) is not
+drawn yet.
 """
 
 from __future__ import annotations

@@ -6,8 +6,10 @@ Two layers with one seam between them:
   merges query and form parameters, verifies ``Authent``, nonces and permissions, meters rate
   limits, injects faults and renders Kraken's envelopes;
 * the engine (``engine/``) is the exchange itself: instruments, a moving mark price, order
-  books with price-time priority, orders of every type, accounts, margin and PnL. It knows
-  nothing about HTTP. Its whole interface is::
+  books with price-time priority, orders of every type, accounts, margin and PnL. It imports
+  nothing HTTP, but it still speaks REST's language: it takes endpoint-table operation names
+  and REST parameters and returns REST payloads, and it pushes nothing (issue 10 moves that
+  to typed events a WebSocket face can stream). Its whole interface is::
 
       exchange = Exchange(seed=..., clock=...)
       exchange.open_account(account_uid, balances={"USD": Decimal(...)})
