@@ -165,6 +165,16 @@ class OwnDeadlineParams(list[tuple[str, str]]):
         self[:] = encode_params(self._params)
 
 
+@attrs.frozen
+class _Again:
+    """Not settled yet: look again after ``seconds``."""
+
+    seconds: float
+
+
+_R = TypeVar("_R")
+
+
 @attrs.frozen(kw_only=True)
 class Reconciler:
     """Looks orders up by client order id within the rate limits."""
@@ -293,6 +303,27 @@ class Reconciler:
             endpoint=endpoint_name,
         )
 
+    async def _settle(
+        self,
+        look: Callable[[], Awaitable[_R | _Again]],
+        question: str,
+        cli_ord_id: str | None,
+        endpoint_name: str,
+    ) -> _R:
+        """Ask ``look`` until it settles ``question`` or ``deadline`` seconds have passed.
+
+        Each look returns the truth, raises what the caller must see, or says how long to
+        wait before looking again; the wait never runs past the end of the patience.
+        """
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + self.deadline
+        while loop.time() < give_up_at:
+            outcome = await look()
+            if not isinstance(outcome, _Again):
+                return outcome
+            await asyncio.sleep(min(outcome.seconds, max(0.0, give_up_at - loop.time())))
+        raise self._unknown(question, cli_ord_id, endpoint_name)
+
     async def resolve_cancel(
         self,
         params: dict[str, Any],
@@ -309,10 +340,9 @@ class Reconciler:
         """
         order_id, cli_ord_id = params.get("order_id"), params.get("cliOrdId")
         label = order_id or cli_ord_id
-        loop = asyncio.get_running_loop()
-        give_up_at = loop.time() + self.deadline
         logger.info("cancel of %s: answer lost (%s); sending it again", label, first_error)
-        while loop.time() < give_up_at:
+
+        async def attempt() -> CancelOrderResult | _Again:
             try:
                 result = await resend(params)
             except OrderRejectedError as refusal:
@@ -340,11 +370,11 @@ class Reconciler:
                 if not is_ambiguous(exc) and not exc.retry_safe:
                     raise
                 logger.info("cancel of %s: answer lost again (%s)", label, exc)
-            else:
-                logger.info("cancel of %s: confirmed", label)
-                return result
-            await asyncio.sleep(self.poll_interval)
-        raise self._unknown("the cancel went through", cli_ord_id, _CANCEL.name)
+                return _Again(self.poll_interval)
+            logger.info("cancel of %s: confirmed", label)
+            return result
+
+        return await self._settle(attempt, "the cancel went through", cli_ord_id, _CANCEL.name)
 
     async def resolve_edit(
         self,
@@ -364,10 +394,9 @@ class Reconciler:
         """
         order_id, cli_ord_id = params.get("orderId"), params.get("cliOrdId")
         label = order_id or cli_ord_id
-        loop = asyncio.get_running_loop()
-        give_up_at = loop.time() + self.deadline
         logger.info("edit of %s: answer lost (%s); looking the order up", label, first_error)
-        while loop.time() < give_up_at:
+
+        async def look() -> EditOrderResult | _Again:
             looked_at = self.backend.server_now()
             try:
                 found = await self._status(cli_ord_id, order_id)
@@ -405,8 +434,9 @@ class Reconciler:
                         if not is_ambiguous(exc):
                             raise
                         logger.info("edit of %s: answer lost again (%s)", label, exc)
-            await asyncio.sleep(self.poll_interval)
-        raise self._unknown("the edit went through", cli_ord_id, _EDIT.name)
+            return _Again(self.poll_interval)
+
+        return await self._settle(look, "the edit went through", cli_ord_id, _EDIT.name)
 
     async def resolve_send(
         self,
@@ -425,10 +455,9 @@ class Reconciler:
         """
         cli_ord_id = str(params["cliOrdId"])
         search_from = None if since is None else since - _SLACK
-        loop = asyncio.get_running_loop()
-        give_up_at = loop.time() + self.deadline
         logger.info("order %s: answer lost (%s); looking it up", cli_ord_id, first_error)
-        while loop.time() < give_up_at:
+
+        async def look() -> SendOrderResult | _Again:
             # The lookup must start after the deadline passed for "no trace" to prove anything.
             looked_at = self.backend.server_now()
             deadline: dt.datetime | None = params.get("processBefore")
@@ -478,8 +507,9 @@ class Reconciler:
                         if not is_ambiguous(exc):
                             raise
                         logger.info("order %s: answer lost again (%s)", cli_ord_id, exc)
-            await asyncio.sleep(min(wait, max(0.0, give_up_at - loop.time())))
-        raise self._unknown(f"order {cli_ord_id!r} was placed", cli_ord_id, _SEND.name)
+            return _Again(wait)
+
+        return await self._settle(look, f"order {cli_ord_id!r} was placed", cli_ord_id, _SEND.name)
 
 
 def _refusal(
