@@ -1,1 +1,1 @@
-"""Side-by-side benchmarks on the exchange twin (design.md section 7); ``make bench`` runs them."""
+"""Side-by-side benchmarks on the exchange twin (targets: RESULTS.md); ``make bench`` runs them."""
