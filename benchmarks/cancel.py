@@ -83,12 +83,10 @@ async def _round(control: Control, key: Key, order: Order, number: int) -> dict[
         Credentials(key.key, key.secret), base_url=control.url, transport=stamps
     ) as kf:
         # Warm up as a running service would be: the pool (public calls, no cost units) and
-        # the contract list that orders are checked against before sending (fetched on a
-        # Session's first order where the library keeps one); then forget those requests.
+        # the contract list that orders are checked against before sending (otherwise
+        # fetched on the Session's first order); then forget those requests.
         await asyncio.gather(*(kf.market.orderbook(SYMBOL) for _ in range(ORDERS + 4)))
-        rules = getattr(kf, "instrument_rules", None)
-        if rules is not None:
-            await rules.check({"symbol": SYMBOL})
+        await kf.instrument_rules.load()
         stamps.sent.clear()
         ids = [f"bench-burst-{number}-{i}" for i in range(ORDERS)]
         started = time.perf_counter()

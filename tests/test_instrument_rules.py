@@ -151,3 +151,13 @@ async def test_when_the_list_cannot_be_had_the_exchange_checks_alone(twin: Twin)
     # Tried once (with the retry policy's attempts), not again for the second order.
     assert recording.paths.count("sendorder") == 2
     assert recording.paths.count("instruments") <= 4
+
+
+async def test_the_list_can_be_loaded_before_the_first_order(twin: Twin) -> None:
+    recording = Recording(twin.transport())
+    async with session(twin, recording) as kf:
+        await kf.instrument_rules.load()
+        assert recording.paths == ["instruments"]
+        ask = (await kf.market.orderbook(XBT)).asks[0].price
+        await kf.orders.send(symbol=XBT, side="buy", size="0.0001", limit_price=ask - 1000)
+    assert recording.paths == ["instruments", "orderbook", "sendorder"]

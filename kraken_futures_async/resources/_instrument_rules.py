@@ -44,6 +44,15 @@ class InstrumentRules:
         self._fetched_at = -float("inf")
         self._lock = asyncio.Lock()
 
+    async def load(self) -> None:
+        """Fetch the instrument list now, so the first order does not wait for it (a cancel
+        sent right after a Session opens would otherwise overtake the first burst)."""
+        if not self.enabled:
+            return
+        loop = asyncio.get_running_loop()
+        async with self._lock:
+            await self._refresh(loop)
+
     async def check(self, params: Mapping[str, Any]) -> None:
         """Check one order's ``symbol``, ``size`` and prices, given as wire names."""
         if not self.enabled:
