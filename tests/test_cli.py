@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 
 from kraken_futures_async.auth import API_KEY_ENV, API_SECRET_ENV
@@ -377,3 +378,24 @@ def test_sim_serves_a_twin_until_interrupted(capsys: pytest.CaptureFixture[str])
             _, err = process.communicate(timeout=15)
     assert process.returncode == 0, err
     assert "Traceback" not in err
+
+
+def test_sim_takes_the_twins_request_limits() -> None:
+    command = [sys.executable, "-m", "kraken_futures_async", "sim", "--port", "0", "--json"]
+    command += ["--max-request-bytes", "1000", "--read-timeout", "2"]
+    env = {k: v for k, v in os.environ.items() if k not in (API_KEY_ENV, API_SECRET_ENV)}
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    ) as process:
+        try:
+            assert process.stdout is not None
+            served = _read_json_document(process.stdout, time.monotonic() + 30)
+            path = "/derivatives/api/v3/sendorder"
+            with httpx.Client(base_url=served["url"], timeout=10) as client:
+                small = client.post(path, content=b"a=1" * 100)
+                large = client.post(path, content=b"a=1" * 400)
+        finally:
+            process.send_signal(signal.SIGINT)
+            process.communicate(timeout=15)
+    assert small.status_code != 413
+    assert large.status_code == 413

@@ -206,6 +206,18 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument(
         "--no-rate-limits", action="store_true", help="admit every call (no apiLimitExceeded)"
     )
+    sim.add_argument(
+        "--read-timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="close a connection that takes longer to send a whole request (the twin's 5)",
+    )
+    sim.add_argument(
+        "--max-request-bytes",
+        type=_positive_int,
+        metavar="N",
+        help="refuse (413) a request whose query and body exceed N bytes (the twin's 1 MiB)",
+    )
 
     bench = command("bench", "latency, client CPU and throughput of each kind of call")
     bench.add_argument(

@@ -199,7 +199,12 @@ async def run_sim(args: argparse.Namespace, out: Output) -> int:
 
     if args.base_url or args.env != TWIN:
         raise UsageError("`sim` serves a twin; --base-url and --env do not apply")
-    twin = Twin(TwinConfig(seed=args.seed, rate_limits=not args.no_rate_limits))
+    limits = {
+        "request_read_timeout": args.read_timeout,
+        "max_request_bytes": args.max_request_bytes,
+    }
+    given = {name: value for name, value in limits.items() if value is not None}
+    twin = Twin(TwinConfig(seed=args.seed, rate_limits=not args.no_rate_limits, **given))
     listening = False
 
     def ready(url: str) -> None:
