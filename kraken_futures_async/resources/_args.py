@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
-from decimal import Decimal
 from typing import TypeVar
 
 from ..errors import InvalidArgumentError
-from ._order_args import Number, check_aware, check_number
+from ._order_args import check_aware, optional_number
 
 __all__ = [
     "check_bool",
@@ -66,7 +65,3 @@ def check_bool(name: str, value: bool | None) -> bool | None:
     if value is not None and not isinstance(value, bool):
         raise InvalidArgumentError(f"{name} must be True or False, got {value!r}")
     return value
-
-
-def optional_number(name: str, value: Number | None, *, positive: bool = True) -> Decimal | None:
-    return None if value is None else check_number(name, value, positive=positive)

@@ -26,6 +26,8 @@ __all__ = [
     "check_symbol",
     "edit_changes",
     "new_cli_ord_id",
+    "optional_enum",
+    "optional_number",
     "send_order_params",
 ]
 
@@ -84,6 +86,14 @@ def check_enum(name: str, value: Any, enum_type: type[_E]) -> _E:
     return member
 
 
+def optional_number(name: str, value: Number | None, *, positive: bool = True) -> Decimal | None:
+    return None if value is None else check_number(name, value, positive=positive)
+
+
+def optional_enum(name: str, value: Any, enum_type: type[_E]) -> _E | None:
+    return None if value is None else check_enum(name, value, enum_type)
+
+
 @overload
 def check_aware(name: str, value: dt.datetime) -> dt.datetime: ...
 @overload
@@ -138,15 +148,13 @@ def edit_changes(
 ) -> dict[str, Any]:
     """An edit's changes in wire names, checked; at least one of them must be given."""
     changes = {
-        "size": None if size is None else check_number("size", size),
-        "limitPrice": None if limit_price is None else check_number("limit_price", limit_price),
-        "stopPrice": None if stop_price is None else check_number("stop_price", stop_price),
-        "trailingStopMaxDeviation": None
-        if trailing_stop_max_deviation is None
-        else check_number("trailing_stop_max_deviation", trailing_stop_max_deviation),
-        "trailingStopDeviationUnit": None
-        if trailing_stop_deviation_unit is None
-        else check_enum(
+        "size": optional_number("size", size),
+        "limitPrice": optional_number("limit_price", limit_price),
+        "stopPrice": optional_number("stop_price", stop_price),
+        "trailingStopMaxDeviation": optional_number(
+            "trailing_stop_max_deviation", trailing_stop_max_deviation
+        ),
+        "trailingStopDeviationUnit": optional_enum(
             "trailing_stop_deviation_unit", trailing_stop_deviation_unit, TrailingStopDeviationUnit
         ),
     }
@@ -222,29 +230,23 @@ def send_order_params(
         raise InvalidArgumentError(f"reduce_only must be True or False, got {reduce_only!r}")
     params.update(
         {
-            "limitPrice": None if limit_price is None else check_number("limit_price", limit_price),
-            "stopPrice": None if stop_price is None else check_number("stop_price", stop_price),
-            "triggerSignal": None
-            if trigger_signal is None
-            else check_enum("trigger_signal", trigger_signal, TriggerSignal),
+            "limitPrice": optional_number("limit_price", limit_price),
+            "stopPrice": optional_number("stop_price", stop_price),
+            "triggerSignal": optional_enum("trigger_signal", trigger_signal, TriggerSignal),
             "cliOrdId": new_cli_ord_id() if cli_ord_id is None else check_cli_ord_id(cli_ord_id),
             "reduceOnly": reduce_only,
-            "trailingStopMaxDeviation": None
-            if trailing_stop_max_deviation is None
-            else check_number("trailing_stop_max_deviation", trailing_stop_max_deviation),
-            "trailingStopDeviationUnit": None
-            if trailing_stop_deviation_unit is None
-            else check_enum(
+            "trailingStopMaxDeviation": optional_number(
+                "trailing_stop_max_deviation", trailing_stop_max_deviation
+            ),
+            "trailingStopDeviationUnit": optional_enum(
                 "trailing_stop_deviation_unit",
                 trailing_stop_deviation_unit,
                 TrailingStopDeviationUnit,
             ),
-            "limitPriceOffsetValue": None
-            if limit_price_offset_value is None
-            else check_number("limit_price_offset_value", limit_price_offset_value, positive=False),
-            "limitPriceOffsetUnit": None
-            if limit_price_offset_unit is None
-            else check_enum(
+            "limitPriceOffsetValue": optional_number(
+                "limit_price_offset_value", limit_price_offset_value, positive=False
+            ),
+            "limitPriceOffsetUnit": optional_enum(
                 "limit_price_offset_unit", limit_price_offset_unit, TrailingStopDeviationUnit
             ),
             "processBefore": process_before,
