@@ -7,6 +7,7 @@ functions); ``sim`` runs as a real process on 127.0.0.1.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -360,42 +361,40 @@ def _read_json_document(stream: Any, deadline: float) -> dict[str, Any]:
     raise AssertionError(f"no JSON document from the twin: {text!r}")
 
 
-def test_sim_serves_a_twin_until_interrupted(capsys: pytest.CaptureFixture[str]) -> None:
+@contextlib.contextmanager
+def served_sim(*extra: str) -> Iterator[tuple[dict[str, Any], list[str]]]:
+    """``kraken-futures sim`` in a process of its own: its JSON banner, then (once the block
+    ends and it is interrupted) its stderr in the list; its exit status is checked."""
     command = [sys.executable, "-m", "kraken_futures_async", "sim", "--port", "0", "--json"]
     env = {k: v for k, v in os.environ.items() if k not in (API_KEY_ENV, API_SECRET_ENV)}
+    errors: list[str] = []
     with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        [*command, *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     ) as process:
         try:
             assert process.stdout is not None
-            served = _read_json_document(process.stdout, time.monotonic() + 30)
-            assert served["url"].startswith("http://127.0.0.1:")
-            assert served["api_key"] == Twin(TwinConfig(seed=0)).key.public_key
-            book = run_json(capsys, "--base-url", served["url"], "book", "PF_XBTUSD")
-            assert book["bids"]
+            yield _read_json_document(process.stdout, time.monotonic() + 30), errors
         finally:
             process.send_signal(signal.SIGINT)
             _, err = process.communicate(timeout=15)
+            errors.append(err)
     assert process.returncode == 0, err
     assert "Traceback" not in err
 
 
+def test_sim_serves_a_twin_until_interrupted(capsys: pytest.CaptureFixture[str]) -> None:
+    with served_sim() as (served, _):
+        assert served["url"].startswith("http://127.0.0.1:")
+        assert served["api_key"] == Twin(TwinConfig(seed=0)).key.public_key
+        book = run_json(capsys, "--base-url", served["url"], "book", "PF_XBTUSD")
+        assert book["bids"]
+
+
 def test_sim_takes_the_twins_request_limits() -> None:
-    command = [sys.executable, "-m", "kraken_futures_async", "sim", "--port", "0", "--json"]
-    command += ["--max-request-bytes", "1000", "--read-timeout", "2"]
-    env = {k: v for k, v in os.environ.items() if k not in (API_KEY_ENV, API_SECRET_ENV)}
-    with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
-    ) as process:
-        try:
-            assert process.stdout is not None
-            served = _read_json_document(process.stdout, time.monotonic() + 30)
-            path = "/derivatives/api/v3/sendorder"
-            with httpx.Client(base_url=served["url"], timeout=10) as client:
-                small = client.post(path, content=b"a=1" * 100)
-                large = client.post(path, content=b"a=1" * 400)
-        finally:
-            process.send_signal(signal.SIGINT)
-            process.communicate(timeout=15)
+    path = "/derivatives/api/v3/sendorder"
+    with served_sim("--max-request-bytes", "1000", "--read-timeout", "2") as (served, _):
+        with httpx.Client(base_url=served["url"], timeout=10) as client:
+            small = client.post(path, content=b"a=1" * 100)
+            large = client.post(path, content=b"a=1" * 400)
     assert small.status_code != 413
     assert large.status_code == 413
