@@ -362,28 +362,26 @@ def _read_json_document(stream: Any, deadline: float) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def served_sim(*extra: str) -> Iterator[tuple[dict[str, Any], list[str]]]:
-    """``kraken-futures sim`` in a process of its own: its JSON banner, then (once the block
-    ends and it is interrupted) its stderr in the list; its exit status is checked."""
+def served_sim(*extra: str) -> Iterator[dict[str, Any]]:
+    """``kraken-futures sim`` in a process of its own, yielding its JSON banner; interrupted
+    when the block ends, it must exit cleanly."""
     command = [sys.executable, "-m", "kraken_futures_async", "sim", "--port", "0", "--json"]
     env = {k: v for k, v in os.environ.items() if k not in (API_KEY_ENV, API_SECRET_ENV)}
-    errors: list[str] = []
     with subprocess.Popen(
         [*command, *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     ) as process:
         try:
             assert process.stdout is not None
-            yield _read_json_document(process.stdout, time.monotonic() + 30), errors
+            yield _read_json_document(process.stdout, time.monotonic() + 30)
         finally:
             process.send_signal(signal.SIGINT)
             _, err = process.communicate(timeout=15)
-            errors.append(err)
     assert process.returncode == 0, err
     assert "Traceback" not in err
 
 
 def test_sim_serves_a_twin_until_interrupted(capsys: pytest.CaptureFixture[str]) -> None:
-    with served_sim() as (served, _):
+    with served_sim() as served:
         assert served["url"].startswith("http://127.0.0.1:")
         assert served["api_key"] == Twin(TwinConfig(seed=0)).key.public_key
         book = run_json(capsys, "--base-url", served["url"], "book", "PF_XBTUSD")
@@ -392,9 +390,9 @@ def test_sim_serves_a_twin_until_interrupted(capsys: pytest.CaptureFixture[str])
 
 def test_sim_takes_the_twins_request_limits() -> None:
     path = "/derivatives/api/v3/sendorder"
-    with served_sim("--max-request-bytes", "1000", "--read-timeout", "2") as (served, _):
-        with httpx.Client(base_url=served["url"], timeout=10) as client:
-            small = client.post(path, content=b"a=1" * 100)
-            large = client.post(path, content=b"a=1" * 400)
+    limits = ("--max-request-bytes", "1000", "--read-timeout", "2")
+    with served_sim(*limits) as served, httpx.Client(base_url=served["url"], timeout=10) as client:
+        small = client.post(path, content=b"a=1" * 100)
+        large = client.post(path, content=b"a=1" * 400)
     assert small.status_code != 413
     assert large.status_code == 413
