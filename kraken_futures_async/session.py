@@ -105,6 +105,12 @@ class Session:
     ``max_response_bytes`` an answer's decoded size. ``with kf.deadline(seconds):`` gives the
     calls made inside the block another deadline. An order call whose answer is lost keeps
     looking for the truth up to ``OrderSafety.deadline`` more, each lookup a call of its own.
+
+    ``nonces`` overrides the key's shared millisecond sequence: a
+    :class:`~kraken_futures_async.NanosecondNonceSource` for a key that already saw nanosecond
+    nonces, :class:`~kraken_futures_async.NoNonce` to send none. ``check_orders=False`` sends
+    orders without checking them against the contract's tick size and size step (the
+    instrument list, fetched once per Session: ``instrument_rules``).
     """
 
     def __init__(
@@ -125,11 +131,6 @@ class Session:
         nonces: NonceSource | None = None,
         check_orders: bool = True,
     ) -> None:
-        """``nonces`` overrides the key's shared millisecond sequence: a
-        :class:`~kraken_futures_async.NanosecondNonceSource` for a key that already saw
-        nanosecond nonces, :class:`~kraken_futures_async.NoNonce` to send none.
-        ``check_orders=False`` sends orders without checking them against the contract's
-        tick size and size step (fetched once per Session)."""
         self.base_url = resolve_base_url(base_url if base_url is not None else environment)
         self._credentials = credentials
         self._nonces = nonces
