@@ -24,6 +24,7 @@ from .accounts import Account
 from .analytics import Analytics
 from .assignment import AssignmentProgram
 from .charts import Charts
+from .events import Subscriber
 from .fees import Fees
 from .history_api import HistoryApi
 from .market_data import MarketData
@@ -156,6 +157,14 @@ class Exchange:
         if account is None:
             raise ExchangeError("accountInactive")
         return private(account, request)
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Hear every engine event (:mod:`.events`) from now on; call the result to stop.
+
+        Events are pushed synchronously while a call changes the exchange, in the order the
+        changes happen; the callback must not call back into the exchange.
+        """
+        return self._venue.subscribe(callback)
 
     # introspection (tests, tools) ---------------------------------------------------------
 

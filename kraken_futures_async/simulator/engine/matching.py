@@ -1,4 +1,8 @@
-"""Matching: a taker against the book, one execution's bookings, and orders opened and closed."""
+"""Matching: a taker against the book, one execution's bookings, and orders opened and closed.
+
+Each change is also told to the engine's subscribers as it happens (:mod:`.events`), beside
+the journal's record of it.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,18 @@ from decimal import Decimal
 from typing import Any
 
 from ._text import ONE, ZERO, quantize_down, quantize_up
-from .accounts import MAKER_FEE, TAKER_FEE, Account, Trade, fill_record
+from .accounts import INVERSE_ACCOUNTS, MAKER_FEE, TAKER_FEE, Account, Trade, fill_record
 from .book import Market, PublicTrade
+from .events import (
+    BalanceChanged,
+    BookChanged,
+    OrderCancelled,
+    OrderChanged,
+    OrderFilled,
+    OrderPlaced,
+    PositionChanged,
+)
+from .events import Trade as TradeEvent
 from .instruments import InstrumentSpec
 from .orders import Order, order_json
 from .venue_state import VenueState
@@ -20,6 +34,73 @@ _PROTECTION = Decimal("0.01")
 
 
 class Matching(VenueState):
+    # events -----------------------------------------------------------------------------
+
+    def _order_placed(self, order: Order, at: float) -> None:
+        if self.events:
+            self.events.emit(
+                OrderPlaced(
+                    at,
+                    order.account,
+                    order.order_id,
+                    order.cli_ord_id,
+                    order.symbol,
+                    order.side,
+                    order.kind,
+                    order.quantity,
+                    order.filled,
+                    order.limit_price,
+                    order.stop_price,
+                    order.is_trigger,
+                )
+            )
+
+    def _order_changed(self, order: Order, at: float, reason: str) -> None:
+        if self.events:
+            self.events.emit(
+                OrderChanged(
+                    at,
+                    order.account,
+                    order.order_id,
+                    order.symbol,
+                    reason,
+                    order.quantity,
+                    order.filled,
+                    order.limit_price,
+                    order.stop_price,
+                )
+            )
+
+    def _book_changed(self, symbol: str, at: float, what: str, order: Order | None) -> None:
+        if self.events:
+            self.events.emit(
+                BookChanged(at, symbol, what, None if order is None else order.order_id)
+            )
+
+    def _booked(
+        self,
+        account: Account,
+        symbol: str,
+        at: float,
+        wallets: tuple[dict[str, Decimal], dict[str, Decimal]],
+    ) -> None:
+        """Tell the position and every wallet balance a fill changed."""
+        position = account.positions.get(symbol)
+        if position is None:
+            self.events.emit(PositionChanged(at, account.uid, symbol, ZERO, None))
+        else:
+            self.events.emit(
+                PositionChanged(at, account.uid, symbol, position.size, position.price)
+            )
+        flex, margin = wallets
+        for currency, balance in account.flex.items():
+            if flex.get(currency) != balance:
+                self.events.emit(BalanceChanged(at, account.uid, "flex", currency, balance))
+        for name, balance in account.margin.items():
+            if margin.get(name) != balance:
+                coin = INVERSE_ACCOUNTS[name][0]
+                self.events.emit(BalanceChanged(at, account.uid, name, coin, balance))
+
     # fills ------------------------------------------------------------------------------
 
     def _fill(
@@ -44,6 +125,10 @@ class Matching(VenueState):
         public = PublicTrade(at, trade_id, price, size, taker_side, execution_id)
         self._tape_cap.append(market.tape, public)
         market.version += 1
+        if self.events:
+            self.events.emit(
+                TradeEvent(at, spec.symbol, trade_id, execution_id, price, size, taker_side)
+            )
         journal = self.journal
         sides = {id(o): journal.side(o) for o in (taker, maker) if o is not None}
         for order, fill_type, rate in ((taker, taker_type, TAKER_FEE), (maker, "maker", MAKER_FEE)):
@@ -53,14 +138,33 @@ class Matching(VenueState):
             order.filled += size
             order.updated = at
             trade = Trade(spec, order.is_buy, size, price, rate, at)
+            wallets = (dict(account.flex), dict(account.margin)) if self.events else None
             sides[id(order)].booking = journal.book_trade(account, trade, self, execution_id)
             record = fill_record(self.new_id(), order, size, price, at, fill_type)
             account.fills.append((at, record))
+            if wallets is not None:
+                self.events.emit(
+                    OrderFilled(
+                        at,
+                        account.uid,
+                        order.order_id,
+                        record["fill_id"],
+                        execution_id,
+                        spec.symbol,
+                        order.side,
+                        price,
+                        size,
+                        fill_type,
+                        order.remaining,
+                    )
+                )
+                self._booked(account, spec.symbol, at, wallets)
             if order is maker:
                 if order.remaining <= 0:
                     self._close(account, order, "FULLY_EXECUTED", "FULL_FILL", None, at)
                 else:
                     order.update_reason = "PARTIAL_FILL"
+                    self._book_changed(spec.symbol, at, "traded", order)
         journal.execution(
             execution_id,
             at,
@@ -97,6 +201,8 @@ class Matching(VenueState):
             if keep < order.remaining:
                 order.quantity = order.filled + keep
                 order.updated = at
+                self._order_changed(order, at, "reduce_only_trim")
+                self._book_changed(symbol, at, "changed", order)
             allowed -= keep
 
     def _close(
@@ -109,11 +215,13 @@ class Matching(VenueState):
         at: float,
     ) -> None:
         market = self.markets.get(order.symbol)
+        removed = False
         if market is not None:
             market.version += 1
             if order.resting:
                 market.side(order.is_buy).remove(order)
                 order.resting = False
+                removed = True
             elif order in market.triggers:
                 market.triggers.remove(order)
         order.status = status
@@ -125,6 +233,21 @@ class Matching(VenueState):
             del account.by_cli[order.cli_ord_id]
         account.remember(order)
         self.journal.closed(order, at)
+        if self.events:
+            if status != "FULLY_EXECUTED":
+                self.events.emit(
+                    OrderCancelled(
+                        at,
+                        account.uid,
+                        order.order_id,
+                        order.symbol,
+                        status,
+                        error or reason,
+                        order.filled,
+                    )
+                )
+            if removed:
+                self._book_changed(order.symbol, at, "removed", order)
 
     def _open(self, account: Account, market: Market, order: Order) -> None:
         market.version += 1
@@ -139,6 +262,8 @@ class Matching(VenueState):
             order.resting = True
         self._mark_busy(market)
         self.journal.placed(order, order.updated)
+        if order.resting:
+            self._book_changed(order.symbol, order.updated, "added", order)
 
     def _take(
         self,

@@ -137,6 +137,7 @@ class OrderDesk(Triggers):
                 return self._reject(
                     account, order, "iocWouldNotExecute", "IOC_WOULD_NOT_EXECUTE", at
                 )
+        self._order_placed(order, at)
         events, self_trade = self._take(market, order, second, at, "taker")
         if not events and self_trade:
             self._close(
@@ -182,6 +183,7 @@ class OrderDesk(Triggers):
         else:
             order.stop_price = req.stop_price
         self._open(account, market, order)
+        self._order_placed(order, self.now)
         return Outcome("placed", order, [{"type": "PLACE", "orderTrigger": trigger_json(order)}])
 
     def find(self, account: Account, order_id: str | None, cli_ord_id: str | None) -> Order | None:
@@ -263,6 +265,9 @@ class OrderDesk(Triggers):
         order.update_reason = "EDITED_BY_USER"
         self.journal.updated(before, order, at, "edited_by_user", reduced)
         market.version += 1
+        self._order_changed(order, at, "edited_by_user")
+        if not trigger:
+            self._book_changed(order.symbol, at, "changed" if order.resting else "removed", order)
         events: list[dict[str, Any]] = [
             {"type": "EDIT", "old": old, "new": order_json(order), "reducedQuantity": reduced}
         ]

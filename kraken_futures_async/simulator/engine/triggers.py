@@ -94,6 +94,7 @@ class Triggers(Matching):
             return
         order.status = "ENTERED_BOOK"
         order.update_reason = "STOP_ORDER_TRIGGERED"
+        self._order_changed(order, at, "triggered")
         account.open_orders.pop(order.order_id, None)
         _events, self_trade = self._take(market, order, second, at, "taker")
         self._finish_taker(account, market, order, self_trade, at, rest_reason="LIMIT_FROM_STOP")

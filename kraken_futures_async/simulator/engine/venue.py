@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 from .book import Market
+from .events import MarkPrice
 from .order_desk import EditRequest, OrderDesk, OrderRequest, Outcome
 
 __all__ = ["MAX_REPLAY", "EditRequest", "OrderRequest", "Outcome", "Venue"]
@@ -62,6 +63,9 @@ class Venue(OrderDesk):
     def _step(self, market: Market, second: int) -> None:
         _, _, mark = self.prices.quote(market.spec, second)
         at = float(second)
+        if self.events:
+            spec = market.spec
+            self.events.emit(MarkPrice(at, spec.symbol, self.prices.mark(spec, second)))
         best_bid, best_ask = market.bids.best(), market.asks.best()
         if best_bid is not None or best_ask is not None:
             # only a book the makers' new best quotes cross needs the whole ladder

@@ -11,6 +11,7 @@ import math
 import random
 import uuid
 from collections import deque
+from collections.abc import Callable
 from decimal import Decimal
 
 from ..clock import Clock
@@ -25,6 +26,7 @@ from .accounts import (
     normalise_currency,
 )
 from .book import Market, PublicTrade
+from .events import Subscriber, Subscribers
 from .instruments import InstrumentSpec, build_listing
 from .journal import Journal
 from .prices import Prices
@@ -55,6 +57,12 @@ class VenueState:
         self.journal = Journal(seed, retention)
         #: Users' trades on every market's tape, capped over all markets together.
         self._tape_cap: SharedCap[PublicTrade] = SharedCap(retention.tape)
+        #: Who hears the engine's events (:mod:`.events`).
+        self.events = Subscribers()
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Hear every engine event from now on; call the result to stop."""
+        return self.events.subscribe(callback)
 
     # identity and time -----------------------------------------------------------------
 
