@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from kraken_futures_async.simulator.clock import DEFAULT_START
-from kraken_futures_async.simulator.errors import ExchangeError
+from kraken_futures_async.simulator.errors import ExchangeError, Reason
 
 from .test_sim_engine_support import Twin, assert_valid
 
@@ -121,11 +121,11 @@ def test_the_makers_requote_around_the_moving_mark(twin: Twin) -> None:
 def test_unknown_symbols_are_refused(twin: Twin) -> None:
     with pytest.raises(ExchangeError) as caught:
         twin.call("ticker", symbol="PF_NOPEUSD")
-    # the spec's 404 for getTicker is the classic envelope
-    assert (caught.value.http_status, caught.value.code) == (404, "notFound")
+    # the spec's 404 for getTicker is the classic envelope (rendered by the HTTP face)
+    assert (caught.value.reason, caught.value.code) == (Reason.NOT_FOUND, "notFound")
     with pytest.raises(ExchangeError) as caught:
         twin.call("orderbook", symbol="PF_NOPEUSD")
-    assert caught.value.http_status == 400
+    assert caught.value.reason is Reason.VALIDATION
     assert caught.value.message == "Argument invalid: symbol"
     with pytest.raises(ExchangeError) as caught:
         twin.call("orderbook")
@@ -230,7 +230,7 @@ def test_a_bad_resolution_is_a_plain_text_400(twin: Twin) -> None:
     with pytest.raises(ExchangeError) as caught:
         twin.call("candles", tick_type="trade", symbol="PF_XBTUSD", resolution="2m")
     error = caught.value
-    assert (error.http_status, error.plain_text, error.message) == (400, True, "Invalid resolution")
+    assert (error.reason, error.message) == (Reason.INVALID_ARGUMENT, "Invalid resolution")
 
 
 def test_the_schema_check_itself_catches_a_wrong_shape() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from kraken_futures_async.simulator.errors import ExchangeError
+from kraken_futures_async.simulator.errors import ExchangeError, Reason
 
 from .test_sim_engine_support import ACCOUNT, OTHER, Twin, assert_valid, level_size
 
@@ -571,8 +571,7 @@ def test_unreadable_requests_are_errors(twin: Twin) -> None:
         assert caught.value.code == code, params
     with pytest.raises(ExchangeError) as caught:
         twin.call("send_order", ACCOUNT, orderType="mkt", symbol="PF_FOOUSD", side="buy", size="1")
-    assert caught.value.http_status == 400
-    assert caught.value.structured
+    assert caught.value.reason is Reason.VALIDATION
 
 
 def test_process_before_in_the_past(twin: Twin) -> None:
@@ -867,7 +866,7 @@ def test_order_status_covers_open_orders_and_the_last_five_seconds(twin: Twin) -
     assert twin.status(orderIds=["6e88d923-630d-40aa-af4f-64e5e2b3ad03"]) == []
     with pytest.raises(ExchangeError) as caught:
         twin.call("order_status", ACCOUNT, orderIds=["['a', 'b']"])
-    assert caught.value.http_status == 400
+    assert caught.value.reason is Reason.VALIDATION
 
 
 def test_private_calls_need_an_open_account(twin: Twin) -> None:
@@ -875,4 +874,4 @@ def test_private_calls_need_an_open_account(twin: Twin) -> None:
         twin.call("open_orders", "nobody")
     with pytest.raises(ExchangeError) as caught:
         twin.call("no_such_operation")
-    assert caught.value.http_status == 404
+    assert caught.value.reason is Reason.NO_SUCH_ROUTE

@@ -14,7 +14,14 @@ from typing import Any
 import httpx
 
 from kraken_futures_async.rest.signing import endpoint_path, sign
-from kraken_futures_async.simulator import ApiKey, ExchangeError, ManualClock, Twin, TwinConfig
+from kraken_futures_async.simulator import (
+    ApiKey,
+    ExchangeError,
+    ManualClock,
+    Reason,
+    Twin,
+    TwinConfig,
+)
 from kraken_futures_async.simulator.app import server_time
 
 __all__ = ["Call", "FakeExchange", "fake_twin", "raw_client", "signed_headers"]
@@ -63,14 +70,12 @@ class FakeExchange:
     def _ticker(self, params: dict[str, list[str]]) -> dict[str, Any]:
         symbol = params["symbol"][0]
         if symbol.upper() not in ("PF_XBTUSD", "PF_ETHUSD"):
-            raise ExchangeError(
-                11, structured=True, http_status=400, message="Argument invalid: symbol"
-            )
+            raise ExchangeError(11, reason=Reason.VALIDATION, message="Argument invalid: symbol")
         return {"ticker": {"symbol": symbol.upper(), "last": Decimal("64005.7")}}
 
     def _candles(self, params: dict[str, list[str]]) -> dict[str, Any]:
         if params["resolution"][0] not in ("1m", "1h"):
-            raise ExchangeError("Invalid resolution", http_status=400, plain_text=True)
+            raise ExchangeError("Invalid resolution", reason=Reason.INVALID_ARGUMENT)
         return {"candles": [], "more_candles": False}
 
     def _send_order(self, params: dict[str, list[str]]) -> dict[str, Any]:

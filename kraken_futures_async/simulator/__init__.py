@@ -35,8 +35,9 @@ from .app import ExchangeBackend, TwinApp
 from .auth import ApiKey, KeyRegistry, Permissions
 from .clock import Clock, ManualClock, SystemClock
 from .config import BucketLimit, Retention, TwinConfig
-from .errors import ExchangeError
+from .errors import ExchangeError, Reason
 from .faults import FaultInjector, FaultKind, FaultRule
+from .http_errors import HttpRefusalError
 from .transport import InProcessTransport
 from .twin import RunningTwin, Twin, run_in_thread, serve
 
@@ -49,10 +50,12 @@ __all__ = [
     "FaultInjector",
     "FaultKind",
     "FaultRule",
+    "HttpRefusalError",
     "InProcessTransport",
     "KeyRegistry",
     "ManualClock",
     "Permissions",
+    "Reason",
     "Retention",
     "RunningTwin",
     "SystemClock",

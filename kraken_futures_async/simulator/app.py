@@ -23,7 +23,7 @@ from .auth import Authenticator, key_check, key_refusal
 from .body import RequestTooLargeError, check_fields, read_body
 from .clock import Clock
 from .config import KEPT_FAILURES, MAX_REQUEST_BYTES, MAX_REQUEST_PARAMS
-from .errors import ExchangeError
+from .errors import ExchangeError, Reason
 from .faults import (
     ConnectionDroppedError,
     FaultInjector,
@@ -34,6 +34,7 @@ from .faults import (
     truncate,
 )
 from .form import group, json_pairs, parse_pairs
+from .http_errors import HttpRefusalError
 from .limits import BudgetExceededError, RateMeter
 
 __all__ = [
@@ -207,19 +208,52 @@ def _classic(status: int, code: str | int, now: str) -> Reply:
     return Reply(status, dumps({"result": "error", "error": code, "serverTime": now}))
 
 
-def render_error(error: ExchangeError, now: str) -> Reply:
-    """An :class:`ExchangeError` in the form it names: classic, structured or plain text."""
-    headers = error.headers if isinstance(error, BudgetExceededError) else None
+#: The HTTP status Kraken answers each engine refusal with.
+_STATUS = {
+    Reason.REFUSED: 200,
+    Reason.INVALID_ARGUMENT: 400,
+    Reason.NOT_FOUND: 404,
+    Reason.VALIDATION: 400,
+    Reason.NO_SUCH_ROUTE: 404,
+    Reason.FAILED: 500,
+}
+#: Refusals Kraken words in its newer structured form (``errors: [{code, message}]``).
+_STRUCTURED = frozenset({Reason.VALIDATION, Reason.NO_SUCH_ROUTE, Reason.FAILED})
+#: Operations whose service refuses bad arguments in plain text (the charts API's candles).
+_PLAIN_TEXT_OPERATIONS = frozenset({"candles"})
+
+
+def render_error(error: ExchangeError, now: str, operation: str | None = None) -> Reply:
+    """A refusal as Kraken sends it: the status and form its reason and operation call for.
+
+    The engine names no status or envelope; this is where each is chosen. Refusals the HTTP
+    face makes itself (:class:`HttpRefusalError`) carry their own.
+    """
+    if isinstance(error, HttpRefusalError):
+        reply = _render_http_refusal(error, now)
+    else:
+        status = _STATUS[error.reason]
+        if error.issues is not None:  # the analytics service's JSON refusal
+            empty = {"timestamp": [], "more": False, "data": []}
+            reply = Reply(status, dumps({"result": empty, "errors": list(error.issues)}))
+        elif error.reason is Reason.INVALID_ARGUMENT and operation in _PLAIN_TEXT_OPERATIONS:
+            reply = Reply(status, error.message.encode(), _TEXT)
+        elif error.reason in _STRUCTURED:
+            reply = _structured(status, error.code, error.message, now)
+        else:
+            reply = _classic(status, error.code, now)
+    return reply
+
+
+def _render_http_refusal(error: HttpRefusalError, now: str) -> Reply:
     if error.body is not None:
         reply = Reply(error.http_status, dumps(error.body))
     elif error.plain_text:
         reply = Reply(error.http_status, error.message.encode(), _TEXT)
-    elif error.structured:
-        reply = _structured(error.http_status, error.code, error.message, now)
     else:
         reply = _classic(error.http_status, error.code, now)
-    if headers:
-        reply.headers.extend(headers)
+    if isinstance(error, BudgetExceededError) and error.headers:
+        reply.headers.extend(error.headers)
     return reply
 
 
@@ -364,8 +398,8 @@ class TwinApp:
                 )
         except ExchangeError as error:
             if endpoint.name == _KEY_CHECK and error.code == "authenticationError":
-                error = ExchangeError(error.code, http_status=401, body=key_refusal())
-            return render_error(error, self._now())
+                error = HttpRefusalError(error.code, http_status=401, body=key_refusal())
+            return render_error(error, self._now(), endpoint.name)
         except Exception as exc:  # an engine bug must not take the server down
             logger.exception("the exchange engine failed on %s", endpoint.name)
             self._remember_failure(exc)

@@ -19,12 +19,12 @@ from ..ratelimit import Budget
 from ..rest.endpoints import Endpoint, WireParams
 from .clock import Clock
 from .config import BucketLimit
-from .errors import ExchangeError
+from .http_errors import HttpRefusalError
 
 __all__ = ["BudgetExceededError", "RateMeter", "TokenBucket"]
 
 
-class BudgetExceededError(ExchangeError):
+class BudgetExceededError(HttpRefusalError):
     """A refusal for going over a budget, with the headers Kraken adds to it."""
 
     def __init__(

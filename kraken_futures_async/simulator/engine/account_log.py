@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from ..errors import ExchangeError
+from ..errors import ExchangeError, Reason
 from .accounts import Account
 from .history_shapes import ms
 from .paging import DEFAULT_COUNT, whole_number
@@ -73,7 +73,7 @@ class AccountLogApi:
         count = DEFAULT_COUNT if count is None else count
         sort = (params.text("sort") or "desc").strip().lower()
         if sort not in ("asc", "desc") or count < 1:
-            raise ExchangeError("invalidArgument", http_status=400)
+            raise ExchangeError("invalidArgument", reason=Reason.INVALID_ARGUMENT)
         info = params.text("info")
         chosen: list[dict[str, Any]] = []
         for at, row in self._rows(account):

@@ -9,8 +9,9 @@ the basis from mark and index. Positioning figures (long/short counts, top trade
 liquidity pool are seeded noise: plausible, and the same for the same seed. The twin
 liquidates no one, so liquidation volume is zero.
 
-Refusals are the service's JSON form: 400 for a bad ``since``/``interval``/``to``, 404 for an
-unknown contract or analytics type.
+Refusals list the service's per-field issues: an invalid argument for a bad
+``since``/``interval``/``to``, not found for an unknown contract or analytics type (the REST
+face renders them as the service's JSON form).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from ..errors import ExchangeError
+from ..errors import ExchangeError, Reason
 from ._noise import key_of, unit
 from ._text import ONE, ZERO, tidy
 from .book import Market
@@ -43,23 +44,22 @@ _SLIPPAGE = (("1k", 1_000), ("10k", 10_000), ("100k", 100_000), ("1m", 1_000_000
 Series = dict[str, Any]
 
 
-def _refusal(status: int, kind: str, message: str, field: str | None = None) -> ExchangeError:
+def _refusal(reason: Reason, kind: str, message: str, field: str | None = None) -> ExchangeError:
     issue = {"severity": "error", "error_class": "client", "type": kind, "msg": message}
     if field is not None:
         issue["field"] = field
-    body = {"result": {"timestamp": [], "more": False, "data": []}, "errors": [issue]}
-    return ExchangeError(kind, http_status=status, body=body)
+    return ExchangeError(kind, reason=reason, message=message, issues=[issue])
 
 
 def _number(params: Params, name: str, required: bool) -> int | None:
     text = params.text(name)
     if text is None:
         if required:
-            raise _refusal(400, "missing_field", f"{name} is required", name)
+            raise _refusal(Reason.INVALID_ARGUMENT, "missing_field", f"{name} is required", name)
         return None
     value = parse_decimal(text)
     if value is None or value != value.to_integral_value():
-        raise _refusal(400, "invalid_value", f"{name} must be an integer", name)
+        raise _refusal(Reason.INVALID_ARGUMENT, "invalid_value", f"{name} must be an integer", name)
     return int(value)
 
 
@@ -98,10 +98,17 @@ class Analytics:
         assert since is not None
         assert interval is not None
         if interval not in INTERVALS:
-            raise _refusal(400, "invalid_value", "interval is not a supported value", "interval")
+            raise _refusal(
+                Reason.INVALID_ARGUMENT,
+                "invalid_value",
+                "interval is not a supported value",
+                "interval",
+            )
         end = math.floor(self._venue.now) if until is None else until
         if end < since:
-            raise _refusal(400, "invalid_value", "to must not be before since", "to")
+            raise _refusal(
+                Reason.INVALID_ARGUMENT, "invalid_value", "to must not be before since", "to"
+            )
         first = since - since % interval
         count = (min(end, math.floor(self._venue.now)) - first) // interval + 1
         more = count > MAX_BUCKETS
@@ -112,7 +119,7 @@ class Analytics:
         spec = self._venue.spec_for(params.required("symbol"))
         kind = self._kinds.get(params.required("analytics_type"))
         if spec is None or kind is None:
-            raise _refusal(404, "not_found", "symbol or analytics type not found")
+            raise _refusal(Reason.NOT_FOUND, "not_found", "symbol or analytics type not found")
         buckets, width, more = self._buckets(params)
         data = kind(self._venue.market(spec.symbol), buckets, width)
         return {"result": {"timestamp": buckets, "more": more, "data": data}, "errors": []}

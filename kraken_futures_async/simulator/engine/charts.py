@@ -14,7 +14,7 @@ import math
 from decimal import Decimal
 from typing import Any
 
-from ..errors import ExchangeError
+from ..errors import ExchangeError, Reason
 from ._text import ZERO, quantize_down
 from .book import Market
 from .params import Params, parse_decimal
@@ -44,14 +44,14 @@ _CACHE_LIMIT = 200_000
 _Row = tuple[Decimal, Decimal, Decimal, Decimal, Decimal]
 
 
-def _plain_error(status: int, message: str) -> ExchangeError:
-    """Kraken's own plain-text refusals of bad arguments (``Invalid resolution``)."""
-    return ExchangeError(message, http_status=status, message=message, plain_text=True)
+def _plain_error(message: str) -> ExchangeError:
+    """Kraken's own refusals of bad arguments (``Invalid resolution``; plain text on REST)."""
+    return ExchangeError(message, reason=Reason.INVALID_ARGUMENT, message=message)
 
 
 def _not_found() -> ExchangeError:
     """An unknown tick type or symbol: the twin's structured JSON 404, as on every other path."""
-    return ExchangeError(0, structured=True, http_status=404, message="404 NOT_FOUND")
+    return ExchangeError(0, reason=Reason.NO_SUCH_ROUTE, message="404 NOT_FOUND")
 
 
 class Charts:
@@ -86,7 +86,7 @@ class Charts:
         resolution = params.text("resolution") or ""
         width = RESOLUTIONS.get(resolution)
         if width is None:
-            raise _plain_error(400, "Invalid resolution")
+            raise _plain_error("Invalid resolution")
         spec = self._venue.spec_for(params.text("symbol") or "")
         if spec is None:
             raise _not_found()
@@ -125,14 +125,14 @@ class Charts:
             text = params.text(name)
             number = None if text is None else parse_decimal(text)
             if text is not None and number is None:
-                raise _plain_error(400, f"Invalid {name}")
+                raise _plain_error(f"Invalid {name}")
             values.append(None if number is None else float(number))
         count_text = params.text("count")
         count: int | None = None
         if count_text is not None:
             number = parse_decimal(count_text)
             if number is None or number < 0 or number != number.to_integral_value():
-                raise _plain_error(400, "Invalid count")
+                raise _plain_error("Invalid count")
             count = int(number)
         return values[0], values[1], count
 

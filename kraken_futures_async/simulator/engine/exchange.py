@@ -2,7 +2,7 @@
 
 ``operation`` is a row name of the package's endpoint table; the answer is the payload
 without ``result``/``serverTime`` (or the whole body for the charts, history, auth and stats
-services; CSV text for the account log as CSV; ``None`` for "nothing yet", HTTP 204). Before
+services; CSV text for the account log as CSV; ``None`` for "nothing yet"). Before
 each call the exchange catches up with its clock (see :mod:`.venue`), so everything that time
 changes (prices, fills of resting orders, triggers, the dead man's switch) is settled first.
 
@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..clock import Clock
-from ..errors import ExchangeError
+from ..errors import ExchangeError, Reason
 from .account_data import AccountData
 from .account_log import AccountLogApi
 from .accounts import Account
@@ -43,7 +43,7 @@ from .venue import Venue
 
 __all__ = ["Exchange"]
 
-#: A payload (dict), a list (charts), CSV text, or None (HTTP 204).
+#: A payload (dict), a list (charts), CSV text, or None ("nothing yet").
 PublicHandler = Callable[[Params], Any]
 PrivateHandler = Callable[[Account, Params], Any]
 
@@ -147,7 +147,7 @@ class Exchange:
         public = self._public.get(operation)
         private = self._private.get(operation) if public is None else None
         if public is None and private is None:
-            raise ExchangeError(0, structured=True, http_status=404, message="404 NOT_FOUND")
+            raise ExchangeError(0, reason=Reason.NO_SUCH_ROUTE, message="404 NOT_FOUND")
         venue.begin()
         request = Params(params)
         if public is not None:

@@ -15,7 +15,7 @@ import math
 from decimal import Decimal
 from typing import Any
 
-from ..errors import ExchangeError
+from ..errors import ExchangeError, Reason
 from ._noise import key_of, unit
 from ._text import ZERO, iso_ms, iso_us, quantize_down, tidy
 from .book import Market
@@ -37,7 +37,7 @@ _CONTRACT_TYPES = frozenset({"flexible_futures", "futures_inverse", "futures_van
 
 
 def unknown_symbol() -> ExchangeError:
-    return ExchangeError(11, structured=True, http_status=400, message="Argument invalid: symbol")
+    return ExchangeError(11, reason=Reason.VALIDATION, message="Argument invalid: symbol")
 
 
 class MarketData:
@@ -262,7 +262,7 @@ class MarketData:
         symbol = params.required("symbol")
         spec = self._venue.spec_for(symbol)
         if spec is None:  # the spec's 404: the classic envelope, code ``notFound``
-            raise ExchangeError("notFound", http_status=404)
+            raise ExchangeError("notFound", reason=Reason.NOT_FOUND)
         return {"ticker": self._ticker(self._venue.market(spec.symbol), self._venue.second)}
 
     # trades -------------------------------------------------------------------------------

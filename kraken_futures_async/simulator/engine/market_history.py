@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from ..errors import ExchangeError
+from ..errors import ExchangeError, Reason
 from .book import Market
 from .history_shapes import public_order, text
 from .instruments import InstrumentSpec
@@ -61,7 +61,7 @@ class MarketHistory:
     def _spec(self, params: Params) -> InstrumentSpec:
         spec = self._venue.spec_for(params.required("tradeable"))
         if spec is None:
-            raise ExchangeError("invalidArgument", http_status=400)
+            raise ExchangeError("invalidArgument", reason=Reason.INVALID_ARGUMENT)
         return spec
 
     @staticmethod

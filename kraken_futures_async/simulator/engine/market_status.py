@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import ExchangeError
+from ..errors import ExchangeError, Reason
 from ._text import iso_ms, tidy
 from .instruments import InstrumentSpec
 from .params import Params
@@ -67,9 +67,7 @@ class MarketStatus:
     def instrument_status(self, params: Params) -> dict[str, Any]:
         spec = self._venue.spec_for(params.required("symbol"))
         if spec is None or not self._listed(spec):
-            raise ExchangeError(
-                11, structured=True, http_status=400, message="Argument invalid: symbol"
-            )
+            raise ExchangeError(11, reason=Reason.VALIDATION, message="Argument invalid: symbol")
         return self._status(spec)
 
     # funding history ----------------------------------------------------------------------
@@ -77,7 +75,7 @@ class MarketStatus:
     def historical_funding_rates(self, params: Params) -> dict[str, Any]:
         spec = self._venue.spec_for(params.required("symbol"))
         if spec is None or spec.funding_coefficient is None:
-            raise ExchangeError("invalidArgument", http_status=400)
+            raise ExchangeError("invalidArgument", reason=Reason.INVALID_ARGUMENT)
         last = int(self._venue.now) // _HOUR
         first = max(last - FUNDING_DAYS * 24 + 1, -(-int(spec.opening) // _HOUR))
         return {"rates": [self._rate(spec, hour) for hour in range(first, last + 1)]}

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from ..errors import ExchangeError
+from ..errors import ExchangeError, Reason
 from .params import Params, parse_decimal
 
 __all__ = ["DEFAULT_COUNT", "MAX_COUNT", "Key", "Window", "page", "token", "whole_number"]
@@ -28,7 +28,7 @@ T = TypeVar("T")
 
 
 def _refused() -> ExchangeError:
-    return ExchangeError("invalidArgument", http_status=400)
+    return ExchangeError("invalidArgument", reason=Reason.INVALID_ARGUMENT)
 
 
 def whole_number(params: Params, name: str) -> int | None:

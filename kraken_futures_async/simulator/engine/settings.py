@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import ExchangeError
+from ..errors import ExchangeError, Reason
 from ._text import ONE, tidy
 from .accounts import FLEX_CURRENCIES, Account, flex_figures, normalise_currency
 from .instruments import InstrumentSpec
@@ -28,8 +28,8 @@ PNL_CURRENCIES = frozenset({"USD", "EUR", "GBP", "USDC", "USDT", "BTC", "ETH"})
 _PNL_SPELLING = {"XBT": "BTC"}
 
 
-def _refusal(code: int, message: str, status: int = 400) -> ExchangeError:
-    return ExchangeError(code, structured=True, http_status=status, message=message)
+def _refusal(code: int, message: str, reason: Reason = Reason.VALIDATION) -> ExchangeError:
+    return ExchangeError(code, reason=reason, message=message)
 
 
 class Settings:
@@ -67,7 +67,7 @@ class Settings:
                 del account.leverage[spec.symbol]
             else:
                 account.leverage[spec.symbol] = before
-            raise _refusal(92, "INSUFFICIENT_MARGIN", status=500)
+            raise _refusal(92, "INSUFFICIENT_MARGIN", reason=Reason.FAILED)
         return {}
 
     # PnL currency -------------------------------------------------------------------------

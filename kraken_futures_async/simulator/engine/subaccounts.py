@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ..errors import ExchangeError
+from ..errors import ExchangeError, Reason
 from ._text import tidy
 from .accounts import (
     INVERSE_ACCOUNTS,
@@ -126,7 +126,7 @@ class Subaccounts:
         family = self._family(self._master(account))
         uid = params.required("subaccountUid").strip()
         if uid not in family.trading:
-            raise ExchangeError("notFound", http_status=404)
+            raise ExchangeError("notFound", reason=Reason.NOT_FOUND)
         return family, uid
 
     def subaccount_trading(self, account: Account, params: Params) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from .._json import dumps, loads
-from ..errors import ExchangeError
+from ..errors import ExchangeError, Reason
 from ._text import iso_ms
 from .accounts import Account
 from .market_data import unknown_symbol
@@ -395,7 +395,7 @@ class Trading:
         for text in order_ids:
             if not _UUID.match(text.strip()):
                 message = "UUID string too large" if len(text) > 36 else "Invalid UUID string"
-                raise ExchangeError(11, structured=True, http_status=400, message=message)
+                raise ExchangeError(11, reason=Reason.VALIDATION, message=message)
         seen: set[str] = set()
         found: list[dict[str, Any]] = []
         wanted: list[tuple[str | None, str | None]] = [(i.strip(), None) for i in order_ids]
