@@ -38,7 +38,7 @@ from urllib.parse import urlencode
 import httpx
 
 from kraken_futures_async.rest.signing import endpoint_path, sign
-from kraken_futures_async.simulator.form import parse_pairs
+from kraken_futures_async.simulator.rest.form import parse_pairs
 
 D = "/derivatives/api/v3"
 #: (symbol, size) traded in turn: a linear BTC, a linear ETH and an inverse contract.

@@ -118,11 +118,17 @@ def test_a_partial_then_a_full_fill_between_two_accounts(twin: Twin, heard: list
     assert twin.open_orders() == []
 
 
-def test_edits_change_the_order_and_its_place_in_the_book(twin: Twin, heard: list[Event]) -> None:
-    price = twin.book(XBT)["bids"][0][0] - 50
-    order_id = twin.send(
+def _rest_a_bid(twin: Twin) -> tuple[Decimal, str]:
+    """A 0.02 buy resting 50 below the best bid: its price and id."""
+    price: Decimal = twin.book(XBT)["bids"][0][0] - 50
+    order_id: str = twin.send(
         orderType="lmt", symbol=XBT, side="buy", size="0.02", limitPrice=str(price)
     )["order_id"]
+    return price, order_id
+
+
+def test_edits_change_the_order_and_its_place_in_the_book(twin: Twin, heard: list[Event]) -> None:
+    price, order_id = _rest_a_bid(twin)
     heard.clear()
     at = _now(twin)
     twin.checked("edit_order", ACCOUNT, orderId=order_id, size="0.01")
@@ -147,10 +153,7 @@ def test_edits_change_the_order_and_its_place_in_the_book(twin: Twin, heard: lis
 def test_a_cancel_closes_the_order_and_takes_it_off_the_book(
     twin: Twin, heard: list[Event]
 ) -> None:
-    price = twin.book(XBT)["bids"][0][0] - 50
-    order_id = twin.send(
-        orderType="lmt", symbol=XBT, side="buy", size="0.02", limitPrice=str(price)
-    )["order_id"]
+    _, order_id = _rest_a_bid(twin)
     heard.clear()
     at = _now(twin)
     assert twin.checked("cancel_order", ACCOUNT, order_id=order_id)["cancelStatus"]["status"] == (

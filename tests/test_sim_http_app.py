@@ -16,7 +16,7 @@ from kraken_futures_async.rest.endpoints import ENDPOINTS, Endpoint, endpoint
 from kraken_futures_async.retry import RetryPolicy
 from kraken_futures_async.simulator import ExchangeError, ManualClock, Twin, TwinConfig
 from kraken_futures_async.simulator._json import dumps, format_number
-from kraken_futures_async.simulator.app import Router, json_pairs, parse_pairs, server_time
+from kraken_futures_async.simulator.rest.app import Router, json_pairs, parse_pairs, server_time
 from tests.test_sim_http_fake import FakeExchange, fake_twin, raw_client, signed_headers
 
 D = "/derivatives/api/v3"

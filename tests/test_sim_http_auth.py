@@ -20,7 +20,7 @@ from kraken_futures_async.rest.endpoints import Access, endpoint
 from kraken_futures_async.rest.signing import sign
 from kraken_futures_async.retry import RetryPolicy
 from kraken_futures_async.simulator import ApiKey, ExchangeError, Permissions, Twin
-from kraken_futures_async.simulator.auth import Authenticator, KeyRegistry, NonceBook, authent
+from kraken_futures_async.simulator.rest.auth import Authenticator, KeyRegistry, NonceBook, authent
 from tests.conftest import TEST_SECRET
 from tests.test_sim_http_fake import fake_twin, raw_client, signed_headers
 

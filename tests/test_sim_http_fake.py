@@ -22,7 +22,7 @@ from kraken_futures_async.simulator import (
     Twin,
     TwinConfig,
 )
-from kraken_futures_async.simulator.app import server_time
+from kraken_futures_async.simulator.rest.app import server_time
 
 __all__ = ["Call", "FakeExchange", "fake_twin", "raw_client", "signed_headers"]
 

@@ -19,8 +19,9 @@ from urllib.parse import parse_qsl, quote, urlencode
 
 import pytest
 
-from kraken_futures_async.simulator import FaultKind, ManualClock, Twin, TwinConfig, form
-from kraken_futures_async.simulator.form import parse_pairs
+from kraken_futures_async.simulator import FaultKind, ManualClock, Twin, TwinConfig
+from kraken_futures_async.simulator.rest import form
+from kraken_futures_async.simulator.rest.form import parse_pairs
 from tests.test_sim_http_fake import fake_twin, raw_client, signed_headers
 
 D = "/derivatives/api/v3"

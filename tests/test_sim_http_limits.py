@@ -12,8 +12,8 @@ from kraken_futures_async.ratelimit import Budget
 from kraken_futures_async.rest.endpoints import endpoint
 from kraken_futures_async.retry import RetryPolicy
 from kraken_futures_async.simulator import ApiKey, BucketLimit, Twin, TwinConfig
-from kraken_futures_async.simulator.app import render_error
-from kraken_futures_async.simulator.limits import BudgetExceededError, RateMeter, TokenBucket
+from kraken_futures_async.simulator.rest.app import render_error
+from kraken_futures_async.simulator.rest.limits import BudgetExceededError, RateMeter, TokenBucket
 from tests.test_sim_http_fake import FakeExchange, fake_twin, raw_client, signed_headers
 from tests.virtual_clock import run_virtual
 

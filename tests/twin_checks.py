@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 from kraken_futures_async.rest.endpoints import endpoint
-from kraken_futures_async.simulator.app import Router, TwinApp
+from kraken_futures_async.simulator.rest.app import Router, TwinApp
 
 from .openapi_spec import SchemaMismatchError, validate_response
 

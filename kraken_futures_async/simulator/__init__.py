@@ -2,17 +2,21 @@
 
 Two layers with one seam between them:
 
-* the HTTP layer (``app.py`` and friends) routes requests with the package's endpoint table,
-  merges query and form parameters, verifies ``Authent``, nonces and permissions, meters rate
-  limits, injects faults and renders Kraken's envelopes;
+* the REST face (``rest/``: ``app.py`` and friends) routes requests with the package's
+  endpoint table, merges query and form parameters, verifies ``Authent``, nonces and
+  permissions, meters rate limits, injects faults and renders Kraken's envelopes, choosing
+  the HTTP status and envelope of every refusal;
 * the engine (``engine/``) is the exchange itself: instruments, a moving mark price, order
   books with price-time priority, orders of every type, accounts, margin and PnL. It imports
-  nothing HTTP, but it still speaks REST's language: it takes endpoint-table operation names
-  and REST parameters and returns REST payloads, and it pushes nothing (issue 10 moves that
-  to typed events a WebSocket face can stream). Its whole interface is::
+  nothing HTTP and names no HTTP status, but it still takes endpoint-table operation names
+  and REST parameters and returns REST payloads. It pushes typed events (``engine/events.py``:
+  orders placed, changed, cancelled and filled, trades, book changes, positions, balances,
+  marks) to its subscribers, for a WebSocket face to stream (the journal still records beside
+  them). Its whole interface is::
 
       exchange = Exchange(seed=..., clock=...)
       exchange.open_account(account_uid, balances={"USD": Decimal(...)})
+      unsubscribe = exchange.subscribe(callback)   # callback(event), synchronously
       payload = exchange.handle(operation, params, account_uid)
 
   where ``operation`` is an endpoint-table name (``"send_order"``), ``params`` maps each
@@ -20,8 +24,9 @@ Two layers with one seam between them:
   batch ``json`` field raw), ``account_uid`` is ``None`` for public calls, and ``payload`` is
   the answer's keys without ``result``/``serverTime`` (or the whole body for endpoints
   without Kraken's envelope). Numbers in payloads are Decimals, times ISO strings. A refusal
-  raises :class:`~kraken_futures_async.simulator.errors.ExchangeError`; an order request
-  that is assessed and refused is not an error but a status in its payload, as on Kraken.
+  raises :class:`~kraken_futures_async.simulator.errors.ExchangeError` with Kraken's code and a
+  :class:`~kraken_futures_async.simulator.errors.Reason`; an order request that is assessed
+  and refused is not an error but a status in its payload, as on Kraken.
 
 Limits (issue 17), all in :class:`TwinConfig`: a request's query string and body together at
 most 1 MiB and 10,000 parameters (413 before parsing; reading stops past the ceiling), JSON
@@ -31,14 +36,14 @@ connection closed if it takes over 5 s to deliver a request, and the engine's re
 :class:`Retention` (see ``engine/__init__.py``).
 """
 
-from .app import ExchangeBackend, TwinApp
-from .auth import ApiKey, KeyRegistry, Permissions
 from .clock import Clock, ManualClock, SystemClock
 from .config import BucketLimit, Retention, TwinConfig
 from .errors import ExchangeError, Reason
-from .faults import FaultInjector, FaultKind, FaultRule
-from .http_errors import HttpRefusalError
-from .transport import InProcessTransport
+from .rest.app import ExchangeBackend, TwinApp
+from .rest.auth import ApiKey, KeyRegistry, Permissions
+from .rest.errors import HttpRefusalError
+from .rest.faults import FaultInjector, FaultKind, FaultRule
+from .rest.transport import InProcessTransport
 from .twin import RunningTwin, Twin, run_in_thread, serve
 
 __all__ = [

@@ -17,7 +17,7 @@ import attrs
 
 from .clock import Clock, SystemClock
 from .engine.retention import Retention
-from .faults import KEPT_EVENTS, FaultRule
+from .rest.faults import KEPT_EVENTS, FaultRule
 
 __all__ = [
     "DEFAULT_BALANCES",

@@ -23,14 +23,14 @@ from typing import TYPE_CHECKING, Any
 from ..auth import Credentials
 from ..ratelimit import Budget
 from ..session import Session
-from .app import ExchangeBackend, TwinApp
-from .auth import ApiKey, Authenticator, KeyRegistry, Permissions
 from .clock import Clock
 from .config import TwinConfig
 from .engine import Exchange
-from .faults import ConnectionDroppedError, FaultInjector
-from .limits import RateMeter
-from .transport import InProcessTransport
+from .rest.app import ExchangeBackend, TwinApp
+from .rest.auth import ApiKey, Authenticator, KeyRegistry, Permissions
+from .rest.faults import ConnectionDroppedError, FaultInjector
+from .rest.limits import RateMeter
+from .rest.transport import InProcessTransport
 
 if TYPE_CHECKING:
     import uvicorn
@@ -161,7 +161,7 @@ def _server(twin: Twin, *, log_config: bool) -> uvicorn.Server:
         raise RuntimeError(
             "serving the twin on a socket needs uvicorn: pip install 'kraken_futures_async[sim]'"
         ) from None
-    from .protocol import http_protocol
+    from .rest.protocol import http_protocol
 
     app = twin.app
     config = uvicorn.Config(

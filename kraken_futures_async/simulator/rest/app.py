@@ -17,13 +17,14 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from decimal import Decimal
 from typing import Any, Protocol
 
-from ..rest.endpoints import ENDPOINTS, Endpoint
-from ._json import dumps
+from ...rest.endpoints import ENDPOINTS, Endpoint
+from .._json import dumps
+from ..clock import Clock
+from ..config import KEPT_FAILURES, MAX_REQUEST_BYTES, MAX_REQUEST_PARAMS
+from ..errors import ExchangeError, Reason
 from .auth import Authenticator, key_check, key_refusal
 from .body import RequestTooLargeError, check_fields, read_body
-from .clock import Clock
-from .config import KEPT_FAILURES, MAX_REQUEST_BYTES, MAX_REQUEST_PARAMS
-from .errors import ExchangeError, Reason
+from .errors import HttpRefusalError
 from .faults import (
     ConnectionDroppedError,
     FaultInjector,
@@ -34,7 +35,6 @@ from .faults import (
     truncate,
 )
 from .form import group, json_pairs, parse_pairs
-from .http_errors import HttpRefusalError
 from .limits import BudgetExceededError, RateMeter
 
 __all__ = [

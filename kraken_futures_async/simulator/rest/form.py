@@ -14,8 +14,8 @@ import json
 import re
 from urllib.parse import parse_qsl
 
-from ._json import dumps, loads
-from .errors import ExchangeError
+from .._json import dumps, loads
+from ..errors import ExchangeError
 
 __all__ = ["group", "json_pairs", "parse_pairs"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import ExchangeError
+from ..errors import ExchangeError
 
 __all__ = ["HttpRefusalError"]
 

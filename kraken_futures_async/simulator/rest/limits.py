@@ -15,11 +15,11 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from ..ratelimit import Budget
-from ..rest.endpoints import Endpoint, WireParams
-from .clock import Clock
-from .config import BucketLimit
-from .http_errors import HttpRefusalError
+from ...ratelimit import Budget
+from ...rest.endpoints import Endpoint, WireParams
+from ..clock import Clock
+from ..config import BucketLimit
+from .errors import HttpRefusalError
 
 __all__ = ["BudgetExceededError", "RateMeter", "TokenBucket"]
 

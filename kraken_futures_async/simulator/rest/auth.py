@@ -33,9 +33,9 @@ from typing import Any
 
 import attrs
 
-from ..rest.endpoints import Access, Endpoint
-from .config import MAX_NONCE_DIGITS
-from .errors import ExchangeError
+from ...rest.endpoints import Access, Endpoint
+from ..config import MAX_NONCE_DIGITS
+from ..errors import ExchangeError
 
 __all__ = [
     "ApiKey",
