@@ -206,6 +206,17 @@ def test_a_stop_fires_on_the_mark_and_trades(twin: Twin, heard: list[Event]) -> 
     ]  # fmt: skip
 
 
+def test_a_transfer_changes_two_balances(twin: Twin, heard: list[Event]) -> None:
+    twin.checked(
+        "transfer", ACCOUNT, fromAccount="flex", toAccount="cash", unit="USD", amount="250"
+    )
+    at = _now(twin)
+    assert heard == [
+        BalanceChanged(at, ACCOUNT, "flex", "USD", START_USD - 250),
+        BalanceChanged(at, ACCOUNT, "cash", "usd", Decimal(250)),
+    ]
+
+
 def test_unsubscribing_stops_the_events(twin: Twin) -> None:
     kept: list[Event] = []
     dropped: list[Event] = []

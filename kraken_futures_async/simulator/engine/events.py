@@ -134,8 +134,8 @@ class PositionChanged:
 
 @attrs.frozen
 class BalanceChanged:
-    """An account's wallet balance after a booking (``wallet`` is ``flex`` or an inverse
-    margin account's name)."""
+    """An account's wallet balance after a fill or a transfer (``wallet`` is ``flex``,
+    ``cash`` or a coin-margined account's name, ``currency`` as that wallet keys it)."""
 
     at: float
     account: str

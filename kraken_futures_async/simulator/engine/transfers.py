@@ -25,6 +25,7 @@ from .accounts import (
     inverse_figures,
     normalise_currency,
 )
+from .events import BalanceChanged
 from .params import Params, parse_decimal
 from .venue import Venue
 
@@ -85,8 +86,12 @@ class Wallet:
     def add(self, amount: Decimal) -> tuple[Decimal, Decimal]:
         store, key = self._store()
         old = store.get(key, ZERO)
-        store[key] = old + amount
-        return old, old + amount
+        store[key] = new = old + amount
+        venue = self.venue
+        if venue.events:
+            currency = key if self.name == "flex" else self.unit
+            venue.events.emit(BalanceChanged(venue.now, self.account.uid, self.name, currency, new))
+        return old, new
 
 
 def amount_of(params: Params, name: str = "amount") -> Decimal:
