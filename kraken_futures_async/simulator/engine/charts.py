@@ -50,8 +50,8 @@ def _plain_error(message: str) -> ExchangeError:
 
 
 def _not_found() -> ExchangeError:
-    """An unknown tick type or symbol: the twin's structured JSON 404, as on every other path."""
-    return ExchangeError(0, reason=Reason.NO_SUCH_ROUTE, message="404 NOT_FOUND")
+    """An unknown tick type or symbol: answered as a path that does not exist, as elsewhere."""
+    return ExchangeError(0, reason=Reason.NO_SUCH_ROUTE)
 
 
 class Charts:

@@ -147,7 +147,7 @@ class Exchange:
         public = self._public.get(operation)
         private = self._private.get(operation) if public is None else None
         if public is None and private is None:
-            raise ExchangeError(0, reason=Reason.NO_SUCH_ROUTE, message="404 NOT_FOUND")
+            raise ExchangeError(0, reason=Reason.NO_SUCH_ROUTE)
         venue.begin()
         request = Params(params)
         if public is not None:

@@ -261,7 +261,7 @@ class MarketData:
     def ticker(self, params: Params) -> dict[str, Any]:
         symbol = params.required("symbol")
         spec = self._venue.spec_for(symbol)
-        if spec is None:  # the spec's 404: the classic envelope, code ``notFound``
+        if spec is None:  # the spec's not-found refusal, code ``notFound``
             raise ExchangeError("notFound", reason=Reason.NOT_FOUND)
         return {"ticker": self._ticker(self._venue.market(spec.symbol), self._venue.second)}
 

@@ -32,7 +32,7 @@ def _refused() -> ExchangeError:
 
 
 def whole_number(params: Params, name: str) -> int | None:
-    """An integer parameter of the history API; anything else is its 400 refusal."""
+    """An integer parameter of the history API; anything else is ``invalidArgument``."""
     text = params.text(name)
     if text is None:
         return None

@@ -218,7 +218,7 @@ _STATUS = {
     Reason.FAILED: 500,
 }
 #: Refusals Kraken words in its newer structured form (``errors: [{code, message}]``).
-_STRUCTURED = frozenset({Reason.VALIDATION, Reason.NO_SUCH_ROUTE, Reason.FAILED})
+_STRUCTURED = frozenset({Reason.VALIDATION, Reason.FAILED})
 #: Operations whose service refuses bad arguments in plain text (the charts API's candles).
 _PLAIN_TEXT_OPERATIONS = frozenset({"candles"})
 
@@ -238,6 +238,8 @@ def render_error(error: ExchangeError, now: str, operation: str | None = None) -
             reply = Reply(status, dumps({"result": empty, "errors": list(error.issues)}))
         elif error.reason is Reason.INVALID_ARGUMENT and operation in _PLAIN_TEXT_OPERATIONS:
             reply = Reply(status, error.message.encode(), _TEXT)
+        elif error.reason is Reason.NO_SUCH_ROUTE:  # as for a path the router does not know
+            reply = _routing_error(status, now)
         elif error.reason in _STRUCTURED:
             reply = _structured(status, error.code, error.message, now)
         else:
