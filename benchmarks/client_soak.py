@@ -13,20 +13,20 @@ and per 24 h. Loopback only; bounded in time by ``--duration`` (at most a day).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import base64
 import contextlib
+import json
 import os
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
 from kraken_futures_async import Credentials, RateLimitPolicy, Session
 
-from .twin_soak import MAX_DURATION, growth, rss_mb, start_twin
+from .twin_soak import growth, rss_mb, soak_arguments, start_twin
 
 CONTRACTS = (("PF_XBTUSD", Decimal("0.001")), ("PF_ETHUSD", Decimal("0.01")))
 RESTING = Decimal(1000)
@@ -107,16 +107,14 @@ def report(run: Run) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.client_soak", description=__doc__)
-    parser.add_argument("--duration", type=float, default=600.0, help="seconds (default 600)")
-    parser.add_argument("--rate", type=float, default=20.0, help="cycles per second (20)")
-    parser.add_argument("--sample", type=float, default=5.0, help="seconds between samples")
-    args = parser.parse_args(argv)
-    if not 0 < args.duration <= MAX_DURATION or not args.rate > 0 or not args.sample > 0:
-        parser.error(f"--duration must be in (0, {MAX_DURATION:.0f}], --rate and --sample > 0")
+    args = soak_arguments("python -m benchmarks.client_soak", __doc__, 20.0, argv)
     run = Run(duration=args.duration, rate=args.rate)
     asyncio.run(soak(run, args.sample))
     print(report(run), flush=True)
+    if args.json:
+        figures = {**asdict(run), "client": growth(run.client), "twin": growth(run.twin)}
+        with open(args.json, "w") as out:
+            json.dump(figures, out, indent=2)
     return 0
 
 

@@ -293,15 +293,23 @@ def report(soak: Soak, memory: dict[str, float], attacks: list[dict[str, Any]],
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.twin_soak", description=__doc__)
+def soak_arguments(
+    prog: str, description: str | None, rate: float, argv: list[str] | None
+) -> argparse.Namespace:
+    """--duration, --rate, --sample and --json, checked: every soak is bounded in time."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--duration", type=float, default=600.0, help="seconds (default 600)")
-    parser.add_argument("--rate", type=float, default=30.0, help="cycles per second (30)")
+    parser.add_argument("--rate", type=float, default=rate, help=f"cycles per second ({rate:g})")
     parser.add_argument("--sample", type=float, default=5.0, help="seconds between samples")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     args = parser.parse_args(argv)
     if not 0 < args.duration <= MAX_DURATION or not args.rate > 0 or not args.sample > 0:
         parser.error(f"--duration must be in (0, {MAX_DURATION:.0f}], --rate and --sample > 0")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = soak_arguments("python -m benchmarks.twin_soak", __doc__, 30.0, argv)
     soak = Soak(duration=args.duration, rate=args.rate)
     twin = start_twin()
     try:
