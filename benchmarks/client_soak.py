@@ -112,7 +112,11 @@ def main(argv: list[str] | None = None) -> int:
     asyncio.run(soak(run, args.sample))
     print(report(run), flush=True)
     if args.json:
-        figures = {**asdict(run), "client": growth(run.client), "twin": growth(run.twin)}
+        figures = {
+            **asdict(run),
+            "client_memory": growth(run.client),
+            "twin_memory": growth(run.twin),
+        }
         with open(args.json, "w") as out:
             json.dump(figures, out, indent=2)
     return 0
