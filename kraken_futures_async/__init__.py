@@ -27,6 +27,7 @@ from .errors import (
     TransportError,
     UnavailableError,
     UnknownAPIError,
+    UnsupportedOperationError,
 )
 from .models.enums import OrderType, Side, TrailingStopDeviationUnit, TriggerSignal
 from .ratelimit import RateLimitPolicy, WindowLimit
@@ -72,6 +73,7 @@ __all__ = [
     "TriggerSignal",
     "UnavailableError",
     "UnknownAPIError",
+    "UnsupportedOperationError",
     "WindowLimit",
 ]
 

@@ -7,6 +7,7 @@
     │   └── MissingCredentialsError a private call on a Session without credentials
     ├── InvalidArgumentError        bad call arguments; raised before anything is sent
     ├── SessionStateError           a Session used before ``async with`` or after close
+    ├── UnsupportedOperationError   the Session's backend cannot do this; raised before sending
     ├── TransportError              the HTTP exchange failed (``__cause__`` is httpx's error)
     │   ├── ConnectionFailedError   nothing reached the exchange: always safe to retry
     │   └── RequestTimeoutError     no answer in time; unless ``sent`` is False it may have run
@@ -56,6 +57,7 @@ __all__ = [
     "TransportError",
     "UnavailableError",
     "UnknownAPIError",
+    "UnsupportedOperationError",
     "error_class_for_code",
 ]
 
@@ -101,6 +103,14 @@ class InvalidArgumentError(KrakenFuturesError, ValueError):
 
 class SessionStateError(KrakenFuturesError, RuntimeError):
     """The Session is not open (use ``async with Session(...)``) or was closed."""
+
+
+class UnsupportedOperationError(KrakenFuturesError, NotImplementedError):
+    """The Session's backend cannot serve the operation; nothing was sent.
+
+    The message names the operation, the backend, and what to use instead where there is
+    something.
+    """
 
 
 class TransportError(KrakenFuturesError):

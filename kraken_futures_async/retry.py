@@ -9,6 +9,7 @@ that case goes to reconciliation by client order id instead.
 from __future__ import annotations
 
 import random
+import warnings
 
 import attrs
 
@@ -68,24 +69,34 @@ class RetryPolicy:
 class OrderSafety:
     """How order calls guard against doing something twice after a lost answer.
 
-    ``process_before``: seconds from now (on the exchange's clock) after which Kraken must
-    refuse an order the library sends without a caller-given ``process_before``; it is what
-    lets the library prove that a lost order never executed. ``None`` sends no deadline
-    (ambiguous orders are then looked up but never re-sent). ``deadline``: seconds to keep
-    looking before raising :class:`OrderStatusUnknownError`.
+    ``process_before``: seconds from the moment an order request leaves (on the exchange's
+    clock) after which Kraken must refuse it, set on orders sent without a caller-given
+    ``process_before``; it is what lets the library prove that a lost order never executed.
+    ``None`` sends none (ambiguous orders are then looked up but never re-sent).
+    ``patience``: seconds to keep looking for the truth before raising
+    :class:`OrderStatusUnknownError` (``deadline=`` is its old, deprecated name).
     """
 
     def __init__(
         self,
         *,
         process_before: float | None = 10.0,
-        deadline: float = 60.0,
+        patience: float = 60.0,
         poll_interval: float = 1.0,
+        deadline: float | None = None,
     ) -> None:
+        if deadline is not None:
+            warnings.warn(
+                "OrderSafety(deadline=...) is now OrderSafety(patience=...): a call's deadline "
+                "is Session(deadline=...), an order's is process_before",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            patience = deadline
         if process_before is not None and process_before <= 0:
             raise ValueError("process_before must be a positive number of seconds")
-        if deadline <= 0 or poll_interval <= 0:
-            raise ValueError("deadline and poll_interval must be positive")
+        if patience <= 0 or poll_interval <= 0:
+            raise ValueError("patience and poll_interval must be positive")
         self.process_before = process_before
-        self.deadline = deadline
+        self.patience = patience
         self.poll_interval = poll_interval

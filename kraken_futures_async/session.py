@@ -1,4 +1,5 @@
-"""The Session: one pooled HTTP client, one limiter, one signer, shared by every task."""
+"""The Session: one backend (its pool, limiter and signer), shared by every task, with the
+resources, helpers and observers that sit on it."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ import datetime as dt
 import enum
 import logging
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
 import cattrs
 import httpx
 
 from ._deadline import CallDeadline
 from .auth import Credentials, NonceSource
+from .backend import Backend, Observer
 from .config import (
     DEFAULT_DEADLINE,
     DEFAULT_LIMITS,
@@ -25,7 +27,8 @@ from .config import (
     resolve_base_url,
 )
 from .converter import default_converter
-from .errors import SessionStateError
+from .errors import SessionStateError, UnsupportedOperationError
+from .operations import Operation
 from .ratelimit import RateLimiter, RateLimitPolicy
 from .resources import (
     AccountResource,
@@ -43,10 +46,9 @@ from .resources import (
     TransfersResource,
 )
 from .resources._instrument_rules import InstrumentRules
-from .rest.endpoints import Endpoint, WireParams
-from .rest.pipeline import HttpPipeline, Observer
-from .rest.signing import KrakenFuturesAuth
+from .rest.backend import RestBackend
 from .retry import OrderSafety, RetryPolicy
+from .safety import OrderLookup
 
 if TYPE_CHECKING:
     from .deadman import DeadMansSwitch
@@ -56,33 +58,8 @@ __all__ = ["Session"]
 
 logger = logging.getLogger("kraken_futures_async")
 
-_USER_AGENT = "kraken_futures_async/0.1"
-#: Only encodings the pipeline inflates under its size cap (httpx would add br and zstd when
-#: their packages are installed, and inflate them without one).
-_ACCEPT_ENCODING = "gzip, deflate"
-
-
-def _default_transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport:
-    """aiohttp's pool under httpx: measured cheaper per call and far faster in fan-outs
-    (CHANGELOG); ``Session(transport=httpx.AsyncHTTPTransport(...))`` picks httpx's own."""
-    from .rest.transports.aiohttp import AiohttpTransport
-
-    return AiohttpTransport(limits=limits)
-
-
-class _Cookieless(httpx.Cookies):
-    """A cookie store that keeps nothing.
-
-    Kraken's REST API authenticates every call by its headers and needs no cookie; reading
-    the ones a proxy or CDN sets (http.cookiejar) cost ~20 us per answer, and keeping them
-    would only send them back.
-    """
-
-    def extract_cookies(self, response: httpx.Response) -> None:
-        return None
-
-    def set_cookie_header(self, request: httpx.Request) -> None:
-        return None
+RequestT = TypeVar("RequestT")
+ResultT = TypeVar("ResultT")
 
 
 class _State(enum.Enum):
@@ -133,21 +110,25 @@ class Session:
     ) -> None:
         self.base_url = resolve_base_url(base_url if base_url is not None else environment)
         self._credentials = credentials
-        self._nonces = nonces
-        self._timeout = timeout
         #: The deadline and size cap every backend of this Session reads.
         self.bounds = Bounds(deadline=deadline, max_response_bytes=max_response_bytes)
         self._call_deadline = CallDeadline(self.bounds.deadline)
-        self._limits = limits
-        self._transport = transport
-        self._converter = converter or default_converter()
-        self._policy = rate_limits or RateLimitPolicy.card()
-        self._retry = retry or RetryPolicy()
         self.order_safety = order_safety or OrderSafety()
-        self._observers: list[Observer] = []
+        self._backend: Backend = RestBackend(
+            base_url=self.base_url,
+            credentials=credentials,
+            nonces=nonces,
+            timeout=timeout,
+            limits=limits,
+            transport=transport,
+            converter=converter or default_converter(),
+            rate_limits=rate_limits or RateLimitPolicy.card(),
+            retry=retry or RetryPolicy(),
+            bounds=self.bounds,
+            deadline=self._call_deadline,
+        )
         self._helpers: list[DeadMansSwitch | OrderTracker] = []
         self._state = _State.UNOPENED
-        self._pipeline: HttpPipeline | None = None
         self.market = MarketResource(self)
         self.account = AccountResource(self)
         self.orders = OrdersResource(self)
@@ -173,38 +154,17 @@ class Session:
 
     @property
     def limiter(self) -> RateLimiter:
-        return self._open_pipeline().limiter
+        return self._open_backend().limiter
+
+    @property
+    def backend(self) -> Backend:
+        """The wire this Session's calls travel on (the REST backend today)."""
+        return self._backend
 
     async def __aenter__(self) -> Session:
         if self._state is not _State.UNOPENED:
             raise SessionStateError(f"a Session opens once; this one is {self._state.value}")
-        client = httpx.AsyncClient(
-            base_url=self.base_url,
-            timeout=self._timeout,
-            limits=self._limits,
-            transport=(
-                self._transport if self._transport is not None else _default_transport(self._limits)
-            ),
-            headers={
-                "User-Agent": _USER_AGENT,
-                "Accept": "application/json",
-                "Accept-Encoding": _ACCEPT_ENCODING,
-            },
-        )
-        # httpx keeps its store in ``_cookies`` (its ``cookies`` setter would copy ours away)
-        client._cookies = _Cookieless()
-        auth = KrakenFuturesAuth(self._credentials, self._nonces) if self._credentials else None
-        self._pipeline = HttpPipeline(
-            client,
-            auth=auth,
-            limiter=RateLimiter(self._policy),
-            converter=self._converter,
-            retry=self._retry,
-            bounds=self.bounds,
-            deadline=self._call_deadline,
-        )
-        self._pipeline.observers.extend(self._observers)
-        self._client = client
+        await self._backend.open()
         self._state = _State.OPEN
         return self
 
@@ -231,7 +191,7 @@ class Session:
                         logger.exception("%s did not stop cleanly", type(helper).__name__)
             finally:
                 self._state = _State.CLOSED
-                await self._client.aclose()
+                await self._backend.aclose()
         self._state = _State.CLOSED
 
     def deadline(self, seconds: float | None) -> contextlib.AbstractContextManager[None]:
@@ -240,10 +200,11 @@ class Session:
         return self._call_deadline.override(seconds)
 
     def add_observer(self, observer: Observer) -> None:
-        """Call ``observer(operation, params, result)`` after every successful call."""
-        self._observers.append(observer)
-        if self._pipeline is not None:
-            self._pipeline.observers.append(observer)
+        """Call ``observer(operation_name, request, result)`` after every successful call.
+
+        An observer's failure is logged, never raised: the call itself succeeded.
+        """
+        self._backend.add_observer(observer)
 
     async def dead_mans_switch(
         self, *, cancel_after: int = 60, interval: float = 20.0
@@ -255,7 +216,7 @@ class Session:
         from .deadman import DeadMansSwitch
 
         switch = DeadMansSwitch(self.orders, cancel_after=cancel_after, interval=interval)
-        self._open_pipeline()
+        self._open_backend()
         await switch.start()
         self._helpers.append(switch)
         return switch
@@ -265,32 +226,40 @@ class Session:
         from .tracker import OrderTracker
 
         tracker = OrderTracker(self, interval=interval)
-        self._open_pipeline()
+        self._open_backend()
         self.add_observer(tracker.observe)
         await tracker.start()
         self._helpers.append(tracker)
         return tracker
 
     def server_now(self) -> dt.datetime:
-        """The exchange's current time, estimated from the latest ``serverTime`` it sent."""
-        return self._open_pipeline().server_now()
+        """The exchange's current time, estimated from what it last said."""
+        return self._open_backend().server_now()
 
-    def _open_pipeline(self) -> HttpPipeline:
-        if self._state is not _State.OPEN or self._pipeline is None:
+    @property
+    def order_lookup(self) -> OrderLookup:
+        return self._backend.order_lookup
+
+    def _open_backend(self) -> Backend:
+        if self._state is not _State.OPEN:
             hint = (
                 "use it inside `async with Session(...) as kf:`"
                 if self._state is _State.UNOPENED
                 else "it was closed; open a new Session"
             )
             raise SessionStateError(f"the Session is {self._state.value}: {hint}")
-        return self._pipeline
+        return self._backend
 
-    async def call(
-        self,
-        endpoint: Endpoint,
-        params: WireParams = (),
-        *,
-        path_params: dict[str, str] | None = None,
-    ) -> Any:
-        """Run one operation of the endpoint table (what every resource method does)."""
-        return await self._open_pipeline().call(endpoint, params, path_params=path_params)
+    async def execute(self, operation: Operation[RequestT, ResultT], request: RequestT) -> ResultT:
+        """Run one operation on the backend (what every resource method does).
+
+        An operation the backend cannot serve raises :class:`UnsupportedOperationError`
+        before anything is sent.
+        """
+        backend = self._open_backend()
+        if not backend.supports(operation):
+            raise UnsupportedOperationError(
+                f"{operation.name} is not available over the {backend.name} backend",
+                endpoint=operation.name,
+            )
+        return await backend.execute(operation, request)

@@ -44,6 +44,7 @@ from .models import (
     RejectEvent,
     SendOrderResult,
 )
+from .operations import CancelAll
 
 __all__ = ["AccountSnapshot", "OrderTracker"]
 
@@ -227,7 +228,7 @@ class OrderTracker:
             self._in_flight_changes.extend(changes)
         self._snapshot = self._freeze()
 
-    def observe(self, operation: str, params: Mapping[str, Any], result: Any) -> None:
+    def observe(self, operation: str, request: Any, result: Any) -> None:
         """Apply the result of an order call the Session just made."""
         changes: list[_Change] = []
         if isinstance(result, SendOrderResult | EditOrderResult | CancelOrderResult):
@@ -236,8 +237,8 @@ class OrderTracker:
                 changes.append(_remove(result.order_id))
         elif isinstance(result, CancelAllResult):
             changes = [_remove(c.order_id) for c in result.cancelled_orders]
-            if not changes and operation == "cancel_all_orders":
-                changes = [_remove_symbol(params.get("symbol"))]
+            if not changes and isinstance(request, CancelAll):
+                changes = [_remove_symbol(request.symbol)]
         elif isinstance(result, list) and result and isinstance(result[0], BatchItemResult):
             for item in result:
                 changes.extend(_event_changes(item.order_events))

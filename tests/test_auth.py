@@ -39,6 +39,7 @@ from tests.kraken_verifier import (
     signed_message,
     strip_derivatives,
 )
+from tests.rest_access import rest
 
 NONCE = "1700000000000"
 SDK_SECRET = "cHl0aG9uLWtyYWtlbi1zZGsgdW5pdC10ZXN0IHNlY3JldCB2YWx1ZQ=="
@@ -383,7 +384,7 @@ async def test_own_vectors_sign_the_encoded_wire_bytes(
     query: bytes,
     body: bytes,
 ) -> None:
-    request = offline_session._open_pipeline().build_request(endpoint(name), params, None)
+    request = rest(offline_session).pipeline.build_request(endpoint(name), params, None)
     assert request.url.query == query
     assert request.content == body
     assert b":" not in request.url.query
@@ -501,7 +502,7 @@ async def test_session_form_post_with_space_and_slash_is_accepted(
 async def test_session_batch_json_form_field_is_accepted(credentials: Credentials) -> None:
     check = verifier()
     async with session_on(check, credentials) as kf:
-        results = await kf.call(endpoint("batch_order"), [("json", BATCH_JSON)])
+        results = await rest(kf).call(endpoint("batch_order"), [("json", BATCH_JSON)])
     assert [item.status.value for item in results] == ["placed", "cancelled"]
     [seen] = check.checks
     assert seen.verdict is Verdict.ACCEPTED

@@ -22,9 +22,9 @@ from kraken_futures_async import (
     RetryPolicy,
     Session,
 )
-from kraken_futures_async.resources._reconcile import is_ambiguous
 from kraken_futures_async.rest.endpoints import endpoint
 from kraken_futures_async.rest.envelope import read_payload
+from kraken_futures_async.safety import is_ambiguous
 from kraken_futures_async.simulator import InProcessTransport, Twin
 
 from .test_bounded_deadline import TRANSPORTS

@@ -24,6 +24,7 @@ from kraken_futures_async import (
 )
 from kraken_futures_async.deadman import DeadMansSwitch
 from kraken_futures_async.tracker import OrderTracker
+from tests.rest_access import rest
 
 from .test_bounded_deadline import GUARD, loopback_session
 from .test_bounded_support import HostileServer, kraken_json, plain, trickle, until
@@ -64,7 +65,7 @@ async def test_the_helpers_survive_deep_nesting_and_the_session_closes_cleanly(
         polls, refreshes = tracker.snapshot().polls, switch.refreshes
         server.routes = HEALTHY
         await until(lambda: tracker.snapshot().polls > polls and switch.refreshes > refreshes)
-        client = kf._client
+        client = rest(kf).client
     # leaving the block closed the Session without raising: helpers stopped, pool closed
     assert client.is_closed
     assert server.paths()[-1] == "cancelallordersafter"  # disarmed on the way out
@@ -85,7 +86,7 @@ async def test_aclose_closes_the_pool_even_if_a_helper_fails_to_stop(
         async with kf:
             await kf.market.tickers()
             kf._helpers.append(_Stubborn())  # type: ignore[arg-type]
-            client = kf._client
+            client = rest(kf).client
         assert client.is_closed
     assert "did not stop cleanly" in caplog.text
     assert "cannot stop" in caplog.text
@@ -108,7 +109,7 @@ async def test_the_helpers_keep_going_when_a_server_trickles(credentials: Creden
         polls, refreshes = tracker.snapshot().polls, switch.refreshes
         server.routes = HEALTHY
         await until(lambda: tracker.snapshot().polls > polls and switch.refreshes > refreshes)
-    assert kf._client.is_closed
+    assert rest(kf).client.is_closed
 
 
 class _Flaky:

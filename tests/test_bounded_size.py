@@ -22,9 +22,9 @@ import httpx
 import pytest
 
 from kraken_futures_async import RateLimitPolicy, ResponseInvalidError, Session
-from kraken_futures_async.resources._reconcile import is_ambiguous
 from kraken_futures_async.rest.body import BodyTooLargeError, read_body
 from kraken_futures_async.retry import RetryPolicy
+from kraken_futures_async.safety import is_ambiguous
 
 from .test_bounded_deadline import GUARD, TRANSPORTS
 from .test_bounded_support import Answer, HostileServer, gzip_bomb, plain, stream_forever

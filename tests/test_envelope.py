@@ -37,6 +37,7 @@ from kraken_futures_async.models import (
 from kraken_futures_async.rest.endpoints import endpoint
 from kraken_futures_async.retry import RetryPolicy
 from tests.conftest import BASE_URL
+from tests.rest_access import rest
 
 ORDER_ID = "abababab-cdcd-4efe-8a8a-121212121212"
 CLI_ORD_ID = "mm-0001"
@@ -144,7 +145,7 @@ async def send(kf: Session) -> SendOrderResult:
 async def send_through_pipeline(kf: Session) -> Any:
     """The bare request path, below ``orders.send``'s reconciliation of unreadable answers."""
     params = [("orderType", "post"), ("symbol", "PF_XBTUSD"), ("side", "buy"), ("size", "1")]
-    return await kf.call(endpoint("send_order"), params)
+    return await rest(kf).call(endpoint("send_order"), params)
 
 
 async def edit(kf: Session) -> EditOrderResult:

@@ -36,6 +36,7 @@ from kraken_futures_async import errors as errors_module
 from kraken_futures_async.rest.endpoints import endpoint
 from kraken_futures_async.retry import RetryPolicy
 from tests.conftest import BASE_URL, TEST_SECRET
+from tests.rest_access import rest
 
 SERVER_TIME = "2024-01-01T00:00:00.000Z"
 
@@ -89,7 +90,7 @@ async def call_accounts(kf: Session) -> Any:
 async def call_send_order(kf: Session) -> Any:
     """The bare request path: ``orders.send`` would go on to reconcile an unclear answer."""
     params = [("orderType", "lmt"), ("symbol", "PF_XBTUSD"), ("side", "buy"), ("size", "1")]
-    return await kf.call(endpoint("send_order"), [*params, ("limitPrice", "1000")])
+    return await rest(kf).call(endpoint("send_order"), [*params, ("limitPrice", "1000")])
 
 
 async def call_tickers(kf: Session) -> Any:

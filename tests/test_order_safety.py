@@ -163,7 +163,7 @@ def session_for(
         transport=httpx.MockTransport(exchange.handler),
         rate_limits=RateLimitPolicy.unlimited(),
         retry=retry or RetryPolicy(base_delay=0.0),
-        order_safety=OrderSafety(process_before=10.0, deadline=deadline, poll_interval=0.001),
+        order_safety=OrderSafety(process_before=10.0, patience=deadline, poll_interval=0.001),
         check_orders=False,
     )
 
@@ -299,7 +299,7 @@ async def test_without_a_deadline_an_untraceable_order_is_never_resent(
         base_url=BASE_URL,
         transport=httpx.MockTransport(exchange.handler),
         rate_limits=RateLimitPolicy.unlimited(),
-        order_safety=OrderSafety(process_before=None, deadline=0.05, poll_interval=0.001),
+        order_safety=OrderSafety(process_before=None, patience=0.05, poll_interval=0.001),
         check_orders=False,
     )
     async with session as kf:

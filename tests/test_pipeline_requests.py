@@ -25,6 +25,7 @@ from kraken_futures_async.rest.pipeline import HttpPipeline
 from kraken_futures_async.rest.wire import urlencode_pairs
 from kraken_futures_async.retry import RetryPolicy
 from tests.conftest import BASE_URL
+from tests.rest_access import rest
 
 _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 _JSON = {"Content-Type": "application/json"}
@@ -86,7 +87,7 @@ async def session() -> AsyncIterator[Session]:
 
 
 def _pipeline(kf: Session) -> HttpPipeline:
-    return kf._open_pipeline()
+    return rest(kf).pipeline
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=[e.name for e in ENDPOINTS])
@@ -97,7 +98,7 @@ async def test_every_row_builds_what_httpx_built(session: Session, endpoint: End
             path_params = _path_params(endpoint, value)
             for _ in range(2):  # the second time from the kept URL and headers
                 built = pipeline.build_request(endpoint, params, path_params)
-                _same(built, _reference(session._client, endpoint, params, path_params))
+                _same(built, _reference(rest(session).client, endpoint, params, path_params))
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -113,7 +114,7 @@ async def test_any_parameters_build_what_httpx_built(
         params = [(key, json.dumps(text)) for key, text in params]
     async with Session(base_url=BASE_URL, rate_limits=RateLimitPolicy.unlimited()) as kf:
         built = _pipeline(kf).build_request(row, params, _path_params(row, value))
-        _same(built, _reference(kf._client, row, params, _path_params(row, value)))
+        _same(built, _reference(rest(kf).client, row, params, _path_params(row, value)))
 
 
 def _client_with(**kwargs: Any) -> httpx.AsyncClient:
@@ -130,7 +131,7 @@ async def test_a_client_with_cookies_or_default_params_gets_httpx_build(
 ) -> None:
     async with _client_with(**extra) as client:
         pipeline = HttpPipeline(
-            client, auth=None, limiter=_pipeline(session).limiter, converter=session._converter
+            client, auth=None, limiter=_pipeline(session).limiter, converter=rest(session).converter
         )
         row = next(e for e in ENDPOINTS if e.name == "orderbook")
         built = pipeline.build_request(row, [("symbol", "PF_XBTUSD")], None)
@@ -166,7 +167,7 @@ async def test_the_session_keeps_and_sends_no_cookies() -> None:
     ) as kf:
         await kf.market.orderbook("PF_XBTUSD")
         book = await kf.market.orderbook("PF_XBTUSD")
-        assert not kf._client.cookies
+        assert not rest(kf).client.cookies
     assert book.bids[0].price == 1
     assert len(seen) == 2
     assert all("Cookie" not in request.headers for request in seen)

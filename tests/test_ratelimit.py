@@ -31,6 +31,7 @@ from kraken_futures_async.ratelimit import (
     WindowLimit,
 )
 from kraken_futures_async.rest.endpoints import endpoint
+from tests.rest_access import rest
 
 from .conftest import BASE_URL
 from .virtual_clock import run_virtual
@@ -522,7 +523,7 @@ def test_session_refuses_an_oversize_cost_without_sending(credentials: Credentia
         transport = make_transport(sent, lambda: None)
         async with Session(credentials, base_url=BASE_URL, transport=transport) as kf:
             with pytest.raises(InvalidArgumentError):
-                await kf.call(oversize)
+                await rest(kf).call(oversize)
 
     run_virtual(scenario)
     assert sent == []

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from kraken_futures_async import BatchOrder, Credentials, RateLimitPolicy, Session
 from kraken_futures_async.errors import InvalidArgumentError
 from kraken_futures_async.ratelimit import Budget, CostWindow, RateLimiter, WindowLimit
-from kraken_futures_async.resources._batch import batch_json
 from kraken_futures_async.rest.endpoints import endpoint
+from kraken_futures_async.rest.json_bodies import batch_json
 
 from .conftest import BASE_URL
 from .test_ratelimit import CAPACITY, COSTS, ORDINARY, PERIOD, RESERVE, WINDOW, approx

@@ -41,6 +41,7 @@ from kraken_futures_async.models.enums import OrderType
 from kraken_futures_async.rest.endpoints import endpoint
 from kraken_futures_async.retry import OrderSafety, RetryPolicy
 from kraken_futures_async.simulator import ManualClock, Twin, TwinConfig
+from tests.rest_access import rest
 
 from .conftest import BASE_URL, TEST_KEY, TEST_SECRET
 from .test_safety_support import RecordingTransport
@@ -222,7 +223,7 @@ async def _send(arguments: dict[str, Any]) -> tuple[object, list[str]]:
     session = _Shared.twin.session(
         rate_limits=RateLimitPolicy.unlimited(),
         retry=RetryPolicy.never(),
-        order_safety=OrderSafety(deadline=0.5, poll_interval=0.1),
+        order_safety=OrderSafety(patience=0.5, poll_interval=0.1),
         transport=_Shared.transport,
     )
     before = len(_Shared.transport.paths)
@@ -361,7 +362,7 @@ async def _answer(name: str, body: bytes) -> object:
         try:
             if name in READS:
                 return await READS[name](kf)
-            return await kf.call(endpoint(name), [("a", "b")])
+            return await rest(kf).call(endpoint(name), [("a", "b")])
         except KrakenFuturesError as exc:
             return exc
 

@@ -29,7 +29,7 @@ XBT_STEP = Decimal("0.0001")
 
 def session(twin: Twin, **kwargs: Any) -> Session:
     kwargs.setdefault("retry", retry_policy(SEED))
-    kwargs.setdefault("order_safety", OrderSafety(process_before=10.0, deadline=120.0))
+    kwargs.setdefault("order_safety", OrderSafety(process_before=10.0, patience=120.0))
     kwargs.setdefault("timeout", client_timeout(5.0))
     return twin.session(**kwargs)
 

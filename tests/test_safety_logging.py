@@ -83,7 +83,7 @@ def test_debug_logs_reprs_and_errors_never_show_the_secret_or_an_authent() -> No
     async def trading_session() -> None:
         session = twin.session(
             retry=retry_policy(SEED),
-            order_safety=OrderSafety(process_before=10.0, deadline=300.0),
+            order_safety=OrderSafety(process_before=10.0, patience=300.0),
             timeout=client_timeout(5.0),
             transport=transport,
         )

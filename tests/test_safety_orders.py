@@ -27,8 +27,8 @@ from kraken_futures_async import (
     Session,
 )
 from kraken_futures_async.models import OrderRequestStatus, SendOrderResult
-from kraken_futures_async.resources._reconcile import LATE
 from kraken_futures_async.retry import OrderSafety, RetryPolicy
+from kraken_futures_async.safety import LATE
 from kraken_futures_async.simulator import FaultKind, Twin
 
 from .test_safety_support import Ledger, client_timeout, faulty_twin, quiet_twin
@@ -39,7 +39,7 @@ SUBMISSIONS = 1000
 WORKERS = 16
 #: The library's default window; a deadline long enough to outlast several ambiguous
 #: attempts in a row, each behind rate-limit cool-downs (10 s after every apiLimitExceeded).
-SAFETY = OrderSafety(process_before=10.0, deadline=300.0, poll_interval=1.0)
+SAFETY = OrderSafety(process_before=10.0, patience=300.0, poll_interval=1.0)
 
 #: symbol -> (size step, tick)
 MARKETS = {
@@ -219,7 +219,7 @@ def bury_an_order(spacing: float) -> tuple[SendOrderResult | BaseException, Ledg
         async with (
             twin.session(
                 retry=retry_policy(),
-                order_safety=OrderSafety(process_before=10.0, deadline=30.0),
+                order_safety=OrderSafety(process_before=10.0, patience=30.0),
                 timeout=client_timeout(5.0),
             ) as kf,
             twin.session(flooder, rate_limits=RateLimitPolicy.unlimited()) as other,

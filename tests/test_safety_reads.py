@@ -14,6 +14,7 @@ from typing import Any
 from kraken_futures_async import Session
 from kraken_futures_async.rest.endpoints import endpoint
 from kraken_futures_async.simulator import FaultKind
+from tests.rest_access import rest
 
 from .test_safety_orders import retry_policy
 from .test_safety_support import RecordingTransport, client_timeout, faulty_twin
@@ -50,7 +51,7 @@ def test_reads_under_faults_succeed_within_the_retry_budget() -> None:
         async with session as kf:
             calls = [read(kf) for _ in range(ROUNDS) for read in READS.values()]
             results = await asyncio.gather(*calls, return_exceptions=True)
-            pipeline = kf._open_pipeline()
+            pipeline = rest(kf).pipeline
             failures = [r for r in results if isinstance(r, BaseException)]
             return failures, pipeline.requests_sent, pipeline.retries
 

@@ -26,6 +26,7 @@ from kraken_futures_async.config import DEFAULT_LIMITS, DEFAULT_TIMEOUT
 from kraken_futures_async.rest.signing import sign
 from kraken_futures_async.rest.transports import AiohttpTransport
 from tests.conftest import BASE_URL, TEST_KEY, TEST_SECRET
+from tests.rest_access import rest
 
 SERVER_TIME = "2024-05-01T12:00:00.000Z"
 ACCOUNTS = {
@@ -111,7 +112,7 @@ async def test_a_session_opens_once() -> None:
 async def test_closing_closes_the_http_client() -> None:
     kf = session()
     async with kf:
-        client = kf._client
+        client = rest(kf).client
         assert not client.is_closed
     assert client.is_closed
 
@@ -200,8 +201,8 @@ async def test_timeout_and_pool_limits_reach_httpx(spy_client: list[dict[str, An
     limits = httpx.Limits(max_connections=7, max_keepalive_connections=3, keepalive_expiry=5)
     kf = Session(base_url=BASE_URL, timeout=timeout, limits=limits)
     async with kf:
-        assert kf._client.timeout == timeout
-        assert kf._client.base_url.host == "twin.test"
+        assert rest(kf).client.timeout == timeout
+        assert rest(kf).client.base_url.host == "twin.test"
     (kwargs,) = spy_client
     assert kwargs["limits"] is limits
     assert kwargs["timeout"] is timeout
@@ -220,9 +221,9 @@ async def test_httpx_own_pool_stays_selectable(spy_client: list[dict[str, Any]])
 
 async def test_defaults_and_float_timeout(spy_client: list[dict[str, Any]]) -> None:
     async with Session(base_url=BASE_URL) as kf:
-        assert kf._client.timeout == DEFAULT_TIMEOUT
+        assert rest(kf).client.timeout == DEFAULT_TIMEOUT
     async with Session(base_url=BASE_URL, timeout=2.5) as kf:
-        assert kf._client.timeout == httpx.Timeout(2.5)
+        assert rest(kf).client.timeout == httpx.Timeout(2.5)
     assert [kwargs["limits"] for kwargs in spy_client] == [DEFAULT_LIMITS, DEFAULT_LIMITS]
 
 
@@ -236,7 +237,7 @@ async def test_an_injected_transport_carries_the_requests() -> None:
     transport = httpx.MockTransport(handler)
     kf = Session(base_url=BASE_URL, rate_limits=RateLimitPolicy.unlimited(), transport=transport)
     async with kf:
-        assert kf._client._transport is transport
+        assert rest(kf).client._transport is transport
         await kf.market.tickers()
         await kf.market.tickers()
     assert calls == ["/derivatives/api/v3/tickers"] * 2

@@ -17,6 +17,7 @@ from kraken_futures_async.retry import RetryPolicy
 from kraken_futures_async.simulator import ExchangeError, ManualClock, Twin, TwinConfig
 from kraken_futures_async.simulator._json import dumps, format_number
 from kraken_futures_async.simulator.rest.app import Router, json_pairs, parse_pairs, server_time
+from tests.rest_access import rest
 from tests.test_sim_http_fake import FakeExchange, fake_twin, raw_client, signed_headers
 
 D = "/derivatives/api/v3"
@@ -242,8 +243,8 @@ async def test_the_library_reads_history_pages_and_csv_from_the_twin() -> None:
     async with twin.session(
         rate_limits=RateLimitPolicy.unlimited(), retry=RetryPolicy.never()
     ) as kf:
-        csv = await kf.call(endpoint("account_log_csv"))
-        page = await kf.call(endpoint("history_orders"))
+        csv = await rest(kf).call(endpoint("account_log_csv"))
+        page = await rest(kf).call(endpoint("history_orders"))
     assert csv.startswith("id,date,asset")
     assert page.continuation_token == "bmV4dA=="
 

@@ -14,6 +14,7 @@ from kraken_futures_async.retry import RetryPolicy
 from kraken_futures_async.simulator import ApiKey, BucketLimit, Twin, TwinConfig
 from kraken_futures_async.simulator.rest.app import render_error
 from kraken_futures_async.simulator.rest.limits import BudgetExceededError, RateMeter, TokenBucket
+from tests.rest_access import rest
 from tests.test_sim_http_fake import FakeExchange, fake_twin, raw_client, signed_headers
 from tests.virtual_clock import run_virtual
 
@@ -160,9 +161,9 @@ async def test_the_history_budget_answers_429_in_plain_text() -> None:
 async def test_the_client_reads_the_history_refusal_as_a_rate_limit_with_retry_after() -> None:
     twin, _ = fake_twin(history_budget=BucketLimit(1, 600.0))
     async with quiet(twin) as kf:
-        await kf.call(endpoint("history_orders"))
+        await rest(kf).call(endpoint("history_orders"))
         with pytest.raises(RateLimitError) as caught:
-            await kf.call(endpoint("history_orders"))
+            await rest(kf).call(endpoint("history_orders"))
     assert caught.value.http_status == 429
     assert caught.value.retry_after == 600
 

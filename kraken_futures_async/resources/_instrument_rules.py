@@ -17,10 +17,10 @@ import difflib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
-from typing import Any
 
 from ..errors import InvalidArgumentError, KrakenFuturesError
 from ..models import Instrument
+from ..operations.orders import SendOrder
 
 __all__ = ["InstrumentRules"]
 
@@ -29,7 +29,6 @@ logger = logging.getLogger("kraken_futures_async")
 #: Seconds before a symbol the list does not know may fetch the list again.
 REFRESH_AFTER = 60.0
 #: Parameters carrying a price that must sit on the tick.
-_PRICES = ("limitPrice", "stopPrice")
 
 
 class InstrumentRules:
@@ -53,16 +52,15 @@ class InstrumentRules:
         async with self._lock:
             await self._refresh(loop)
 
-    async def check(self, params: Mapping[str, Any]) -> None:
-        """Check one order's ``symbol``, ``size`` and prices, given as wire names."""
+    async def check(self, order: SendOrder) -> None:
+        """Check one order's ``symbol``, ``size`` and prices against its contract."""
         if not self.enabled:
             return
-        symbol = params["symbol"]
-        instrument = await self._instrument(symbol)
+        instrument = await self._instrument(order.symbol)
         if instrument is None:
             return
         step = instrument.size_step
-        size = params.get("size")
+        size = order.size
         if step is not None and size is not None and not _on_grid(size, step):
             raise InvalidArgumentError(
                 f"size {size} for {instrument.symbol} is not a whole number of its size step "
@@ -71,12 +69,11 @@ class InstrumentRules:
         tick = instrument.tick_size
         if tick is None:
             return
-        for key in _PRICES:
-            price = params.get(key)
+        for name, price in (("limit_price", order.limit_price), ("stop_price", order.stop_price)):
             if price is not None and not _on_grid(price, tick):
                 below = (price // tick) * tick
                 raise InvalidArgumentError(
-                    f"{_ARGUMENT[key]} {price} for {instrument.symbol} is off its tick size "
+                    f"{name} {price} for {instrument.symbol} is off its tick size "
                     f"{tick}: try {below} or {below + tick}"
                 )
 
@@ -108,9 +105,6 @@ class InstrumentRules:
             )
             return
         self._by_symbol = {i.symbol.upper(): i for i in instruments}
-
-
-_ARGUMENT = {"limitPrice": "limit_price", "stopPrice": "stop_price"}
 
 
 def _on_grid(value: Decimal, step: Decimal) -> bool:

@@ -5,39 +5,29 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..models import Accounts, Notification, OpenPosition, UnwindQueuePosition
-from ..rest.endpoints import endpoint
+from ..operations import NO_ARGUMENTS
+from ..operations import catalog as ops
 from ._base import Resource
 
 __all__ = ["AccountResource"]
-
-_ACCOUNTS = endpoint("accounts")
-_OPEN_POSITIONS = endpoint("open_positions")
-_NOTIFICATIONS = endpoint("notifications")
-_UNWIND_QUEUE = endpoint("unwind_queue")
-_FEE_VOLUMES = endpoint("fee_schedule_volumes")
 
 
 class AccountResource(Resource):
     async def accounts(self) -> Accounts:
         """Cash, multi-collateral (flex) and single-collateral margin accounts."""
-        result: Accounts = await self._backend.call(_ACCOUNTS)
-        return result
+        return await self._session.execute(ops.ACCOUNTS, NO_ARGUMENTS)
 
     async def open_positions(self) -> list[OpenPosition]:
-        result: list[OpenPosition] = await self._backend.call(_OPEN_POSITIONS)
-        return result
+        return await self._session.execute(ops.OPEN_POSITIONS, NO_ARGUMENTS)
 
     async def notifications(self) -> list[Notification]:
         """Platform notices; high-priority maintenance announces downtime."""
-        result: list[Notification] = await self._backend.call(_NOTIFICATIONS)
-        return result
+        return await self._session.execute(ops.NOTIFICATIONS, NO_ARGUMENTS)
 
     async def unwind_queue(self) -> list[UnwindQueuePosition]:
         """Each open position's percentile in the unwind queue (costs 200 budget units)."""
-        result: list[UnwindQueuePosition] = await self._backend.call(_UNWIND_QUEUE)
-        return result
+        return await self._session.execute(ops.UNWIND_QUEUE, NO_ARGUMENTS)
 
     async def fee_schedule_volumes(self) -> dict[str, Decimal]:
         """30-day USD volume by fee-schedule uid. Deprecated by Kraken; calling it warns."""
-        result: dict[str, Decimal] = await self._backend.call(_FEE_VOLUMES)
-        return result
+        return await self._session.execute(ops.FEE_SCHEDULE_VOLUMES, NO_ARGUMENTS)

@@ -9,10 +9,11 @@ continuation token, keeping every other parameter (``sort`` included) unchanged.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Mapping
-from typing import Any, Literal
+from collections.abc import AsyncIterator
+from typing import TypeVar
 
-from ..errors import InvalidArgumentError
+import attrs
+
 from ..models import (
     AccountLog,
     AccountLogEntry,
@@ -24,79 +25,44 @@ from ..models import (
     TriggerEntry,
 )
 from ..models.account_log import AccountLogInfo
-from ..rest.endpoints import Endpoint, endpoint
-from ..rest.pagination import check_max_pages, continuation_pages, follow
-from ..rest.wire import encode_params
-from ._args import check_bool, check_choice, check_count, epoch_ms
+from ..operations import Operation
+from ..operations import catalog as ops
+from ..operations.history import (
+    AccountLogCsvQuery,
+    AccountLogQuery,
+    ExecutionsQuery,
+    MarketHistoryQuery,
+    OrderEventsQuery,
+    PositionEventsQuery,
+    Sort,
+)
+from ..paging import check_max_pages, continuation_pages, follow
 from ._base import Resource
-from ._order_args import check_symbol
 
 __all__ = ["HistoryResource", "Sort"]
-
-Sort = Literal["asc", "desc"]
-_SORTS = ("asc", "desc")
-
-_EXECUTIONS = endpoint("history_executions")
-_ORDERS = endpoint("history_orders")
-_TRIGGERS = endpoint("history_triggers")
-_POSITIONS = endpoint("history_positions")
-_ACCOUNT_LOG = endpoint("account_log")
-_ACCOUNT_LOG_CSV = endpoint("account_log_csv")
-_MARKET_EXECUTIONS = endpoint("market_executions")
-_MARKET_ORDERS = endpoint("market_orders")
-_MARKET_PRICES = endpoint("market_prices")
 
 #: Kraken's account-log page size when ``count`` is not given.
 ACCOUNT_LOG_DEFAULT_COUNT = 500
 
-
-def _window(
-    since: dt.datetime | None, before: dt.datetime | None, sort: Sort, count: int | None
-) -> dict[str, Any]:
-    start, end = epoch_ms("since", since), epoch_ms("before", before)
-    if start is not None and end is not None and start >= end:
-        raise InvalidArgumentError("since must be earlier than before")
-    return {
-        "since": start,
-        "before": end,
-        "sort": check_choice("sort", sort, _SORTS),
-        "count": check_count("count", count),
-    }
-
-
-def _flags(**flags: bool | None) -> dict[str, bool | None]:
-    return {name: check_bool(name, value) for name, value in flags.items()}
-
-
-def _tradeable(value: str | None) -> str | None:
-    return None if value is None else check_symbol(value)
+_Q = TypeVar("_Q", ExecutionsQuery, OrderEventsQuery, PositionEventsQuery, MarketHistoryQuery)
+_E = TypeVar("_E")
 
 
 class HistoryResource(Resource):
-    async def _page(
-        self,
-        row: Endpoint,
-        params: Mapping[str, Any],
-        token: str | None,
-        path_params: dict[str, str] | None = None,
-    ) -> Any:
-        wire = encode_params({**params, "continuation_token": token})
-        return await self._backend.call(row, wire, path_params=path_params)
-
     def _items(
         self,
-        row: Endpoint,
-        params: Mapping[str, Any],
+        operation: Operation[_Q, HistoryPage[_E]],
+        request: _Q,
         max_pages: int | None,
-        path_params: dict[str, str] | None = None,
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncIterator[_E]:
+        """Every element of every page, each page asked for with the previous one's token."""
         check_max_pages(max_pages)
 
-        async def fetch(token: str | None) -> HistoryPage[Any]:
-            page: HistoryPage[Any] = await self._page(row, params, token, path_params)
-            return page
+        async def fetch(token: str | None) -> HistoryPage[_E]:
+            page_request = attrs.evolve(request, continuation_token=token)
+            return await self._session.execute(operation, page_request)
 
-        async def items() -> AsyncIterator[Any]:
+        async def items() -> AsyncIterator[_E]:
             async for page in continuation_pages(fetch, max_pages=max_pages):
                 for element in page.elements:
                     yield element
@@ -116,11 +82,15 @@ class HistoryResource(Resource):
         continuation_token: str | None = None,
     ) -> HistoryPage[ExecutionEntry]:
         """One page of the account's executions, with the fee each of its sides paid."""
-        params = {**_window(since, before, sort, count), "tradeable": _tradeable(tradeable)}
-        page: HistoryPage[ExecutionEntry] = await self._page(
-            _EXECUTIONS, params, continuation_token
+        request = ExecutionsQuery(
+            since=since,
+            before=before,
+            sort=sort,
+            count=count,
+            tradeable=tradeable,
+            continuation_token=continuation_token,
         )
-        return page
+        return await self._session.execute(ops.HISTORY_EXECUTIONS, request)
 
     def iter_executions(
         self,
@@ -133,8 +103,10 @@ class HistoryResource(Resource):
         max_pages: int | None = None,
     ) -> AsyncIterator[ExecutionEntry]:
         """Every execution in the window, page after page (1 history token each)."""
-        params = {**_window(since, before, sort, count), "tradeable": _tradeable(tradeable)}
-        return self._items(_EXECUTIONS, params, max_pages)
+        request = ExecutionsQuery(
+            since=since, before=before, sort=sort, count=count, tradeable=tradeable
+        )
+        return self._items(ops.HISTORY_EXECUTIONS, request, max_pages)
 
     async def orders(
         self,
@@ -149,13 +121,17 @@ class HistoryResource(Resource):
         continuation_token: str | None = None,
     ) -> HistoryPage[OrderEntry]:
         """One page of order events (placed, updated, cancelled, rejected, ...)."""
-        params = {
-            **_window(since, before, sort, count),
-            "tradeable": _tradeable(tradeable),
-            **_flags(opened=opened, closed=closed),
-        }
-        page: HistoryPage[OrderEntry] = await self._page(_ORDERS, params, continuation_token)
-        return page
+        request = OrderEventsQuery(
+            since=since,
+            before=before,
+            sort=sort,
+            count=count,
+            tradeable=tradeable,
+            opened=opened,
+            closed=closed,
+            continuation_token=continuation_token,
+        )
+        return await self._session.execute(ops.HISTORY_ORDERS, request)
 
     def iter_orders(
         self,
@@ -169,12 +145,16 @@ class HistoryResource(Resource):
         closed: bool | None = None,
         max_pages: int | None = None,
     ) -> AsyncIterator[OrderEntry]:
-        params = {
-            **_window(since, before, sort, count),
-            "tradeable": _tradeable(tradeable),
-            **_flags(opened=opened, closed=closed),
-        }
-        return self._items(_ORDERS, params, max_pages)
+        request = OrderEventsQuery(
+            since=since,
+            before=before,
+            sort=sort,
+            count=count,
+            tradeable=tradeable,
+            opened=opened,
+            closed=closed,
+        )
+        return self._items(ops.HISTORY_ORDERS, request, max_pages)
 
     async def triggers(
         self,
@@ -189,13 +169,17 @@ class HistoryResource(Resource):
         continuation_token: str | None = None,
     ) -> HistoryPage[TriggerEntry]:
         """One page of trigger-order events (placed, updated, activated, cancelled, ...)."""
-        params = {
-            **_window(since, before, sort, count),
-            "tradeable": _tradeable(tradeable),
-            **_flags(opened=opened, closed=closed),
-        }
-        page: HistoryPage[TriggerEntry] = await self._page(_TRIGGERS, params, continuation_token)
-        return page
+        request = OrderEventsQuery(
+            since=since,
+            before=before,
+            sort=sort,
+            count=count,
+            tradeable=tradeable,
+            opened=opened,
+            closed=closed,
+            continuation_token=continuation_token,
+        )
+        return await self._session.execute(ops.HISTORY_TRIGGERS, request)
 
     def iter_triggers(
         self,
@@ -209,12 +193,16 @@ class HistoryResource(Resource):
         closed: bool | None = None,
         max_pages: int | None = None,
     ) -> AsyncIterator[TriggerEntry]:
-        params = {
-            **_window(since, before, sort, count),
-            "tradeable": _tradeable(tradeable),
-            **_flags(opened=opened, closed=closed),
-        }
-        return self._items(_TRIGGERS, params, max_pages)
+        request = OrderEventsQuery(
+            since=since,
+            before=before,
+            sort=sort,
+            count=count,
+            tradeable=tradeable,
+            opened=opened,
+            closed=closed,
+        )
+        return self._items(ops.HISTORY_TRIGGERS, request, max_pages)
 
     async def positions(
         self,
@@ -241,23 +229,24 @@ class HistoryResource(Resource):
         ``funding_realization``, ``settlement``) each select any of those given; with both
         kinds an update must match one of each. No filter means every update.
         """
-        params = {
-            **_window(since, before, sort, count),
-            **_flags(
-                opened=opened,
-                closed=closed,
-                increased=increased,
-                decreased=decreased,
-                reversed=reversed,
-                no_change=no_change,
-                trades=trades,
-                funding_realization=funding_realization,
-                settlement=settlement,
-            ),
-            "tradeable": _tradeable(tradeable),
-        }
-        page: HistoryPage[PositionUpdate] = await self._page(_POSITIONS, params, continuation_token)
-        return page
+        request = PositionEventsQuery(
+            since=since,
+            before=before,
+            sort=sort,
+            count=count,
+            tradeable=tradeable,
+            opened=opened,
+            closed=closed,
+            increased=increased,
+            decreased=decreased,
+            reversed=reversed,
+            no_change=no_change,
+            trades=trades,
+            funding_realization=funding_realization,
+            settlement=settlement,
+            continuation_token=continuation_token,
+        )
+        return await self._session.execute(ops.HISTORY_POSITIONS, request)
 
     def iter_positions(
         self,
@@ -278,22 +267,23 @@ class HistoryResource(Resource):
         settlement: bool | None = None,
         max_pages: int | None = None,
     ) -> AsyncIterator[PositionUpdate]:
-        params = {
-            **_window(since, before, sort, count),
-            **_flags(
-                opened=opened,
-                closed=closed,
-                increased=increased,
-                decreased=decreased,
-                reversed=reversed,
-                no_change=no_change,
-                trades=trades,
-                funding_realization=funding_realization,
-                settlement=settlement,
-            ),
-            "tradeable": _tradeable(tradeable),
-        }
-        return self._items(_POSITIONS, params, max_pages)
+        request = PositionEventsQuery(
+            since=since,
+            before=before,
+            sort=sort,
+            count=count,
+            tradeable=tradeable,
+            opened=opened,
+            closed=closed,
+            increased=increased,
+            decreased=decreased,
+            reversed=reversed,
+            no_change=no_change,
+            trades=trades,
+            funding_realization=funding_realization,
+            settlement=settlement,
+        )
+        return self._items(ops.HISTORY_POSITIONS, request, max_pages)
 
     # --- the account log -------------------------------------------------------------
 
@@ -314,41 +304,17 @@ class HistoryResource(Resource):
         The cost depends on ``count``: up to 25 entries 1 token, 50 2, 1000 3, 5000 6, more
         10; Kraken's default of 500 costs 3.
         """
-        params = self._account_log_params(
-            since, before, from_id, to_id, sort, info, count, conversion_details
+        request = AccountLogQuery(
+            since=since,
+            before=before,
+            from_id=from_id,
+            to_id=to_id,
+            sort=sort,
+            info=info,
+            count=count,
+            conversion_details=conversion_details,
         )
-        result: AccountLog = await self._backend.call(_ACCOUNT_LOG, encode_params(params))
-        return result
-
-    @staticmethod
-    def _account_log_params(
-        since: dt.datetime | None,
-        before: dt.datetime | None,
-        from_id: int | None,
-        to_id: int | None,
-        sort: Sort,
-        info: AccountLogInfo | str | None,
-        count: int | None,
-        conversion_details: bool | None,
-    ) -> dict[str, Any]:
-        kind = None if info is None else AccountLogInfo(info)
-        if kind is AccountLogInfo.UNKNOWN:
-            known = ", ".join(i.value for i in AccountLogInfo if i is not AccountLogInfo.UNKNOWN)
-            raise InvalidArgumentError(f"info must be one of {known}; got {info!r}")
-        first, last = check_count("from_id", from_id), check_count("to_id", to_id)
-        if first is not None and last is not None and first > last:
-            raise InvalidArgumentError("from_id must not be greater than to_id")
-        window = _window(since, before, sort, count)
-        return {
-            "since": window["since"],
-            "before": window["before"],
-            "from": first,
-            "to": last,
-            "sort": window["sort"],
-            "info": kind,
-            "count": window["count"],
-            "conversion_details": check_bool("conversion_details", conversion_details),
-        }
+        return await self._session.execute(ops.ACCOUNT_LOG, request)
 
     def iter_account_log(
         self,
@@ -365,22 +331,25 @@ class HistoryResource(Resource):
 
         A page shorter than ``count`` (default 500) is the last one.
         """
-        self._account_log_params(since, before, None, None, sort, info, count, conversion_details)
+        first = AccountLogQuery(
+            since=since,
+            sort=sort,
+            before=before,
+            info=info,
+            count=count,
+            conversion_details=conversion_details,
+        )
         check_max_pages(max_pages)
         size = count or ACCOUNT_LOG_DEFAULT_COUNT
         descending = sort == "desc"
 
         async def fetch(bound: int | None) -> AccountLog:
-            return await self.account_log(
-                since=since,
-                before=before,
-                from_id=None if descending else bound,
-                to_id=bound if descending else None,
-                sort=sort,
-                info=info,
-                count=count,
-                conversion_details=conversion_details,
+            page = (
+                attrs.evolve(first, to_id=bound)
+                if descending
+                else attrs.evolve(first, from_id=bound)
             )
+            return await self._session.execute(ops.ACCOUNT_LOG, page)
 
         def next_bound(page: AccountLog) -> int | None:
             if len(page.logs) < size:
@@ -397,39 +366,10 @@ class HistoryResource(Resource):
 
     async def account_log_csv(self, *, conversion_details: bool | None = None) -> str:
         """The most recent account-log entries as Kraken's CSV text (6 history tokens)."""
-        params = {"conversion_details": check_bool("conversion_details", conversion_details)}
-        result: str = await self._backend.call(_ACCOUNT_LOG_CSV, encode_params(params))
-        return result
+        request = AccountLogCsvQuery(conversion_details=conversion_details)
+        return await self._session.execute(ops.ACCOUNT_LOG_CSV, request)
 
     # --- public market events (no key, no budget) ------------------------------------
-
-    async def _market_page(
-        self,
-        row: Endpoint,
-        symbol: str,
-        since: dt.datetime | None,
-        before: dt.datetime | None,
-        sort: Sort,
-        count: int | None,
-        continuation_token: str | None,
-    ) -> Any:
-        params = _window(since, before, sort, count)
-        return await self._page(
-            row, params, continuation_token, path_params={"tradeable": check_symbol(symbol)}
-        )
-
-    def _market_items(
-        self,
-        row: Endpoint,
-        symbol: str,
-        since: dt.datetime | None,
-        before: dt.datetime | None,
-        sort: Sort,
-        count: int | None,
-        max_pages: int | None,
-    ) -> AsyncIterator[Any]:
-        params = _window(since, before, sort, count)
-        return self._items(row, params, max_pages, {"tradeable": check_symbol(symbol)})
 
     async def market_executions(
         self,
@@ -442,10 +382,15 @@ class HistoryResource(Resource):
         continuation_token: str | None = None,
     ) -> HistoryPage[ExecutionEntry]:
         """One page of a contract's public trades (orders in their reduced, public form)."""
-        page: HistoryPage[ExecutionEntry] = await self._market_page(
-            _MARKET_EXECUTIONS, symbol, since, before, sort, count, continuation_token
+        request = MarketHistoryQuery(
+            symbol,
+            since=since,
+            before=before,
+            sort=sort,
+            count=count,
+            continuation_token=continuation_token,
         )
-        return page
+        return await self._session.execute(ops.MARKET_EXECUTIONS, request)
 
     def iter_market_executions(
         self,
@@ -457,7 +402,8 @@ class HistoryResource(Resource):
         count: int | None = None,
         max_pages: int | None = None,
     ) -> AsyncIterator[ExecutionEntry]:
-        return self._market_items(_MARKET_EXECUTIONS, symbol, since, before, sort, count, max_pages)
+        request = MarketHistoryQuery(symbol, since=since, before=before, sort=sort, count=count)
+        return self._items(ops.MARKET_EXECUTIONS, request, max_pages)
 
     async def market_orders(
         self,
@@ -470,10 +416,15 @@ class HistoryResource(Resource):
         continuation_token: str | None = None,
     ) -> HistoryPage[OrderEntry]:
         """One page of a contract's public order events (placed, updated, cancelled)."""
-        page: HistoryPage[OrderEntry] = await self._market_page(
-            _MARKET_ORDERS, symbol, since, before, sort, count, continuation_token
+        request = MarketHistoryQuery(
+            symbol,
+            since=since,
+            before=before,
+            sort=sort,
+            count=count,
+            continuation_token=continuation_token,
         )
-        return page
+        return await self._session.execute(ops.MARKET_ORDERS, request)
 
     def iter_market_orders(
         self,
@@ -485,7 +436,8 @@ class HistoryResource(Resource):
         count: int | None = None,
         max_pages: int | None = None,
     ) -> AsyncIterator[OrderEntry]:
-        return self._market_items(_MARKET_ORDERS, symbol, since, before, sort, count, max_pages)
+        request = MarketHistoryQuery(symbol, since=since, before=before, sort=sort, count=count)
+        return self._items(ops.MARKET_ORDERS, request, max_pages)
 
     async def market_prices(
         self,
@@ -498,10 +450,15 @@ class HistoryResource(Resource):
         continuation_token: str | None = None,
     ) -> HistoryPage[PriceEntry]:
         """One page of a contract's mark-price changes."""
-        page: HistoryPage[PriceEntry] = await self._market_page(
-            _MARKET_PRICES, symbol, since, before, sort, count, continuation_token
+        request = MarketHistoryQuery(
+            symbol,
+            since=since,
+            before=before,
+            sort=sort,
+            count=count,
+            continuation_token=continuation_token,
         )
-        return page
+        return await self._session.execute(ops.MARKET_PRICES, request)
 
     def iter_market_prices(
         self,
@@ -513,4 +470,5 @@ class HistoryResource(Resource):
         count: int | None = None,
         max_pages: int | None = None,
     ) -> AsyncIterator[PriceEntry]:
-        return self._market_items(_MARKET_PRICES, symbol, since, before, sort, count, max_pages)
+        request = MarketHistoryQuery(symbol, since=since, before=before, sort=sort, count=count)
+        return self._items(ops.MARKET_PRICES, request, max_pages)

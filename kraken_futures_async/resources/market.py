@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Iterable
-from typing import Literal
 
 from ..errors import InvalidArgumentError
 from ..models import (
@@ -19,50 +18,27 @@ from ..models import (
     PublicTrade,
     Ticker,
 )
-from ..rest.endpoints import endpoint
-from ..rest.pagination import check_max_pages, follow
-from ..rest.wire import encode_params
-from ._args import epoch_seconds
+from ..operations import NO_ARGUMENTS
+from ..operations import catalog as ops
+from ..operations.checks import check_aware, check_symbol
+from ..operations.market import CandlesQuery, Resolution, SymbolQuery, TickType, TradesQuery
+from ..paging import check_max_pages, follow
 from ._base import Resource
-from ._order_args import check_symbol
 
 __all__ = ["MarketResource", "Resolution", "TickType"]
-
-Resolution = Literal["1m", "5m", "15m", "30m", "1h", "4h", "12h", "1d", "1w"]
-TickType = Literal["trade", "mark", "spot"]
-_RESOLUTIONS = frozenset(Resolution.__args__)  # type: ignore[attr-defined]
-_TICK_TYPES = frozenset(TickType.__args__)  # type: ignore[attr-defined]
-
-_TICKERS = endpoint("tickers")
-_TICKER = endpoint("ticker")
-_ORDERBOOK = endpoint("orderbook")
-_TRADES = endpoint("trades")
-_INSTRUMENTS = endpoint("instruments")
-_CANDLES = endpoint("candles")
-_INSTRUMENTS_STATUS = endpoint("instruments_status")
-_INSTRUMENT_STATUS = endpoint("instrument_status")
-_FUNDING_RATES = endpoint("historical_funding_rates")
-_FEE_SCHEDULES = endpoint("fee_schedules")
 
 
 class MarketResource(Resource):
     async def tickers(self) -> list[Ticker]:
         """Every market and index ticker, in no particular order."""
-        result: list[Ticker] = await self._backend.call(_TICKERS)
-        return result
+        return await self._session.execute(ops.TICKERS, NO_ARGUMENTS)
 
     async def ticker(self, symbol: str) -> Ticker:
-        result: Ticker = await self._backend.call(
-            _TICKER, path_params={"symbol": check_symbol(symbol)}
-        )
-        return result
+        return await self._session.execute(ops.TICKER, SymbolQuery(symbol))
 
     async def orderbook(self, symbol: str) -> OrderBook:
         """The full, non-aggregated book of one contract."""
-        result: OrderBook = await self._backend.call(
-            _ORDERBOOK, encode_params({"symbol": check_symbol(symbol)})
-        )
-        return result
+        return await self._session.execute(ops.ORDERBOOK, SymbolQuery(symbol))
 
     async def orderbooks(self, symbols: Iterable[str]) -> dict[str, OrderBook]:
         """Many books at once, fanned out over the pool; the rate limiter paces the fan-out."""
@@ -72,14 +48,11 @@ class MarketResource(Resource):
 
     async def trades(self, symbol: str, *, before: dt.datetime | None = None) -> list[PublicTrade]:
         """The latest 100 public trades (newest first), or the 100 before ``before``."""
-        params = encode_params({"symbol": check_symbol(symbol), "lastTime": before})
-        result: list[PublicTrade] = await self._backend.call(_TRADES, params)
-        return result
+        return await self._session.execute(ops.TRADES, TradesQuery(symbol, before))
 
     async def instruments(self) -> list[Instrument]:
         """Contract specifications: tick size, size precision, margin tiers."""
-        result: list[Instrument] = await self._backend.call(_INSTRUMENTS)
-        return result
+        return await self._session.execute(ops.INSTRUMENTS, NO_ARGUMENTS)
 
     async def candles(
         self,
@@ -92,28 +65,8 @@ class MarketResource(Resource):
         count: int | None = None,
     ) -> CandlePage:
         """OHLC candles from the charts API; ``more_candles`` says the range was cut short."""
-        if resolution not in _RESOLUTIONS:
-            raise InvalidArgumentError(
-                f"resolution must be one of {', '.join(sorted(_RESOLUTIONS))}; got {resolution!r}"
-            )
-        if tick_type not in _TICK_TYPES:
-            raise InvalidArgumentError(f"tick_type must be trade, mark or spot; got {tick_type!r}")
-        if count is not None and (isinstance(count, bool) or count < 0):
-            raise InvalidArgumentError(f"count must be zero or more, got {count!r}")
-        start, end = epoch_seconds("since", since), epoch_seconds("until", until)
-        if start is not None and end is not None and start > end:
-            raise InvalidArgumentError("since must not be after until")
-        params = encode_params({"from": start, "to": end, "count": count})
-        result: CandlePage = await self._backend.call(
-            _CANDLES,
-            params,
-            path_params={
-                "tick_type": tick_type,
-                "symbol": check_symbol(symbol),
-                "resolution": resolution,
-            },
-        )
-        return result
+        request = CandlesQuery(symbol, resolution, since, until, tick_type=tick_type, count=count)
+        return await self._session.execute(ops.CANDLES, request)
 
     def iter_candles(
         self,
@@ -132,8 +85,8 @@ class MarketResource(Resource):
         """
         if since is None:
             raise InvalidArgumentError("since is required to page through candles")
-        epoch_seconds("since", since)
-        epoch_seconds("until", until)
+        check_aware("since", since)
+        check_aware("until", until)
         check_max_pages(max_pages)
 
         async def fetch(start: int | None) -> CandlePage:
@@ -157,23 +110,15 @@ class MarketResource(Resource):
 
     async def instruments_status(self) -> list[InstrumentStatus]:
         """Dislocation and extreme-volatility flags of every contract."""
-        result: list[InstrumentStatus] = await self._backend.call(_INSTRUMENTS_STATUS)
-        return result
+        return await self._session.execute(ops.INSTRUMENTS_STATUS, NO_ARGUMENTS)
 
     async def instrument_status(self, symbol: str) -> InstrumentStatus:
-        result: InstrumentStatus = await self._backend.call(
-            _INSTRUMENT_STATUS, path_params={"symbol": check_symbol(symbol)}
-        )
-        return result
+        return await self._session.execute(ops.INSTRUMENT_STATUS, SymbolQuery(symbol))
 
     async def funding_rates(self, symbol: str) -> list[FundingRate]:
         """A perpetual's funding rates, oldest first (about a year of hourly periods)."""
-        result: list[FundingRate] = await self._backend.call(
-            _FUNDING_RATES, encode_params({"symbol": check_symbol(symbol)})
-        )
-        return result
+        return await self._session.execute(ops.HISTORICAL_FUNDING_RATES, SymbolQuery(symbol))
 
     async def fee_schedules(self) -> list[FeeSchedule]:
         """Fee tiers by schedule. Deprecated by Kraken (2026-06-22); calling it warns."""
-        result: list[FeeSchedule] = await self._backend.call(_FEE_SCHEDULES)
-        return result
+        return await self._session.execute(ops.FEE_SCHEDULES, NO_ARGUMENTS)

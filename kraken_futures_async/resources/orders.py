@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import TypeVar
 
-from ..errors import InvalidArgumentError, KrakenFuturesError
+from ..errors import KrakenFuturesError
 from ..models import (
     BatchItemResult,
     CancelAllResult,
@@ -20,40 +20,31 @@ from ..models import (
 )
 from ..models.enums import OrderType, Side, TrailingStopDeviationUnit, TriggerSignal
 from ..models.orders import FILLS_PAGE_SIZE
-from ..rest.endpoints import Endpoint, endpoint
-from ..rest.pagination import check_max_pages, follow
-from ..rest.wire import encode_params
-from ._base import Resource
-from ._batch import BatchOrder, batch_json
-from ._order_args import (
-    Number,
-    check_aware,
-    check_cli_ord_id,
-    check_one_id,
-    check_symbol,
-    edit_changes,
-    new_cli_ord_id,
-    send_order_params,
+from ..operations import (
+    NO_ARGUMENTS,
+    BatchRequest,
+    BatchSend,
+    CancelAll,
+    CancelAllAfter,
+    CancelOrder,
+    EditOrder,
+    FillsQuery,
+    Operation,
+    OrderStatusQuery,
+    OwnDeadline,
+    SendOrder,
 )
-from ._reconcile import Reconciler, is_ambiguous
+from ..operations import catalog as ops
+from ..operations.checks import Number, check_aware, new_cli_ord_id
+from ..paging import check_max_pages, follow
+from ..safety import Reconciler, is_ambiguous
+from ._base import Resource
+from ._batch import BatchOrder
 
 __all__ = ["BatchOrder", "OrdersResource", "new_cli_ord_id"]
 
-#: Sends one attempt of an order-changing request.
-Submit = Callable[[dict[str, Any]], Awaitable[Any]]
-
-_SEND = endpoint("send_order")
-_EDIT = endpoint("edit_order")
-_CANCEL = endpoint("cancel_order")
-_CANCEL_ALL = endpoint("cancel_all_orders")
-_CANCEL_ALL_AFTER = endpoint("cancel_all_orders_after")
-_OPEN = endpoint("open_orders")
-_FILLS = endpoint("fills")
-_BATCH = endpoint("batch_order")
-_STATUS = endpoint("order_status")
-
-#: Kraken's dead man's switch takes a uint32 number of seconds.
-_MAX_TIMEOUT = 2**32 - 1
+_Order = TypeVar("_Order", SendOrder, EditOrder, CancelOrder)
+_Result = TypeVar("_Result")
 
 
 class OrdersResource(Resource):
@@ -79,7 +70,7 @@ class OrdersResource(Resource):
 
         Without ``cli_ord_id`` one is generated, so the order can always be looked up.
         """
-        params = send_order_params(
+        order = SendOrder(
             symbol=symbol,
             side=side,
             size=size,
@@ -93,27 +84,18 @@ class OrdersResource(Resource):
             trailing_stop_deviation_unit=trailing_stop_deviation_unit,
             limit_price_offset_value=limit_price_offset_value,
             limit_price_offset_unit=limit_price_offset_unit,
-            process_before=process_before,
+            process_before=process_before if process_before is not None else self._own_deadline(),
         )
-        await self._backend.instrument_rules.check(params)
-        safety = self._backend.order_safety
-        own_deadline = params["processBefore"] is None and safety.process_before is not None
-        reconciler = self._reconciler()
+        await self._session.instrument_rules.check(order)
         # fills are searched back to here if the answer is lost
-        started = self._backend.server_now()
-        if own_deadline:
-            params["processBefore"] = reconciler.fresh_deadline()
-
-        result: SendOrderResult = await self._submit(
-            _SEND,
-            params,
+        started = self._session.server_now()
+        reconciler = self._reconciler()
+        return await self._submit(
+            ops.SEND_ORDER,
+            order,
             reconciler,
-            own_deadline,
-            lambda exc, submit: reconciler.resolve_send(
-                params, exc, submit, own_deadline=own_deadline, since=started
-            ),
+            lambda exc, resend: reconciler.resolve_send(order, exc, resend, since=started),
         )
-        return result
 
     async def edit(
         self,
@@ -128,64 +110,60 @@ class OrdersResource(Resource):
         process_before: dt.datetime | None = None,
     ) -> EditOrderResult:
         """Change a resting order's size or prices, keeping its place where Kraken allows."""
-        check_one_id(order_id, cli_ord_id)
-        changes = edit_changes(
+        check_aware("process_before", process_before)
+        edit = EditOrder(
+            order_id=order_id,
+            cli_ord_id=cli_ord_id,
             size=size,
             limit_price=limit_price,
             stop_price=stop_price,
             trailing_stop_max_deviation=trailing_stop_max_deviation,
             trailing_stop_deviation_unit=trailing_stop_deviation_unit,
+            process_before=process_before if process_before is not None else self._own_deadline(),
         )
-        check_aware("process_before", process_before)
         reconciler = self._reconciler()
-        own_deadline = process_before is None and reconciler.process_before_window is not None
-        params = {
-            "orderId": order_id,
-            "cliOrdId": cli_ord_id,
-            **changes,
-            "processBefore": reconciler.fresh_deadline() if own_deadline else process_before,
-        }
-
-        result: EditOrderResult = await self._submit(
-            _EDIT,
-            params,
+        return await self._submit(
+            ops.EDIT_ORDER,
+            edit,
             reconciler,
-            own_deadline,
-            lambda exc, submit: reconciler.resolve_edit(
-                params, exc, submit, own_deadline=own_deadline
-            ),
+            lambda exc, resend: reconciler.resolve_edit(edit, exc, resend),
         )
-        return result
+
+    def _own_deadline(self) -> OwnDeadline | None:
+        """The library's own ``processBefore`` for an order call, if order safety sets one."""
+        window = self._session.order_safety.process_before
+        return None if window is None else OwnDeadline(window)
 
     async def _submit(
         self,
-        row: Endpoint,
-        params: dict[str, Any],
+        operation: Operation[_Order, _Result],
+        request: _Order,
         reconciler: Reconciler,
-        own_deadline: bool,
-        resolve: Callable[[KrakenFuturesError, Submit], Awaitable[Any]],
-    ) -> Any:
+        resolve: Callable[
+            [KrakenFuturesError, Callable[[_Order], Awaitable[_Result]]], Awaitable[_Result]
+        ],
+    ) -> _Result:
         """Send an order-changing request; after an ambiguous failure, ``resolve`` finds out."""
 
-        async def submit(attempt: dict[str, Any]) -> Any:
-            return await self._backend.call(
-                row, reconciler.wire(attempt, own_deadline=own_deadline)
-            )
+        async def send(attempt: _Order) -> _Result:
+            return await self._session.execute(operation, attempt)
 
         try:
-            return await reconciler.send_in_time(params, submit, own_deadline=own_deadline)
+            if isinstance(request, SendOrder | EditOrder):
+                return await reconciler.send_in_time(request, send)
+            return await send(request)
         except KrakenFuturesError as exc:
             if not is_ambiguous(exc):
                 raise
-            return await resolve(exc, submit)
+            return await resolve(exc, send)
 
     def _reconciler(self) -> Reconciler:
-        safety = self._backend.order_safety
+        safety = self._session.order_safety
         return Reconciler(
-            backend=self._backend,
-            deadline=safety.deadline,
+            lookup=self._session.order_lookup,
+            clock=self._session.server_now,
+            patience=safety.patience,
             poll_interval=safety.poll_interval,
-            process_before_window=safety.process_before,
         )
 
     async def cancel(
@@ -196,55 +174,35 @@ class OrdersResource(Resource):
         process_before: dt.datetime | None = None,
     ) -> CancelOrderResult:
         """Cancel one order by its id or client order id."""
-        check_one_id(order_id, cli_ord_id)
-        check_aware("process_before", process_before)
-        params = {"order_id": order_id, "cliOrdId": cli_ord_id, "processBefore": process_before}
-        try:
-            return await self._cancel(params)
-        except KrakenFuturesError as exc:
-            if not is_ambiguous(exc):
-                raise
-            return await self._reconciler().resolve_cancel(params, exc, self._cancel)
-
-    async def _cancel(self, params: dict[str, Any]) -> CancelOrderResult:
-        result: CancelOrderResult = await self._backend.call(_CANCEL, encode_params(params))
-        return result
+        cancel = CancelOrder(
+            order_id=order_id, cli_ord_id=cli_ord_id, process_before=process_before
+        )
+        reconciler = self._reconciler()
+        return await self._submit(
+            ops.CANCEL_ORDER,
+            cancel,
+            reconciler,
+            lambda exc, resend: reconciler.resolve_cancel(cancel, exc, resend),
+        )
 
     async def cancel_all(self, symbol: str | None = None) -> CancelAllResult:
         """Cancel every open order (triggers included), or those of one contract."""
-        params = {"symbol": None if symbol is None else check_symbol(symbol)}
-        result: CancelAllResult = await self._backend.call(_CANCEL_ALL, encode_params(params))
-        return result
+        return await self._session.execute(ops.CANCEL_ALL_ORDERS, CancelAll(symbol))
 
     async def cancel_all_after(self, delay: int | dt.timedelta) -> DeadManSwitchStatus:
         """Arm (or with 0, disarm) the dead man's switch: cancel everything after ``delay``.
 
         ``delay`` is Kraken's ``timeout`` parameter, in whole seconds.
         """
-        seconds = int(delay.total_seconds()) if isinstance(delay, dt.timedelta) else delay
-        if (
-            isinstance(seconds, bool)
-            or not isinstance(seconds, int)
-            or not (0 <= seconds <= _MAX_TIMEOUT)
-        ):
-            raise InvalidArgumentError(f"delay must be 0 to {_MAX_TIMEOUT} seconds")
-        result: DeadManSwitchStatus = await self._backend.call(
-            _CANCEL_ALL_AFTER, encode_params({"timeout": seconds})
-        )
-        return result
+        return await self._session.execute(ops.CANCEL_ALL_ORDERS_AFTER, CancelAllAfter(delay))
 
     async def open(self) -> list[OpenOrder]:
         """Resting orders and untriggered stops, newest first."""
-        result: list[OpenOrder] = await self._backend.call(_OPEN)
-        return result
+        return await self._session.execute(ops.OPEN_ORDERS, NO_ARGUMENTS)
 
     async def fills(self, *, before: dt.datetime | None = None) -> list[Fill]:
         """The latest 100 fills, or the 100 before ``before`` (which costs 25 budget units)."""
-        check_aware("before", before)
-        result: list[Fill] = await self._backend.call(
-            _FILLS, encode_params({"lastFillTime": before})
-        )
-        return result
+        return await self._session.execute(ops.FILLS, FillsQuery(before))
 
     async def batch(
         self, batch: BatchOrder, *, process_before: dt.datetime | None = None
@@ -253,30 +211,18 @@ class OrdersResource(Resource):
 
         A rejected instruction shows in its own result's ``status``; it does not raise.
         """
-        if not len(batch):
-            raise InvalidArgumentError("the batch is empty")
-        check_aware("process_before", process_before)
-        for item in batch:
-            if item["order"] == "send":
-                await self._backend.instrument_rules.check(item)
-        params = encode_params({"json": batch_json(list(batch)), "processBefore": process_before})
-        result: list[BatchItemResult] = await self._backend.call(_BATCH, params)
-        return result
+        request = BatchRequest(batch, process_before=process_before)
+        for item in request.instructions:
+            if isinstance(item, BatchSend):
+                await self._session.instrument_rules.check(item.order)
+        return await self._session.execute(ops.BATCH_ORDER, request)
 
     async def status(
         self, *, order_ids: list[str] | None = None, cli_ord_ids: list[str] | None = None
     ) -> list[OrderStatus]:
         """Open orders, and those closed in the last few seconds, by id or client id."""
-        ids, cli_ids = list(order_ids or ()), list(cli_ord_ids or ())
-        if not ids and not cli_ids:
-            raise InvalidArgumentError("give at least one order id or client order id")
-        for cli in cli_ids:
-            check_cli_ord_id(cli)
-        if any(not isinstance(i, str) or not i for i in ids):
-            raise InvalidArgumentError("order ids must be non-empty strings")
-        params = encode_params({"orderIds": ids, "cliOrdIds": cli_ids})
-        result: list[OrderStatus] = await self._backend.call(_STATUS, params)
-        return result
+        request = OrderStatusQuery(order_ids=order_ids or (), cli_ord_ids=cli_ord_ids or ())
+        return await self._session.execute(ops.ORDER_STATUS, request)
 
     def iter_fills(
         self,

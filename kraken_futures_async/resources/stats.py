@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from ..models import SelfMarketShare
-from ..rest.endpoints import endpoint
+from ..operations import NO_ARGUMENTS
+from ..operations import catalog as ops
 from ._base import Resource
 
 __all__ = ["StatsResource"]
-
-_MARKET_SHARE = endpoint("self_market_share")
 
 
 class StatsResource(Resource):
@@ -19,5 +18,4 @@ class StatsResource(Resource):
         The call is signed with the Session's key; the bearer JWT Kraken also accepts here is
         not used.
         """
-        result: SelfMarketShare | None = await self._backend.call(_MARKET_SHARE)
-        return result
+        return await self._session.execute(ops.SELF_MARKET_SHARE, NO_ARGUMENTS)

@@ -1,21 +1,23 @@
 """What an endpoint-table row is, and the ways rows are written.
 
-A row says how to reach an operation (method, path, where parameters go), who may call it
-(access), what it costs against which budget, where its result sits in the answer and which
-type structures it, which order statuses count as success, and whether it only takes risk
-off. The table itself is ``endpoints.py``.
+A row says how to reach an operation over REST (method, path, where parameters go and how
+they are named), who may call it (access), what it costs against which budget, where its
+result sits in the answer, which order statuses count as success, and whether it only takes
+risk off. The operation itself (its request and result types) is in the operation list,
+under the same name. The table is ``endpoints.py``.
 """
 
 from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
 import attrs
 
+from ..operations.catalog import NOTHING, operation
 from ..ratelimit import Budget
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "Endpoint",
     "OrderStatusCheck",
     "ParamsIn",
+    "TimeForm",
     "WireParams",
     "account_log_cost",
     "batch_cost",
@@ -74,6 +77,14 @@ class ParamsIn(enum.Enum):
     JSON = "json"
 
 
+class TimeForm(enum.Enum):
+    """How a row's datetimes travel."""
+
+    ISO = "iso"  # 2026-12-06T20:52:02.000Z
+    EPOCH_MS = "ms"  # the history API
+    EPOCH_S = "s"  # the charts API
+
+
 @attrs.frozen
 class OrderStatusCheck:
     """Where an order request's own status sits, and which values mean it went through."""
@@ -89,7 +100,6 @@ class Endpoint:
     method: str
     path: str
     access: Access
-    result: Any
     #: Key of the payload in the answer; ``None`` means the answer itself (no envelope key).
     result_key: str | None
     budget: Budget | None = None
@@ -113,6 +123,18 @@ class Endpoint:
     #: The call only takes risk off (cancels, the dead man's switch, reduce-only orders): it
     #: goes ahead of queued sends and reads and may use the budget's reserve.
     risk_reducing: bool | Callable[[WireParams], bool] = False
+    #: Wire names of request fields that are not the field's camelCase (or, on a
+    #: ``snake_case`` row, its own) name.
+    wire_names: Mapping[str, str] = attrs.field(factory=dict)
+    snake_case: bool = False
+    times: TimeForm = TimeForm.ISO
+    #: Builds the wire fields itself, for requests that travel as one JSON text.
+    encode: Callable[[Any], Iterable[tuple[str, Any]]] | None = None
+
+    @property
+    def result(self) -> Any:
+        """The type the answer is structured into: the operation's result."""
+        return operation(self.name).result
 
     @property
     def private(self) -> bool:
@@ -183,8 +205,6 @@ FEES_DEPRECATED = (
     "fee service; use the Spot API's TradeVolume call for fee tiers and 30-day volume"
 )
 CONTINUATION = (("Next-Continuation-Token", "continuationToken"),)
-#: The result type of answers that carry nothing but success: they structure to ``None``.
-NOTHING: Any = type(None)
 
 
 def _absolute(path: str) -> str:
@@ -192,22 +212,22 @@ def _absolute(path: str) -> str:
     return path if path.startswith(("/api/", "/derivatives/")) else f"{DERIVATIVES_V3}{path}"
 
 
-def public_row(name: str, op: str, path: str, result: Any, key: str | None, **kw: Any) -> Endpoint:
+def public_row(name: str, op: str, path: str, key: str | None, **kw: Any) -> Endpoint:
     return Endpoint(
         name=name,
         operation_id=op,
         method="GET",
         path=_absolute(path),
         access=Access.PUBLIC,
-        result=result,
         result_key=key,
         idempotent=True,
         **kw,
     )
 
 
-def history_row(name: str, op: str, path: str, result: Any, access: Access, **kw: Any) -> Endpoint:
-    """A history API row: no envelope, v2 twin, continuation header, history budget if private."""
+def history_row(name: str, op: str, path: str, access: Access, **kw: Any) -> Endpoint:
+    """A history API row: no envelope, v2 twin, continuation header, history budget if
+    private, parameters in snake case and times in epoch milliseconds."""
     private = access is not Access.PUBLIC
     kw.setdefault("cost", 1 if private else 0)
     return Endpoint(
@@ -216,9 +236,10 @@ def history_row(name: str, op: str, path: str, result: Any, access: Access, **kw
         method="GET",
         path=f"{HISTORY_V3}{path}",
         access=access,
-        result=result,
         result_key=None,
         budget=Budget.HISTORY if private else None,
+        snake_case=True,
+        times=TimeForm.EPOCH_MS,
         envelope=False,
         idempotent=True,
         aliases=(f"{HISTORY_V2}{path}",),
@@ -232,7 +253,6 @@ def private_row(
     op: str,
     route: str,
     access: Access,
-    result: Any,
     key: str | None,
     cost: int | Callable[[WireParams], int],
     **kw: Any,
@@ -247,7 +267,6 @@ def private_row(
         method=method,
         path=_absolute(path),
         access=access,
-        result=result,
         result_key=key,
         budget=Budget.DERIVATIVES,
         cost=cost,

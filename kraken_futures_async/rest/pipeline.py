@@ -1,9 +1,8 @@
-"""The one way a request travels: check, wait for the budget, send signed, read, structure.
+"""The one way a REST request travels: check, wait for the budget, send signed, read,
+structure.
 
-Resources hand over an endpoint row and wire parameters; nothing here is endpoint-specific.
-That hand-over is still REST-shaped (rows, camelCase pairs, path parameters): the
-backend-neutral seam of issue 10 (typed operations a WebSocket backend can serve too) is not
-drawn yet.
+The REST backend hands over an endpoint row and wire parameters (``request_encoding`` made
+them from a typed request); nothing here is endpoint-specific.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ import random
 import sys
 import warnings
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
 import cattrs
 import httpx
@@ -33,16 +32,13 @@ from ..errors import (
     TransportError,
 )
 from ..ratelimit import RateLimiter
-from ..retry import OrderSafety, RetryPolicy
+from ..retry import RetryPolicy
 from .body import MAX_BODY_EXTENSION, BodyTooLargeError, read_body
 from .endpoints import Endpoint, ParamsIn, WireParams
 from .envelope import check_order_status, read_payload
 from .wire import json_object, urlencode_pairs
 
-if TYPE_CHECKING:
-    from ..resources._instrument_rules import InstrumentRules
-
-__all__ = ["Backend", "HttpPipeline", "Observer"]
+__all__ = ["HttpPipeline", "Stamp"]
 
 logger = logging.getLogger("kraken_futures_async")
 _PACKAGE = __name__.partition(".")[0]
@@ -53,38 +49,9 @@ _JSON = {"Content-Type": "application/json"}
 _URLS_KEPT = 512
 
 
-#: Told about every successful call: (operation name, parameters sent, structured result).
-Observer = Callable[[str, dict[str, str], Any], None]
-
-
-class Backend(Protocol):
-    """What resources need from a Session: one awaitable call per operation.
-
-    ``params`` may have a ``stamp_before_sending()`` method: a backend calls it right before
-    each attempt leaves (after any rate-limit wait), and sends the parameters as they are then.
-    """
-
-    async def call(
-        self,
-        endpoint: Endpoint,
-        params: WireParams = (),
-        *,
-        path_params: dict[str, str] | None = None,
-    ) -> Any: ...
-
-    def server_now(self) -> dt.datetime:
-        """The exchange's current time, as estimated from its latest ``serverTime``."""
-        ...
-
-    @property
-    def order_safety(self) -> OrderSafety:
-        """How order calls recover from a lost answer."""
-        ...
-
-    @property
-    def instrument_rules(self) -> InstrumentRules:
-        """The contracts' tick sizes and size steps, checked before an order is sent."""
-        ...
+#: Gives the parameters as they must leave now (an order's own ``processBefore`` is written
+#: at the moment the request leaves the rate limiter).
+Stamp = Callable[[], WireParams]
 
 
 class HttpPipeline:
@@ -118,7 +85,6 @@ class HttpPipeline:
         #: Absolute URL per relative one, and the client's headers merged per Content-Type.
         self._urls: dict[str, httpx.URL] = {}
         self._headers: dict[str | None, httpx.Headers] = {}
-        self.observers: list[Observer] = []
         #: Exchange epoch seconds minus the loop's monotonic clock, from the latest
         #: ``serverTime``; None until the exchange has answered once.
         self._clock_offset: float | None = None
@@ -184,8 +150,11 @@ class HttpPipeline:
         params: WireParams = (),
         *,
         path_params: dict[str, str] | None = None,
+        stamp: Stamp | None = None,
     ) -> Any:
         """Run one operation, retrying only what the retry policy proves harmless.
+
+        ``stamp``, when given, makes each attempt's parameters once it is admitted.
 
         The call's deadline covers the wait for the rate-limit budget, every attempt and every
         backoff; past it, :class:`RequestTimeoutError` (``sent=False`` when the request never
@@ -215,7 +184,8 @@ class HttpPipeline:
                     try:
                         await self._admit(endpoint, params, cost)
                         in_flight = True
-                        result = await self._attempt(endpoint, params, path_params)
+                        sent = params if stamp is None else stamp()
+                        result = await self._attempt(endpoint, sent, path_params)
                         break
                     except KrakenFuturesError as exc:
                         delay = self._retry_delay(endpoint, exc, attempt, give_up_at, loop)
@@ -228,8 +198,6 @@ class HttpPipeline:
             if not timer.expired():
                 raise
             raise _past_deadline(endpoint, seconds, sent=in_flight or unknown) from None
-        if self.observers:
-            self._tell_observers(endpoint, params, result)
         return result
 
     def _retry_delay(
@@ -278,15 +246,6 @@ class HttpPipeline:
             return delay
         return max(delay, self.limiter.budgets[endpoint.budget].usage().closed_for)
 
-    def _tell_observers(self, endpoint: Endpoint, params: WireParams, result: Any) -> None:
-        """An observer's failure is logged, never raised: the call itself succeeded."""
-        wire = dict(params)
-        for observer in self.observers:
-            try:
-                observer(endpoint.name, wire, result)
-            except Exception:
-                logger.exception("%s: an observer failed on the result", endpoint.name)
-
     async def _admit(self, endpoint: Endpoint, params: WireParams, cost: int) -> None:
         await self.limiter.acquire(
             private=endpoint.private,
@@ -294,11 +253,6 @@ class HttpPipeline:
             cost=cost,
             priority=endpoint.reduces_risk(params),
         )
-        # Parameters that depend on the moment of sending (an order's own processBefore) are
-        # completed now, after any wait for the budget, so that wait cannot eat into them.
-        stamp = getattr(params, "stamp_before_sending", None)
-        if stamp is not None:
-            stamp()
 
     async def _attempt(
         self, endpoint: Endpoint, params: WireParams, path_params: dict[str, str] | None

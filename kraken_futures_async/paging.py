@@ -1,6 +1,6 @@
 """Async iterators over Kraken's paged listings.
 
-Each page is one ordinary call through the pipeline, so it waits for the rate limiter at its
+Each page is one ordinary call through the backend, so it waits for the rate limiter at its
 real cost (a ``lastFillTime`` page of fills costs 25, a history page 1 token). Iteration
 stops when the listing says it is complete, when a cursor repeats (a server that hands back
 the same token would otherwise loop forever), or after ``max_pages``.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from typing import Any, Protocol, TypeVar
 
-from ..errors import InvalidArgumentError
+from .errors import InvalidArgumentError
 
 __all__ = ["TokenPage", "check_max_pages", "continuation_pages", "follow"]
 
