@@ -27,7 +27,7 @@ from .config import (
     resolve_base_url,
 )
 from .converter import default_converter
-from .errors import SessionStateError, UnsupportedOperationError
+from .errors import ConfigurationError, SessionStateError, UnsupportedOperationError
 from .operations import Operation
 from .ratelimit import RateLimiter, RateLimitPolicy
 from .resources import (
@@ -88,6 +88,11 @@ class Session:
     nonces, :class:`~kraken_futures_async.NoNonce` to send none. ``check_orders=False`` sends
     orders without checking them against the contract's tick size and size step (the
     instrument list, fetched once per Session: ``instrument_rules``).
+
+    ``backend`` replaces the REST backend the Session builds from the arguments above
+    (``timeout``, ``limits``, ``transport``, ``rate_limits``, ``retry``, ``nonces`` and
+    ``converter`` configure that REST backend); any object that follows
+    :class:`~kraken_futures_async.backend.Backend` will do, an in-memory fake included.
     """
 
     def __init__(
@@ -107,6 +112,7 @@ class Session:
         converter: cattrs.Converter | None = None,
         nonces: NonceSource | None = None,
         check_orders: bool = True,
+        backend: Backend | None = None,
     ) -> None:
         self.base_url = resolve_base_url(base_url if base_url is not None else environment)
         self._credentials = credentials
@@ -114,7 +120,12 @@ class Session:
         self.bounds = Bounds(deadline=deadline, max_response_bytes=max_response_bytes)
         self._call_deadline = CallDeadline(self.bounds.deadline)
         self.order_safety = order_safety or OrderSafety()
-        self._backend: Backend = RestBackend(
+        if backend is not None and transport is not None:
+            raise ConfigurationError(
+                "give a transport or a backend, not both: a transport configures the REST "
+                "backend the Session builds when none is given"
+            )
+        self._backend: Backend = backend or RestBackend(
             base_url=self.base_url,
             credentials=credentials,
             nonces=nonces,
