@@ -27,7 +27,7 @@ HTTP_LIBRARIES = ("httpx", "aiohttp", "respx", "h11", "httpcore")
 def _imports(path: Path) -> list[str]:
     """Absolute names of every module ``path`` imports (relative ones resolved)."""
     package = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts[:-1])
-    names = []
+    names: list[str] = []
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
             names.extend(alias.name for alias in node.names)
@@ -59,7 +59,7 @@ def test_backend_neutral_code_imports_no_rest_module(path: Path) -> None:
 
 
 def test_only_the_rest_side_imports_http_libraries() -> None:
-    offenders = []
+    offenders: list[str] = []
     for path in PACKAGE.rglob("*.py"):
         relative = path.relative_to(PACKAGE)
         if relative.parts[0] in HTTP_ALLOWED:
@@ -73,7 +73,7 @@ def test_only_the_rest_side_imports_http_libraries() -> None:
 def test_backend_neutral_code_names_no_rest_path() -> None:
     """No REST path (``/sendorder``, ``/api/history/v3``...) is written outside ``rest/``."""
     paths = {row.path for row in ENDPOINTS} | {"/derivatives/", "/api/"}
-    offenders = []
+    offenders: list[str] = []
     for path in _modules(*NEUTRAL, *NEUTRAL_MODULES):
         text = path.read_text()
         offenders.extend(f"{path.name}: {p}" for p in paths if p in text)
