@@ -10,7 +10,6 @@ from typing import Any
 
 import attrs
 
-from .._values import format_decimal
 from ..operations.account import SimulatePortfolio
 from ..operations.orders import BatchRequest, BatchSend, CancelOrder, EditOrder
 from .request_encoding import camel_case
@@ -60,8 +59,14 @@ def batch_fields(request: BatchRequest) -> list[tuple[str, Any]]:
 def portfolio_fields(request: SimulatePortfolio) -> list[tuple[str, Any]]:
     """``{"positions":[{"instrument":..,"size":..,"entryPrice":..}]}`` with exact numbers."""
     items = (
-        f'{{"instrument":"{p.instrument}","size":{format_decimal(p.size)},'
-        f'"entryPrice":{format_decimal(p.entry_price)}}}'
+        json_object(
+            (key, json_value(value))
+            for key, value in (
+                ("instrument", p.instrument),
+                ("size", p.size),
+                ("entryPrice", p.entry_price),
+            )
+        )
         for p in request.positions
     )
     return [("json", '{"positions":[' + ",".join(items) + "]}")]
