@@ -45,7 +45,7 @@ def _default_transport() -> str:
 
     async def probe() -> str:
         async with Session(base_url="http://127.0.0.1:9") as kf:
-            transport = kf._client._transport  # a look inside, for the report only
+            transport = kf.backend.client._transport  # type: ignore[attr-defined]  # report only
             return type(transport).__name__
 
     name = asyncio.run(probe())
