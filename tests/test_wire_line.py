@@ -1,7 +1,8 @@
 """The wire line holds: what users call, and every safety rule, know no wire.
 
 Resources, models, operations, order safety and the helpers import no module of ``rest/`` and
-no HTTP library; httpx and aiohttp are imported only by the REST backend, the twin, the
+no HTTP library; httpx and aiohttp are imported only by the REST backend, the stream socket
+(``uws/``), the twin, the
 command, and the two modules where a user configures the REST backend (``session.py`` and
 ``config.py``: timeouts, pool limits, a transport).
 """
@@ -20,7 +21,7 @@ from kraken_futures_async.rest.endpoints import ENDPOINTS
 PACKAGE = Path(kraken_futures_async.__file__).parent
 NEUTRAL = ("resources", "models", "operations", "safety", "streams")
 NEUTRAL_MODULES = ("backend.py", "tracker.py", "deadman.py", "paging.py", "converter.py")
-HTTP_ALLOWED = ("rest", "simulator", "cli", "session.py", "config.py")
+HTTP_ALLOWED = ("rest", "uws", "simulator", "cli", "session.py", "config.py")
 HTTP_LIBRARIES = ("httpx", "aiohttp", "respx", "h11", "httpcore")
 
 

@@ -1,5 +1,7 @@
-"""Streams over Kraken's Unified WebSocket: so far the local order book and its checksum.
+"""Streams over Kraken's Unified WebSocket: ``kf.stream`` and the local order book.
 
+:class:`Streams` (``kf.stream``, in :mod:`.subscriptions`) hands out subscriptions fed by a
+:class:`~.source.StreamSource` (the Session's socket, :mod:`kraken_futures_async.uws`).
 The book is pure (no I/O): a decoder feeds it :class:`BookMessage` objects and it hands out
 verified, frozen :class:`BookView` states or raises :class:`BookOutOfSyncError`.
 """
@@ -13,16 +15,35 @@ from .book import (
     LocalBook,
 )
 from .checksum import book_checksum, level_digits
+from .errors import (
+    StreamConnectionError,
+    StreamError,
+    StreamMessageTooLargeError,
+    StreamOverflowError,
+    StreamTimeoutError,
+    SubscriptionRejectedError,
+)
 from .levels import BookLevel, WireLevel
+from .subscriptions import BookSubscription, ItemSubscription, Streams, StreamSubscription
 
 __all__ = [
     "BOOK_DEPTHS",
     "BookLevel",
     "BookMessage",
     "BookOutOfSyncError",
+    "BookSubscription",
     "BookView",
     "ChecksumMismatchError",
+    "ItemSubscription",
     "LocalBook",
+    "StreamConnectionError",
+    "StreamError",
+    "StreamMessageTooLargeError",
+    "StreamOverflowError",
+    "StreamSubscription",
+    "StreamTimeoutError",
+    "Streams",
+    "SubscriptionRejectedError",
     "WireLevel",
     "book_checksum",
     "level_digits",

@@ -1,0 +1,582 @@
+"""``kf.stream``: live books, tickers, trades, candles and instruments as typed async iterators.
+
+::
+
+    async with Session() as kf:
+        async with kf.stream.book("PF_XBTUSD", depth=10) as books:
+            async for book in books:          # a verified BookView, best levels first
+                print(book.best_bid, book.best_ask, book.checksum)
+
+Every method returns a subscription: an async context manager (entering subscribes and
+waits for Kraken's ack; leaving unsubscribes) and an async iterator (iterating without
+``async with`` subscribes on the first item; then the subscription ends when the iterator
+raises, or when the Session closes). One Session streams each channel and symbol once;
+all of them share the Session's one socket, opened by the first subscription.
+
+What a slow consumer gets:
+
+* **book**: conflation. The book is kept current as pushes arrive; the iterator yields the
+  latest verified state each time it is asked, skipping the states in between. A checksum
+  mismatch resubscribes for a fresh snapshot; no unverified state is ever yielded. After
+  ``max_resyncs`` failed snapshots in a row the iterator raises
+  :class:`~kraken_futures_async.streams.BookOutOfSyncError`.
+* **ticker, trades, ohlc, instruments, status**: nothing is dropped. Items wait in a buffer
+  of ``buffer`` items; when it is full the subscription ends, and the iterator yields what
+  it holds, then raises :class:`~kraken_futures_async.streams.StreamOverflowError`.
+
+A dropped socket heals itself: the book iterator's next item is a state rebuilt from a fresh
+snapshot; the others yield a :class:`~kraken_futures_async.models.streams.StreamReconnected`
+marker where the gap is. The Session closing ends every iterator (``StopAsyncIteration``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+import cattrs
+
+from .._values import parse_datetime
+from ..errors import InvalidArgumentError, KrakenFuturesError, ResponseInvalidError
+from ..models.streams import (
+    StreamAsset,
+    StreamCandle,
+    StreamInstruments,
+    StreamPair,
+    StreamReconnected,
+    StreamTicker,
+    StreamTrade,
+    SystemStatus,
+)
+from .book import BOOK_DEPTHS, BookMessage, BookOutOfSyncError, BookView, LocalBook
+from .errors import StreamOverflowError
+from .levels import WireLevel
+from .source import Feed, StreamSource
+
+__all__ = [
+    "DEFAULT_BUFFER",
+    "DEFAULT_MAX_RESYNCS",
+    "OHLC_INTERVALS",
+    "OHLC_TICK_TYPES",
+    "BookSubscription",
+    "ItemSubscription",
+    "StreamSubscription",
+    "Streams",
+]
+
+logger = logging.getLogger("kraken_futures_async.streams")
+
+T = TypeVar("T")
+
+#: Items a non-book subscription holds for a consumer that is behind.
+DEFAULT_BUFFER = 10_000
+#: Fresh book snapshots in a row that may fail their checksum before the iterator raises.
+DEFAULT_MAX_RESYNCS = 5
+#: Candle lengths in minutes (reference §4.5).
+OHLC_INTERVALS = (1, 5, 15, 30, 60, 240, 1440, 10080, 21600)
+#: What a candle follows (reference §4.5).
+OHLC_TICK_TYPES = ("trade", "mark", "spot")
+
+
+def _symbol(symbol: object) -> str:
+    if not isinstance(symbol, str) or not symbol.strip():
+        raise InvalidArgumentError(f"a symbol is a non-empty string, got {symbol!r}")
+    return symbol.strip().upper()  # [?] choice 6 of kraken_futures_async.uws.protocol
+
+
+# -- sinks: what the source calls as pushes arrive -------------------------------------
+
+
+class _Buffer(Generic[T]):
+    """A bounded queue that never drops silently: when full, it fails."""
+
+    def __init__(self, capacity: int, what: str) -> None:
+        self._items: deque[T] = deque()
+        self._capacity = capacity
+        self._what = what
+        self._event = asyncio.Event()
+        self._error: KrakenFuturesError | None = None
+        self._ended = False
+
+    def put(self, item: T) -> None:
+        if self._error is not None or self._ended:
+            return
+        if len(self._items) >= self._capacity:
+            self.fail(
+                StreamOverflowError(
+                    f"{self._what}: the consumer fell {self._capacity} items behind; the "
+                    "subscription ended (read faster, or give a larger buffer)"
+                )
+            )
+            return
+        self._items.append(item)
+        self._event.set()
+
+    def fail(self, error: KrakenFuturesError) -> None:
+        if self._error is None:
+            self._error = error
+            self._event.set()
+
+    def end(self) -> None:
+        self._ended = True
+        self._event.set()
+
+    async def get(self) -> T:
+        while True:
+            if self._items:
+                return self._items.popleft()
+            if self._error is not None:
+                raise self._error
+            if self._ended:
+                raise StopAsyncIteration
+            self._event.clear()
+            await self._event.wait()
+
+
+class _ItemSink(Generic[T]):
+    """Decodes one key's pushes into items of a shared buffer."""
+
+    def __init__(
+        self,
+        channel: str,
+        symbol: str | None,
+        decode: Callable[[str, Any], Iterable[T]],
+        buffer: _Buffer[Any],
+    ) -> None:
+        self.channel = channel
+        self.symbol = symbol
+        self._decode = decode
+        self._buffer = buffer
+
+    def attach(self, feed: Feed) -> None:
+        """Nothing to ask of the feed: these channels heal by resubscribing."""
+
+    def deliver(self, kind: str, data: Any) -> None:
+        try:
+            items = list(self._decode(kind, data))
+        except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as error:
+            self._buffer.fail(
+                ResponseInvalidError(
+                    f"a {self.channel} push is not the documented shape: {error}",
+                    endpoint=self.channel,
+                    payload=data,
+                )
+            )
+            return
+        for item in items:
+            self._buffer.put(item)
+
+    def link_lost(self) -> None:
+        """The marker goes in when the subscription is back, where the gap ends."""
+
+    def link_restored(self) -> None:
+        self._buffer.put(
+            StreamReconnected(channel=self.channel, symbol=self.symbol, at=dt.datetime.now(dt.UTC))
+        )
+
+    def fail(self, error: KrakenFuturesError) -> None:
+        self._buffer.fail(error)
+
+    def end(self) -> None:
+        self._buffer.end()
+
+
+def _wire_text(value: Any) -> str:
+    """A level number's text as on the wire: the decoder keeps every digit in the Decimal."""
+    if value.__class__ is Decimal:
+        return format(value, "f")
+    if value.__class__ is int:
+        return str(value)
+    raise TypeError(f"a book price or qty is a JSON number, got {value!r}")
+
+
+def _levels(raw: Any) -> Sequence[WireLevel]:
+    if raw is None:
+        return ()
+    return [(_wire_text(level["price"]), _wire_text(level["qty"])) for level in raw]
+
+
+def _book_message(kind: str, data: Any) -> BookMessage:
+    checksum = data.get("checksum")
+    if checksum is not None and (checksum.__class__ is not int or not 0 <= checksum < 2**32):
+        raise ValueError(f"checksum {checksum!r} is not a 32-bit unsigned integer")
+    return BookMessage(
+        symbol=data["symbol"],
+        snapshot=kind == "snapshot",
+        bids=_levels(data.get("bids")),
+        asks=_levels(data.get("asks")),
+        checksum=checksum,
+        timestamp=parse_datetime(data["timestamp"]),
+    )
+
+
+class _BookSink:
+    """Keeps the local book current; the iterator reads its latest verified state."""
+
+    def __init__(self, symbol: str, depth: int, max_resyncs: int) -> None:
+        self.book = LocalBook(symbol, depth)
+        self.resyncs = 0
+        self._max_resyncs = max_resyncs
+        self._failures = 0  # resyncs since the last verified state
+        self._latest: BookView | None = None
+        self._fresh = False
+        self._awaiting_snapshot = True
+        self._event = asyncio.Event()
+        self._error: KrakenFuturesError | None = None
+        self._ended = False
+        self._feed: Feed | None = None
+        self._resync_wanted = False
+
+    def attach(self, feed: Feed) -> None:
+        self._feed = feed
+        if self._resync_wanted:  # the first snapshot failed before the subscription returned
+            self._resync_wanted = False
+            feed.resync()
+
+    def deliver(self, kind: str, data: Any) -> None:
+        if self._error is not None or self._ended:
+            return
+        snapshot = kind == "snapshot"
+        if self._awaiting_snapshot and not snapshot:
+            return  # updates of the state we gave up on, in flight before the resubscription
+        try:
+            self.book.apply(_book_message(kind, data))
+        except BookOutOfSyncError as error:
+            self._out_of_sync(error)
+            return
+        except (ValueError, TypeError, KeyError, AttributeError, ArithmeticError) as error:
+            self.book.reset()
+            self._out_of_sync(BookOutOfSyncError(self.book.symbol, f"unreadable push ({error})"))
+            return
+        self._awaiting_snapshot = False
+        self._failures = 0
+        self._latest = self.book.view()
+        self._fresh = True
+        self._event.set()
+
+    def _out_of_sync(self, error: BookOutOfSyncError) -> None:
+        self._awaiting_snapshot = True
+        self._latest = None
+        self._fresh = False
+        self._failures += 1
+        if self._failures > self._max_resyncs:
+            self.fail(error)
+            return
+        self.resyncs += 1
+        logger.warning("%s; resubscribing for a fresh snapshot", error)
+        if self._feed is not None:
+            self._feed.resync()
+        else:
+            self._resync_wanted = True
+
+    def link_lost(self) -> None:
+        self.book.reset()
+        self._awaiting_snapshot = True
+        self._latest = None
+        self._fresh = False
+
+    def link_restored(self) -> None:
+        """The resubscription's snapshot follows; the next state yielded is built from it."""
+
+    def fail(self, error: KrakenFuturesError) -> None:
+        if self._error is None:
+            self._error = error
+            self._event.set()
+
+    def end(self) -> None:
+        self._ended = True
+        self._event.set()
+
+    async def get(self) -> BookView:
+        while True:
+            if self._error is not None:
+                raise self._error
+            if self._fresh and self._latest is not None:
+                self._fresh = False
+                return self._latest
+            if self._ended:
+                raise StopAsyncIteration
+            self._event.clear()
+            await self._event.wait()
+
+
+class _Target:
+    __slots__ = ("channel", "params", "sink", "symbol")
+
+    def __init__(
+        self,
+        channel: str,
+        symbol: str | None,
+        params: dict[str, Any],
+        sink: _ItemSink[Any] | _BookSink,
+    ) -> None:
+        self.channel = channel
+        self.symbol = symbol
+        self.params = params
+        self.sink = sink
+
+
+# -- subscriptions: what users hold ------------------------------------------------------
+
+
+class StreamSubscription(Generic[T]):
+    """An async context manager and async iterator over one stream's items."""
+
+    def __init__(
+        self, source: StreamSource, check_open: Callable[[], object], targets: list[_Target]
+    ) -> None:
+        self._source = source
+        self._check_open = check_open
+        self._targets = targets
+        self._feeds: list[Feed] = []
+        self._state = "new"
+
+    def __repr__(self) -> str:
+        keys = ", ".join(
+            f"{t.channel} {t.symbol}" if t.symbol else t.channel for t in self._targets
+        )
+        return f"<{type(self).__name__} {keys} {self._state}>"
+
+    async def __aenter__(self) -> StreamSubscription[T]:
+        await self._open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __aiter__(self) -> StreamSubscription[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        if self._state == "new":
+            await self._open()
+        elif self._state == "closed":
+            raise StopAsyncIteration
+        try:
+            return await self._get()
+        except (StopAsyncIteration, KrakenFuturesError):
+            await self.aclose()
+            raise
+
+    async def _get(self) -> T:
+        raise NotImplementedError
+
+    async def _open(self) -> None:
+        if self._state != "new":
+            raise InvalidArgumentError(f"{self!r} opens once; ask kf.stream for a new one")
+        self._check_open()
+        self._state = "open"
+        results = await asyncio.gather(
+            *(
+                self._source.subscribe(t.channel, t.symbol, t.params, t.sink)
+                if t.channel != "status"
+                else self._source.watch_status(t.sink)
+                for t in self._targets
+            ),
+            return_exceptions=True,
+        )
+        failures: list[BaseException] = []
+        for target, result in zip(self._targets, results, strict=True):
+            if isinstance(result, BaseException):
+                failures.append(result)
+            else:
+                self._feeds.append(result)
+                target.sink.attach(result)
+        if failures:
+            await self.aclose()
+            raise failures[0]
+
+    async def aclose(self) -> None:
+        """Unsubscribe (each ack waited for up to the socket's ack timeout); idempotent."""
+        if self._state == "closed":
+            return
+        self._state = "closed"
+        feeds, self._feeds = self._feeds, []
+        await asyncio.gather(*(feed.close() for feed in feeds))
+        for target in self._targets:
+            target.sink.end()
+
+
+class ItemSubscription(StreamSubscription[T]):
+    """Items of ticker, trades, ohlc, instruments or status, none dropped silently."""
+
+    def __init__(
+        self,
+        source: StreamSource,
+        check_open: Callable[[], object],
+        targets: list[_Target],
+        buffer: _Buffer[T],
+    ) -> None:
+        super().__init__(source, check_open, targets)
+        self._buffer = buffer
+
+    async def __aenter__(self) -> ItemSubscription[T]:
+        await self._open()
+        return self
+
+    def __aiter__(self) -> ItemSubscription[T]:
+        return self
+
+    async def _get(self) -> T:
+        return await self._buffer.get()
+
+
+class BookSubscription(StreamSubscription[BookView]):
+    """Verified states of one local book, the latest each time (conflated)."""
+
+    def __init__(
+        self, source: StreamSource, check_open: Callable[[], object], target: _Target
+    ) -> None:
+        super().__init__(source, check_open, [target])
+        assert isinstance(target.sink, _BookSink)
+        self._sink = target.sink
+
+    async def __aenter__(self) -> BookSubscription:
+        await self._open()
+        return self
+
+    def __aiter__(self) -> BookSubscription:
+        return self
+
+    @property
+    def resyncs(self) -> int:
+        """How many times a failed checksum (or an unreadable push) asked for a new snapshot."""
+        return self._sink.resyncs
+
+    async def _get(self) -> BookView:
+        return await self._sink.get()
+
+
+def _no_check() -> None:
+    return None
+
+
+class Streams:
+    """``kf.stream``: public channels of Kraken's Unified WebSocket (no credentials needed).
+
+    ``buffer`` bounds the items a non-book subscription holds for a slow consumer;
+    ``max_resyncs`` the fresh snapshots in a row a book may fail before its iterator raises.
+    """
+
+    def __init__(
+        self,
+        source: StreamSource,
+        *,
+        converter: cattrs.Converter | None = None,
+        check_open: Callable[[], object] = _no_check,
+        buffer: int = DEFAULT_BUFFER,
+        max_resyncs: int = DEFAULT_MAX_RESYNCS,
+    ) -> None:
+        if converter is None:
+            from ..converter import default_converter
+
+            converter = default_converter()
+        if isinstance(buffer, bool) or not isinstance(buffer, int) or buffer < 1:
+            raise InvalidArgumentError(f"buffer must be a positive int, got {buffer!r}")
+        self.source = source
+        self._converter = converter
+        self._check_open = check_open
+        self._buffer = buffer
+        self._max_resyncs = max_resyncs
+
+    def book(self, symbol: str, depth: int = 10) -> BookSubscription:
+        """Verified states of ``symbol``'s L2 book, ``depth`` levels a side (10, 25, 100,
+        500 or 1000), each with its checksum and timestamp."""
+        name = _symbol(symbol)
+        if depth not in BOOK_DEPTHS or isinstance(depth, bool):
+            raise InvalidArgumentError(f"depth is one of {BOOK_DEPTHS}, got {depth!r}")
+        sink = _BookSink(name, depth, self._max_resyncs)
+        target = _Target("book", name, {"depth": depth, "snapshot": True}, sink)
+        return BookSubscription(self.source, self._check_open, target)
+
+    def ticker(
+        self, symbols: str | Iterable[str]
+    ) -> ItemSubscription[StreamTicker | StreamReconnected]:
+        """Tickers of one symbol or several (one subscription each, one iterator for all)."""
+        names = [_symbol(symbols)] if isinstance(symbols, str) else [_symbol(s) for s in symbols]
+        if not names or len(set(names)) != len(names):
+            raise InvalidArgumentError(f"give one or more distinct symbols, got {symbols!r}")
+        return self._items(
+            "ticker",
+            names,
+            {"snapshot": True},
+            self._one(StreamTicker),
+            f"ticker {' '.join(names)}",
+        )
+
+    def trades(
+        self, symbol: str, *, snapshot: bool = False
+    ) -> ItemSubscription[StreamTrade | StreamReconnected]:
+        """Public trades of ``symbol``, one item per trade; ``snapshot=True`` starts with the
+        last 50."""
+        name = _symbol(symbol)
+        return self._items(
+            "trade", [name], {"snapshot": bool(snapshot)}, self._one(StreamTrade), f"trades {name}"
+        )
+
+    def ohlc(
+        self, symbol: str, interval: int, *, tick_type: str = "trade"
+    ) -> ItemSubscription[StreamCandle | StreamReconnected]:
+        """Live candles of ``interval`` minutes, following trades, the mark or the spot index."""
+        name = _symbol(symbol)
+        if interval not in OHLC_INTERVALS or isinstance(interval, bool):
+            raise InvalidArgumentError(f"interval is one of {OHLC_INTERVALS}, got {interval!r}")
+        if tick_type not in OHLC_TICK_TYPES:
+            raise InvalidArgumentError(f"tick_type is one of {OHLC_TICK_TYPES}, got {tick_type!r}")
+        params = {"interval": interval, "tick_type": tick_type, "snapshot": True}
+        return self._items("ohlc", [name], params, self._one(StreamCandle), f"ohlc {name}")
+
+    def instruments(self) -> ItemSubscription[StreamInstruments | StreamReconnected]:
+        """The contract list: a snapshot, then the entries that change."""
+        converter = self._converter
+
+        def decode(kind: str, data: Any) -> Iterable[StreamInstruments]:
+            if not isinstance(data, dict):
+                raise TypeError(f"instrument data is an object, got {type(data).__name__}")
+            assets = converter.structure(data.get("assets") or [], tuple[StreamAsset, ...])
+            pairs = converter.structure(data.get("pairs") or [], tuple[StreamPair, ...])
+            return (StreamInstruments(snapshot=kind == "snapshot", assets=assets, pairs=pairs),)
+
+        return self._items("instrument", [None], {"snapshot": True}, decode, "instruments")
+
+    def status(self) -> ItemSubscription[SystemStatus]:
+        """Kraken's ``status`` pushes (``online``, ``cancel_only``, ``maintenance``...): the
+        current one first, then each change, across reconnects."""
+        buffer: _Buffer[SystemStatus] = _Buffer(self._buffer, "status")
+        sink = _ItemSink("status", None, self._one(SystemStatus), buffer)
+        target = _Target("status", None, {}, sink)
+        return ItemSubscription(self.source, self._check_open, [target], buffer)
+
+    def _one(self, cls: type[T]) -> Callable[[str, Any], Iterable[T]]:
+        converter = self._converter
+
+        def decode(_kind: str, data: Any) -> Iterable[T]:
+            return (converter.structure(data, cls),)
+
+        return decode
+
+    def _items(
+        self,
+        channel: str,
+        symbols: Sequence[str | None],
+        params: dict[str, Any],
+        decode: Callable[[str, Any], Iterable[T]],
+        what: str,
+    ) -> ItemSubscription[T | StreamReconnected]:
+        buffer: _Buffer[T | StreamReconnected] = _Buffer(self._buffer, what)
+        targets = [
+            _Target(channel, symbol, dict(params), _ItemSink(channel, symbol, decode, buffer))
+            for symbol in symbols
+        ]
+        return ItemSubscription(self.source, self._check_open, targets, buffer)

@@ -1,0 +1,12 @@
+"""Kraken's Unified WebSocket on aiohttp: the socket behind ``kf.stream``.
+
+:class:`UwsConnection` is the public socket (one per Session, opened by the first
+subscription); :mod:`.protocol` holds the wire facts and, in its docstring, every choice
+made where Kraken's documentation is silent. Users reach it through ``kf.stream``
+(:mod:`kraken_futures_async.streams.subscriptions`), which knows no wire library.
+"""
+
+from .connection import UwsConnection, UwsSettings
+from .protocol import PRODUCTION_PUBLIC_URL, PUBLIC_PATH
+
+__all__ = ["PRODUCTION_PUBLIC_URL", "PUBLIC_PATH", "UwsConnection", "UwsSettings"]
