@@ -31,19 +31,27 @@ __all__ = [
     "Environment",
     "check_deadline",
     "resolve_base_url",
+    "resolve_stream_url",
 ]
 
 
 @attrs.frozen
 class Environment:
-    """A named Kraken Futures host; ``retired_on`` marks hosts that no longer answer."""
+    """A named Kraken Futures host; ``retired_on`` marks hosts that no longer answer.
+
+    ``stream_url`` is the public socket of Kraken's Unified WebSocket when it is not the
+    base URL's ``/v2/public`` (Kraken's own lives on another host).
+    """
 
     name: str
     base_url: str
     retired_on: dt.date | None = None
+    stream_url: str | None = None
 
 
-PRODUCTION = Environment("production", "https://futures.kraken.com")
+PRODUCTION = Environment(
+    "production", "https://futures.kraken.com", stream_url="wss://uws.kraken.com/v2/public"
+)
 #: Kraken switched the Futures demo host off on 2026-07-14; use the exchange twin instead.
 DEMO = Environment("demo", "https://demo-futures.kraken.com", retired_on=dt.date(2026, 7, 14))
 
@@ -122,3 +130,34 @@ def resolve_base_url(target: Environment | str) -> str:
             f"base URL must be a host root without path, query or fragment, got {url!r}"
         )
     return url.rstrip("/")
+
+
+#: The public socket's path on a host that serves REST and streams on one port (the twin).
+STREAM_PATH = "/v2/public"
+
+
+def resolve_stream_url(
+    stream_url: str | None, *, base_url: str, environment: Environment | None = None
+) -> str:
+    """Where ``kf.stream`` connects: ``stream_url`` if given; else the ``environment``'s
+    socket if it names one; else the host of ``base_url`` (a resolved host root) with
+    ``ws(s)://`` and ``/v2/public``: ``http://127.0.0.1:8080`` streams from
+    ``ws://127.0.0.1:8080/v2/public``.
+    """
+    if stream_url is None:
+        if environment is not None and environment.stream_url is not None:
+            return environment.stream_url
+        scheme, rest = base_url.split("://", 1)
+        return f"{'wss' if scheme == 'https' else 'ws'}://{rest.rstrip('/')}{STREAM_PATH}"
+    if not isinstance(stream_url, str):
+        raise ConfigurationError(f"stream URL must be a string, got {type(stream_url).__name__}")
+    try:
+        parsed = httpx.URL(stream_url)
+    except httpx.InvalidURL as exc:
+        raise ConfigurationError(f"stream URL {stream_url!r} is not a valid URL: {exc}") from None
+    if parsed.scheme not in ("ws", "wss") or not parsed.host:
+        raise ConfigurationError(
+            f"stream URL must be an absolute ws(s) URL such as {PRODUCTION.stream_url!r}, "
+            f"got {stream_url!r}"
+        )
+    return stream_url

@@ -25,6 +25,7 @@ from .config import (
     Bounds,
     Environment,
     resolve_base_url,
+    resolve_stream_url,
 )
 from .converter import default_converter
 from .errors import ConfigurationError, SessionStateError, UnsupportedOperationError
@@ -49,6 +50,8 @@ from .resources._instrument_rules import InstrumentRules
 from .rest.backend import RestBackend
 from .retry import OrderSafety, RetryPolicy
 from .safety import OrderLookup
+from .streams.subscriptions import Streams
+from .uws import UwsConnection, UwsSettings
 
 if TYPE_CHECKING:
     from .deadman import DeadMansSwitch
@@ -93,6 +96,13 @@ class Session:
     (``timeout``, ``limits``, ``transport``, ``rate_limits``, ``retry``, ``nonces`` and
     ``converter`` configure that REST backend); any object that follows
     :class:`~kraken_futures_async.backend.Backend` will do, an in-memory fake included.
+
+    ``kf.stream`` streams public market data over Kraken's Unified WebSocket (no
+    credentials needed); its socket opens with the first subscription and closes with the
+    Session. ``stream_url`` overrides where it connects (by default the environment's socket,
+    or ``ws(s)://<base_url host>/v2/public`` when ``base_url`` is given);
+    ``stream_settings`` its timeouts, backoff and message cap (default: the Session's
+    ``max_response_bytes``).
     """
 
     def __init__(
@@ -113,6 +123,8 @@ class Session:
         nonces: NonceSource | None = None,
         check_orders: bool = True,
         backend: Backend | None = None,
+        stream_url: str | None = None,
+        stream_settings: UwsSettings | None = None,
     ) -> None:
         self.base_url = resolve_base_url(base_url if base_url is not None else environment)
         self._credentials = credentials
@@ -137,6 +149,19 @@ class Session:
             retry=retry or RetryPolicy(),
             bounds=self.bounds,
             deadline=self._call_deadline,
+        )
+        #: Where ``kf.stream`` connects (Kraken's Unified WebSocket, public socket).
+        self.stream_url = resolve_stream_url(
+            stream_url,
+            base_url=self.base_url,
+            environment=environment if base_url is None else None,
+        )
+        self._stream_source = UwsConnection(
+            self.stream_url,
+            settings=stream_settings or UwsSettings(max_msg_size=self.bounds.max_response_bytes),
+        )
+        self.stream = Streams(
+            self._stream_source, converter=converter, check_open=self._open_backend
         )
         self._helpers: list[DeadMansSwitch | OrderTracker] = []
         self._state = _State.UNOPENED
@@ -202,7 +227,10 @@ class Session:
                         logger.exception("%s did not stop cleanly", type(helper).__name__)
             finally:
                 self._state = _State.CLOSED
-                await self._backend.aclose()
+                try:
+                    await self._stream_source.aclose()
+                finally:
+                    await self._backend.aclose()
         self._state = _State.CLOSED
 
     def deadline(self, seconds: float | None) -> contextlib.AbstractContextManager[None]:
