@@ -176,6 +176,8 @@ class FakeSocket:
         self.ws = ws
         self.request = request
         self.subscribed = False
+        #: True: the socket stays open but the server says nothing more (a stalled link).
+        self.stalled = False
 
     async def send(self, text: str) -> None:
         await self.ws.send_str(text)
@@ -274,7 +276,7 @@ class FakeUws:
     async def _heartbeat(self, socket: FakeSocket) -> None:
         while not socket.ws.closed:
             await asyncio.sleep(self.heartbeat_interval)
-            if socket.subscribed and self.heartbeats:
+            if socket.subscribed and self.heartbeats and not socket.stalled:
                 with contextlib.suppress(ConnectionError, RuntimeError):
                     await socket.send('{"channel":"heartbeat"}')
 
@@ -306,6 +308,8 @@ class FakeUws:
 
     async def _answer(self, socket: FakeSocket, message: dict[str, Any]) -> None:
         method = message.get("method")
+        if socket.stalled:
+            return
         if method == "ping":
             await socket.send(
                 json.dumps(
