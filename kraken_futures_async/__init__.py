@@ -34,6 +34,15 @@ from .ratelimit import RateLimitPolicy, WindowLimit
 from .resources.orders import BatchOrder
 from .retry import OrderSafety, RetryPolicy
 from .session import Session
+from .streams import (
+    BookOutOfSyncError,
+    StreamConnectionError,
+    StreamError,
+    StreamMessageTooLargeError,
+    StreamOverflowError,
+    StreamTimeoutError,
+    SubscriptionRejectedError,
+)
 
 __all__ = [
     "DEMO",
@@ -42,6 +51,7 @@ __all__ = [
     "AccountInactiveError",
     "AuthenticationError",
     "BatchOrder",
+    "BookOutOfSyncError",
     "ConfigurationError",
     "ConnectionFailedError",
     "Credentials",
@@ -68,6 +78,12 @@ __all__ = [
     "Session",
     "SessionStateError",
     "Side",
+    "StreamConnectionError",
+    "StreamError",
+    "StreamMessageTooLargeError",
+    "StreamOverflowError",
+    "StreamTimeoutError",
+    "SubscriptionRejectedError",
     "TrailingStopDeviationUnit",
     "TransportError",
     "TriggerSignal",
