@@ -34,15 +34,6 @@ from .ratelimit import RateLimitPolicy, WindowLimit
 from .resources.orders import BatchOrder
 from .retry import OrderSafety, RetryPolicy
 from .session import Session
-from .streams import (
-    BookOutOfSyncError,
-    StreamConnectionError,
-    StreamError,
-    StreamMessageTooLargeError,
-    StreamOverflowError,
-    StreamTimeoutError,
-    SubscriptionRejectedError,
-)
 
 __all__ = [
     "DEMO",
@@ -51,7 +42,6 @@ __all__ = [
     "AccountInactiveError",
     "AuthenticationError",
     "BatchOrder",
-    "BookOutOfSyncError",
     "ConfigurationError",
     "ConnectionFailedError",
     "Credentials",
@@ -78,12 +68,6 @@ __all__ = [
     "Session",
     "SessionStateError",
     "Side",
-    "StreamConnectionError",
-    "StreamError",
-    "StreamMessageTooLargeError",
-    "StreamOverflowError",
-    "StreamTimeoutError",
-    "SubscriptionRejectedError",
     "TrailingStopDeviationUnit",
     "TransportError",
     "TriggerSignal",
