@@ -289,6 +289,25 @@ def test_a_cancel_whose_answer_is_lost_is_confirmed(applied: bool) -> None:
     assert cancels == (["lost", "refused"] if applied else ["dropped", "answered"])
 
 
+def test_a_cancel_whose_repeats_miss_the_callers_deadline_is_still_confirmed() -> None:
+    """The first attempt cancelled the order; the repeats' answers are lost until the status
+    forgets the closed order and a repeat is refused as late: still cancelled."""
+    fake = FakeBackend(latency=0.05)
+
+    async def scenario() -> CancelOrderResult:
+        async with session(fake) as kf:
+            placed = await buy(kf)
+            fake.lose_answers(ops.CANCEL_ORDER, 14, applied=True)
+            deadline = kf.server_now() + dt.timedelta(seconds=3)
+            return await kf.orders.cancel(order_id=placed.order_id, process_before=deadline)
+
+    result, _ = run_virtual(scenario)
+    [order] = fake.exchange.placements
+    assert order.state == "CANCELLED"
+    assert result.status is OrderRequestStatus.CANCELLED
+    assert result.order_id == order.order_id
+
+
 @pytest.mark.parametrize("applied", [True, False], ids=["placed", "never-arrived"])
 def test_lookups_failing_until_patience_runs_out_raise_status_unknown(applied: bool) -> None:
     fake = FakeBackend(latency=0.05)

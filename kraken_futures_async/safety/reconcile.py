@@ -195,7 +195,7 @@ class Reconciler:
                         cli_ord_id=found.order.cli_ord_id,
                         received_time=found.order.last_update_timestamp,
                     )
-                if found is None and refusal.status == OrderRequestStatus.NOT_FOUND.value:
+                if found is None and await self._cancelled_unseen(refusal, cli_ord_id, order_id):
                     logger.info("cancel of %s: no longer open nor filled: cancelled", label)
                     return CancelOrderResult(
                         status=OrderRequestStatus.CANCELLED,
@@ -212,6 +212,25 @@ class Reconciler:
             return result
 
         return await self._settle(attempt, "the cancel went through", cli_ord_id, "cancel_order")
+
+    async def _cancelled_unseen(
+        self, refusal: OrderRejectedError, cli_ord_id: str | None, order_id: str | None
+    ) -> bool:
+        """Whether an order the lookup no longer shows was cancelled by a lost attempt.
+
+        ``notFound`` says the exchange holds no such open order. A repeat refused for missing
+        the caller's ``processBefore`` proves nothing about the first attempt, so the order
+        is taken as cancelled only if it is not open and has no fill.
+        """
+        if refusal.status == OrderRequestStatus.NOT_FOUND.value:
+            return True
+        if refusal.status != LATE:
+            return False
+        try:
+            trace = await self.lookup.trace(cli_ord_id=cli_ord_id, order_id=order_id, since=None)
+        except KrakenFuturesError:
+            return False
+        return trace.status is None and not trace.fills
 
     async def resolve_edit(
         self,
