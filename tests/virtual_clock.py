@@ -24,7 +24,7 @@ __all__ = ["VirtualClockLoop", "run_virtual"]
 T = TypeVar("T")
 
 #: Real seconds a virtual run may take before it is declared stuck (a spin or a deadlock).
-REAL_TIME_GUARD = 30.0
+REAL_TIME_GUARD = 90.0
 
 
 class _JumpingSelector(selectors.BaseSelector):
