@@ -10,7 +10,7 @@ import asyncio
 import datetime as dt
 import itertools
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
@@ -62,10 +62,6 @@ from kraken_futures_async.operations import (
     SendOrder,
 )
 from kraken_futures_async.safety.lookup import OrderRecord
-
-if TYPE_CHECKING:
-    pass
-
 
 __all__ = ["START", "FakeClock", "FakeExchange", "FakeOrder"]
 
