@@ -1,0 +1,313 @@
+"""One client on ``/v2/public``: its requests, its acks, its subscriptions and its queue.
+
+Every frame for the client (acks, pushes, heartbeats) goes through one bounded queue and one
+sender task, so frames leave in the order they were made: an ack before its snapshot, a
+snapshot before the updates that follow it. Pushes never wait: when the queue is full the
+connection is closed with :data:`.config.CLOSE_SLOW_CONSUMER` and the queue emptied, so a
+client that does not read costs at most ``queue_size`` frames of memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from ...streams.book import BOOK_DEPTHS
+from .config import CLOSE_MESSAGE_TOO_BIG, CLOSE_SLOW_CONSUMER
+from .wire import encode, error_ack, success_ack
+
+if TYPE_CHECKING:
+    from .server import UwsServer
+
+__all__ = ["Connection", "RequestError"]
+
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+HEARTBEAT = encode({"channel": "heartbeat"})
+#: Channels served on the public socket, and the parameters each accepts.
+_PARAMS: dict[str, frozenset[str]] = {
+    "book": frozenset({"channel", "asset_class", "symbol", "depth", "snapshot"}),
+    "ticker": frozenset({"channel", "asset_class", "symbol", "snapshot"}),
+    "trade": frozenset({"channel", "asset_class", "symbol", "snapshot"}),
+    "instrument": frozenset({"channel", "asset_class", "snapshot"}),
+}
+#: ``snapshot`` when the request does not say (reference §4: trades default to none).
+_SNAPSHOT_DEFAULT = {"book": True, "ticker": True, "trade": False, "instrument": True}
+ASSET_CLASS = "derivatives"
+
+# Error strings (reference §2.2, §7; Spot v2's where UWS shows none).
+INVALID = "EGeneral:Invalid arguments"
+BAD_CHANNEL = "Subscription name invalid"
+ALREADY = "Already subscribed"
+NOT_FOUND = "Subscription Not Found"
+TOO_MANY = "EGeneral:Too many subscriptions"
+
+
+def unsupported_symbol(symbol: str) -> str:
+    return f"Currency pair not supported {symbol}"
+
+
+class RequestError(Exception):
+    """A request refused as a whole: one error ack, no ``symbol``."""
+
+
+_Key = tuple[str, str | None]  # (channel, symbol); symbol None for ``instrument``
+
+
+class Connection:
+    __slots__ = (
+        "close_code",
+        "close_reason",
+        "connection_id",
+        "heartbeats",
+        "queue",
+        "server",
+        "subscriptions",
+    )
+
+    def __init__(self, server: UwsServer, connection_id: int) -> None:
+        self.server = server
+        self.connection_id = connection_id
+        config = server.config
+        #: Frames waiting for the sender; None asks it to close.
+        self.queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=config.queue_size + 1)
+        #: Live subscriptions and their book depth (0 for other channels).
+        self.subscriptions: dict[_Key, int] = {}
+        self.heartbeats = False
+        self.close_code: int | None = None
+        self.close_reason = ""
+
+    # output ---------------------------------------------------------------------------------
+
+    def push(self, text: str) -> None:
+        """Queue a frame without waiting; a full queue closes the connection (slow consumer)."""
+        if self.close_code is not None:
+            return
+        if self.queue.qsize() >= self.server.config.queue_size:
+            self.close(CLOSE_SLOW_CONSUMER, "slow consumer: outbound queue full")
+            return
+        self.queue.put_nowait(text)
+
+    def close(self, code: int, reason: str = "") -> None:
+        """Drop what is queued and close with ``code`` as soon as the socket takes it."""
+        if self.close_code is not None:
+            return
+        self.close_code, self.close_reason = code, reason
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(None)  # the one slot kept free for it
+
+    async def _sender(self, send: Send) -> None:
+        config = self.server.config
+        queue = self.queue
+        while True:
+            timeout = config.heartbeat_interval if self.heartbeats else None
+            try:
+                item = await asyncio.wait_for(queue.get(), timeout)
+            except TimeoutError:
+                item = HEARTBEAT
+            if item is None:
+                await send(
+                    {
+                        "type": "websocket.close",
+                        "code": self.close_code,
+                        "reason": self.close_reason,
+                    }
+                )
+                return
+            await send({"type": "websocket.send", "text": item})
+
+    # the connection's life ------------------------------------------------------------------
+
+    async def run(self, receive: Receive, send: Send) -> None:
+        """Serve one accepted socket until either side closes it."""
+        server = self.server
+        feed = server.feed
+        feed.attach(self)
+        sender = asyncio.get_running_loop().create_task(self._sender(send))
+        try:
+            self.push(server.status_frame(self.connection_id))
+            while True:
+                message = await receive()
+                kind = message["type"]
+                if kind == "websocket.disconnect":
+                    break
+                if kind != "websocket.receive" or self.close_code is not None:
+                    continue
+                text = message.get("text")
+                if text is None:
+                    raw = message.get("bytes") or b""
+                    size = len(raw)
+                    text = raw.decode("utf-8", "replace")
+                else:
+                    limit = server.config.max_message_bytes
+                    size = len(text) if len(text) > limit else len(text.encode("utf-8"))
+                if size > server.config.max_message_bytes:
+                    self.close(CLOSE_MESSAGE_TOO_BIG, "message too big")
+                    continue
+                self.handle(text)
+                if sender.done():
+                    break
+        finally:
+            feed.detach(self)
+            server.connections.pop(self, None)
+            if not sender.done():
+                sender.cancel()
+            with contextlib.suppress(BaseException):
+                await sender
+
+    # requests -------------------------------------------------------------------------------
+
+    def handle(self, text: str) -> None:
+        """Answer one client frame (synchronously: its acks and snapshots queue in order)."""
+        clock = self.server.clock
+        time_in = clock.time()
+        try:
+            request = json.loads(text, parse_float=Decimal)
+        except (ValueError, RecursionError):
+            self.push(error_ack(None, None, INVALID, time_in, clock.time()))
+            return
+        if not isinstance(request, dict):
+            self.push(error_ack(None, None, INVALID, time_in, clock.time()))
+            return
+        method = request.get("method")
+        req_id = request.get("req_id")
+        if req_id is not None and (type(req_id) is not int):
+            self.push(error_ack(_text(method), None, f"{INVALID}:req_id", time_in, clock.time()))
+            return
+        if method == "ping":
+            self.push(success_ack("pong", req_id, None, time_in, clock.time()))
+            return
+        if method not in ("subscribe", "unsubscribe"):
+            self.push(error_ack(_text(method), req_id, f"{INVALID}:method", time_in, clock.time()))
+            return
+        try:
+            channel, symbols, depth, snapshot = self._params(request.get("params"))
+        except RequestError as error:
+            self.push(error_ack(method, req_id, str(error), time_in, clock.time()))
+            return
+        for symbol in symbols:
+            if method == "subscribe":
+                self._subscribe(req_id, channel, symbol, depth, snapshot, time_in)
+            else:
+                self._unsubscribe(req_id, channel, symbol, time_in)
+
+    def _params(self, params: Any) -> tuple[str, list[str | None], int, bool]:
+        """(channel, symbols, depth, snapshot) of a subscribe or unsubscribe, or refuse it."""
+        if not isinstance(params, dict):
+            raise RequestError(f"{INVALID}:params")
+        channel = params.get("channel")
+        allowed = _PARAMS.get(channel) if isinstance(channel, str) else None
+        if channel is None or allowed is None:
+            raise RequestError(BAD_CHANNEL)
+        for name in params:
+            if name not in allowed:
+                raise RequestError(f"Unsupported field: '{name}'")
+        if params.get("asset_class") != ASSET_CLASS:
+            raise RequestError(f"{INVALID}:asset_class")
+        symbols: list[str | None]
+        if channel == "instrument":
+            symbols = [None]
+        else:
+            raw = params.get("symbol")
+            if (
+                not isinstance(raw, list)
+                or not raw
+                or not all(isinstance(s, str) for s in raw)
+                or len(raw) != len(set(raw))
+            ):
+                raise RequestError(f"{INVALID}:symbol")
+            symbols = list(raw)
+        depth = params.get("depth", 10) if channel == "book" else 0
+        if channel == "book" and (type(depth) is not int or depth not in BOOK_DEPTHS):
+            raise RequestError(f"{INVALID}:depth")
+        snapshot = params.get("snapshot", _SNAPSHOT_DEFAULT[channel])
+        if not isinstance(snapshot, bool):
+            raise RequestError(f"{INVALID}:snapshot")
+        return channel, symbols, depth, snapshot
+
+    def _result(
+        self, channel: str, symbol: str | None, depth: int, snapshot: bool | None
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = {"channel": channel}
+        if symbol is not None:
+            result["symbol"] = symbol
+        if channel == "book":
+            result["depth"] = depth
+        if snapshot is not None:
+            result["snapshot"] = snapshot
+        result["warnings"] = []
+        return result
+
+    def _subscribe(
+        self,
+        req_id: int | None,
+        channel: str,
+        symbol: str | None,
+        depth: int,
+        snapshot: bool,
+        time_in: float,
+    ) -> None:
+        server = self.server
+        clock = server.clock
+        feed = server.feed
+        if symbol is not None and symbol not in feed.contracts:
+            refusal = unsupported_symbol(symbol)
+            self.push(error_ack("subscribe", req_id, refusal, time_in, clock.time(), symbol=symbol))
+            return
+        key = (channel, symbol)
+        error: str | None = None
+        if key in self.subscriptions:
+            error = ALREADY
+        elif len(self.subscriptions) >= server.config.max_subscriptions:
+            error = TOO_MANY
+        if error is not None:
+            self.push(error_ack("subscribe", req_id, error, time_in, clock.time(), symbol=symbol))
+            return
+        self.subscriptions[key] = depth
+        result = self._result(channel, symbol, depth, snapshot)
+        self.push(success_ack("subscribe", req_id, result, time_in, clock.time()))
+        self.heartbeats = True
+        if channel == "instrument":
+            if snapshot:
+                self.push(server.instrument_snapshot())
+        else:
+            assert symbol is not None
+            if channel == "book":
+                feed.subscribe_book(self, symbol, depth, snapshot)
+            elif channel == "ticker":
+                feed.subscribe_ticker(self, symbol, snapshot)
+            else:
+                feed.subscribe_trades(self, symbol, snapshot)
+
+    def _unsubscribe(
+        self, req_id: int | None, channel: str, symbol: str | None, time_in: float
+    ) -> None:
+        clock = self.server.clock
+        feed = self.server.feed
+        depth = self.subscriptions.pop((channel, symbol), None)
+        if depth is None:
+            error = NOT_FOUND
+            if symbol is not None and symbol not in feed.contracts:
+                error = unsupported_symbol(symbol)
+            self.push(error_ack("unsubscribe", req_id, error, time_in, clock.time(), symbol=symbol))
+            return
+        if symbol is not None:
+            if channel == "book":
+                feed.unsubscribe_book(self, symbol, depth)
+            elif channel == "ticker":
+                feed.unsubscribe_ticker(self, symbol)
+            elif channel == "trade":
+                feed.unsubscribe_trades(self, symbol)
+        result = self._result(channel, symbol, depth, None)
+        self.push(success_ack("unsubscribe", req_id, result, time_in, clock.time()))
+
+
+def _text(method: Any) -> str | None:
+    return method if isinstance(method, str) else None
