@@ -22,6 +22,7 @@ from .._json import dumps
 from ..clock import Clock
 from ..config import KEPT_FAILURES, MAX_REQUEST_BYTES, MAX_REQUEST_PARAMS
 from ..errors import ExchangeError, Reason
+from ..uws import UwsServer
 from .auth import Authenticator, key_check, key_refusal
 from .body import RequestTooLargeError, check_fields, read_body
 from .errors import HttpRefusalError
@@ -308,11 +309,15 @@ class TwinApp:
         #: Requests handed to the engine.
         self.handled = 0
         self._stamp: tuple[int, str] = (-1, "")
+        #: The Unified WebSocket face (``/v2/public``): every ``websocket`` scope goes to it.
+        self.uws = UwsServer(exchange, clock=clock)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
             await self._http(scope, receive, send)
+        elif kind == "websocket":
+            await self.uws(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
 

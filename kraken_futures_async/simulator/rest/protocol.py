@@ -5,7 +5,8 @@ end for a request that was begun and never finished: 2,000 half-sent requests he
 files open (issue 17), and uvicorn has no setting for it. Here every connection has
 ``read_timeout`` seconds to deliver each whole request, head and body, counted from the
 request's first byte (or from the connection's opening, for one that never sends a byte);
-then it is closed. An answer being computed or sent is not timed.
+then it is closed. An answer being computed or sent is not timed, nor is a connection that
+upgraded to a WebSocket.
 
 uvicorn's answer to bytes that are not HTTP at all, a plain-text 400, becomes the JSON the
 rest of the twin answers in. This module imports uvicorn: only the served twin loads it.
@@ -51,6 +52,12 @@ class _Deadline(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
         super().connection_lost(exc)
+
+    def handle_websocket_upgrade(self, *args: Any) -> None:
+        """A WebSocket owns the connection from here: no request deadline any more."""
+        self._disarm()
+        self._reading = False
+        super().handle_websocket_upgrade(*args)  # type: ignore[misc]
 
     def send_400_response(self, msg: str) -> None:
         """Bytes that are not HTTP: Kraken's structured 400 in JSON, and the connection closes."""
