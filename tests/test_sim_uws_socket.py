@@ -12,7 +12,7 @@ import contextlib
 import datetime as dt
 import json
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -108,6 +108,14 @@ async def connect(running: RunningTwin, path: str = "/v2/public") -> AsyncIterat
     timeout = aiohttp.ClientWSTimeout(ws_close=2.0)
     async with aiohttp.ClientSession() as http, http.ws_connect(url, timeout=timeout) as ws:
         yield Client(ws)
+
+
+async def eventually(check: Callable[[], bool], seconds: float = 2.0) -> None:
+    """Wait (bounded) for something the served twin does on its own thread."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, "not within the time allowed"
+        await asyncio.sleep(0.01)
 
 
 def book_message(frame: Frame) -> BookMessage:
@@ -349,10 +357,12 @@ async def test_a_dropped_update_fails_the_clients_checksum(served: RunningTwin) 
         book = LocalBook(SYMBOL, 10)
         await book_after(client, book)
         bids = book.view().bids
-        served.twin.app.uws.drop_next_book_update(SYMBOL)
+        uws = served.twin.app.uws
+        uws.drop_next_book_update(SYMBOL)
         await kf.orders.send(
             symbol=SYMBOL, side="buy", size=Decimal("0.5"), limit_price=bids[2].price
         )
+        await eventually(lambda: uws.feed.updates_dropped == 1)  # not merged with the next
         await kf.orders.send(
             symbol=SYMBOL, side="buy", size=Decimal("0.5"), limit_price=bids[4].price
         )
@@ -516,7 +526,7 @@ async def test_a_client_that_falls_behind_is_closed_with_1013() -> None:
                 pass
             assert message.type is aiohttp.WSMsgType.CLOSE
             assert message.data == 1013
-        assert running.twin.app.uws.connections == {}
+        await eventually(lambda: not running.twin.app.uws.connections)
     finally:
         running.stop()
 

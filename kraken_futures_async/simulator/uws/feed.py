@@ -16,7 +16,8 @@ from the same text with :mod:`kraken_futures_async.streams.checksum`, so the twi
 library cannot disagree on a digit.
 
 Trades come from the engine's public tape (users' trades and the makers' background trades),
-read after each trade event and on every tick; a ticker update follows each batch of new
+read after each users' trade event, and on a tick when the ticker's last trade moved (the
+makers traded); a ticker update follows each batch of new
 trades (reference §4.3: updates come on trades). A poll sees at most the latest 100 trades of
 a symbol: a burst larger than that between two polls reaches subscribers truncated.
 """
@@ -146,7 +147,10 @@ class Feed:
         self.tickers: dict[str, dict[Sink, None]] = {}
         self.trades: dict[str, dict[Sink, None]] = {}
         self._last_trade: dict[str, int] = {}
+        #: The ticker's (lastTime, last, lastSize) at the last tape read, per watched symbol.
+        self._tape_keys: dict[str, tuple[object, ...]] = {}
         self._dirty: set[str] = set()
+        self._traded: set[str] = set()
         self._sinks: dict[Sink, None] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: int | None = None
@@ -234,6 +238,8 @@ class Feed:
         if not isinstance(event, _MARKET_EVENTS):
             return
         self._dirty.add(event.symbol)
+        if isinstance(event, Trade):
+            self._traded.add(event.symbol)
         wake, loop = self._wake, self._loop
         if wake is None or loop is None:
             return
@@ -264,11 +270,17 @@ class Feed:
     def cycle(self, *, tick: bool) -> None:
         """Push what changed: every subscribed symbol on a tick, else the dirty ones."""
         dirty, self._dirty = self._dirty, set()
+        traded, self._traded = self._traded, set()
         for symbol in [s for s in self.books if tick or s in dirty]:
             self.refresh_book(symbol)
         watched = set(self.trades) | set(self.tickers)
         for symbol in sorted(s for s in watched if tick or s in dirty):
-            self.refresh_tape(symbol)
+            # The tape read is costly (milliseconds); the ticker's last trade is cached and
+            # tells whether the makers traded; a users' trade announced itself by event.
+            key = self._tape_key(symbol)
+            if symbol in traded or key != self._tape_keys.get(symbol):
+                self._tape_keys[symbol] = key
+                self.refresh_tape(symbol)
 
     # books ----------------------------------------------------------------------------------
 
@@ -361,10 +373,18 @@ class Feed:
             return []
         return rows
 
+    def _tape_key(self, symbol: str) -> tuple[object, ...]:
+        try:
+            ticker = self.exchange.handle("ticker", {"symbol": [symbol]}, None)["ticker"]
+        except ExchangeError:
+            return ()
+        return (ticker.get("lastTime"), ticker.get("last"), ticker.get("lastSize"))
+
     def _watch(self, symbol: str) -> list[dict[str, Any]]:
         rows = self._tape(symbol)
         if symbol not in self._last_trade:
             self._last_trade[symbol] = int(rows[0]["trade_id"]) if rows else -1
+            self._tape_keys[symbol] = self._tape_key(symbol)
         return rows
 
     def subscribe_trades(self, sink: Sink, symbol: str, snapshot: bool) -> None:
@@ -399,6 +419,7 @@ class Feed:
             del table[symbol]
             if symbol not in self.trades and symbol not in self.tickers:
                 self._last_trade.pop(symbol, None)
+                self._tape_keys.pop(symbol, None)
 
     def refresh_tape(self, symbol: str) -> None:
         rows = self._tape(symbol)
