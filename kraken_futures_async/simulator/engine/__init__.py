@@ -35,6 +35,9 @@ Where the twin knowingly departs from Kraken (each module's docstring says more)
   trades on the tape (trade history, candles and 24-hour volume see only those); an account
   holds at most 1,000 open orders and triggers (one more: ``tooManyOrders``) and 100
   assignment preferences (one more: ``invalidArgument``), with 1,000 changes in their history;
+  what is computed from the seed is cached within caps too (16,384 prices per cache, 20,000
+  candles, 10,000 hourly figures per cache; emptied when full: about 35 MB in all), and the
+  price noise remembers a fixed few nodes per index and contract however long it runs;
 * a number with more than 64 digits or beyond ``10**±64`` is ``invalidArgument``.
 """
 

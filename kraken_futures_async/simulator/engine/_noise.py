@@ -9,8 +9,9 @@ get the same answer, ask for something else in between and nothing changes.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 
-__all__ = ["key_of", "mix", "signed_unit", "unit", "uuid_from"]
+__all__ = ["key_of", "mix", "signed_unit", "signed_units", "unit", "units", "uuid_from"]
 
 _M64 = (1 << 64) - 1
 _INV_2_64 = 1.0 / float(1 << 64)
@@ -38,6 +39,27 @@ def unit(key: int, index: int) -> float:
 def signed_unit(key: int, index: int) -> float:
     """A uniform number in [-1, 1) for ``index`` in the stream ``key``."""
     return 2.0 * unit(key, index) - 1.0
+
+
+def units(key: int, indices: Iterable[int]) -> list[float]:
+    """:func:`unit` of each index, inlined (candles hash tens of thousands in one answer)."""
+    m64, inv = _M64, _INV_2_64
+    out: list[float] = []
+    append = out.append
+    for index in indices:
+        x = ((index & m64) + 0x9E3779B97F4A7C15) & m64
+        x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & m64
+        x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & m64
+        x = ((key ^ x ^ (x >> 31)) + 0x9E3779B97F4A7C15) & m64
+        x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & m64
+        x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & m64
+        append((x ^ (x >> 31)) * inv)
+    return out
+
+
+def signed_units(key: int, indices: Iterable[int]) -> list[float]:
+    """:func:`signed_unit` of each index."""
+    return [2.0 * value - 1.0 for value in units(key, indices)]
 
 
 def uuid_from(key: int, index: int) -> str:

@@ -6,7 +6,10 @@ costs one build per instrument and second. Cached payloads are shared: treat the
 read-only.
 
 Twenty-four-hour figures mix the makers' activity (a daily volume from the seed, the mark
-sampled every four hours) with the users' trades, which are counted exactly.
+sampled every four hours) with the users' trades, which are counted exactly. What those
+figures are made of (the mark on each hour, the 24-hour range, the funding rate) is kept by
+(contract, hour) in caches of ``Retention.hourly_cache`` entries each; the latest ticker and
+book per contract are kept until the second or the market changes.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from .book import Market
 from .instruments import InstrumentSpec, instrument_payload
 from .params import Params
 from .quotes import trade_id
+from .retention import ClearingCache
 from .venue import Venue
 
 __all__ = ["MarketData", "unknown_symbol"]
@@ -44,9 +48,11 @@ class MarketData:
     def __init__(self, venue: Venue, seed: int) -> None:
         self._venue = venue
         self._seed = seed
-        self._hourly: dict[tuple[str, int], Decimal] = {}
-        self._ranges: dict[tuple[str, int], tuple[Decimal, Decimal, Decimal]] = {}
-        self._funding_cache: dict[tuple[str, int], Decimal] = {}
+        kept = venue.retention.hourly_cache
+        self._hourly: ClearingCache[tuple[str, int], Decimal] = ClearingCache(kept)
+        self._ranges: ClearingCache[tuple[str, int], tuple[Decimal, Decimal, Decimal]]
+        self._ranges = ClearingCache(kept)
+        self._funding_cache: ClearingCache[tuple[str, int], Decimal] = ClearingCache(kept)
         self._tickers: dict[str, tuple[int, int, dict[str, Any]]] = {}
         self._books: dict[str, tuple[int, int, dict[str, Any]]] = {}
         self._instruments: dict[tuple[frozenset[str] | None, int], list[dict[str, Any]]] = {}
@@ -74,10 +80,8 @@ class MarketData:
         key = (spec.symbol, hour)
         value = self._hourly.get(key)
         if value is None:
-            if len(self._hourly) > 100_000:
-                self._hourly.clear()
             value = quantize_down(self._venue.prices.mark(spec, hour * _HOUR), spec.tick)
-            self._hourly[key] = value
+            self._hourly.put(key, value)
         return value
 
     def _day_range(self, spec: InstrumentSpec, hour: int) -> tuple[Decimal, Decimal, Decimal]:
@@ -85,24 +89,20 @@ class MarketData:
         key = (spec.symbol, hour)
         cached = self._ranges.get(key)
         if cached is None:
-            if len(self._ranges) > 50_000:
-                self._ranges.clear()
             open24 = self._hour_mark(spec, hour - 24)
             first = hour - 24 + _SAMPLE_HOURS - (hour - 24) % _SAMPLE_HOURS
             samples = [self._hour_mark(spec, h) for h in range(first, hour + 1, _SAMPLE_HOURS)]
             samples.append(self._hour_mark(spec, hour))
             cached = (open24, max(open24, *samples), min(open24, *samples))
-            self._ranges[key] = cached
+            self._ranges.put(key, cached)
         return cached
 
     def _funding(self, spec: InstrumentSpec, hour: int) -> Decimal:
         key = (spec.symbol, hour)
         rate = self._funding_cache.get(key)
         if rate is None:
-            if len(self._funding_cache) > 50_000:
-                self._funding_cache.clear()
             rate = self._venue.prices.relative_funding(spec, hour * _HOUR)
-            self._funding_cache[key] = rate
+            self._funding_cache.put(key, rate)
         return rate
 
     def _top(

@@ -7,7 +7,8 @@ so ``experiencingExtremeVolatility`` is always false with a margin multiplier of
 Funding is hourly: the rate listed at an hour is the relative rate the engine charges open
 positions at that hour boundary (see :func:`.accounts.accrue_funding`), and ``fundingRate`` is
 the same in USD per contract (relative rate times the mark then). Kraken lists about a year;
-the twin lists the last ``FUNDING_DAYS`` days, oldest first.
+the twin lists the last ``FUNDING_DAYS`` days, oldest first. Rows are kept by (contract,
+hour) in a cache of ``Retention.hourly_cache`` entries (30 days of one contract are 720).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ..errors import ExchangeError, Reason
 from ._text import iso_ms, tidy
 from .instruments import InstrumentSpec
 from .params import Params
+from .retention import ClearingCache
 from .venue import Venue
 
 __all__ = ["DISLOCATION", "FUNDING_DAYS", "MarketStatus"]
@@ -26,13 +28,13 @@ DISLOCATION = 0.00035
 FUNDING_DAYS = 30
 _HOUR = 3600
 _CONTRACT_TYPES = frozenset({"flexible_futures", "futures_inverse", "futures_vanilla"})
-_CACHE_LIMIT = 100_000
 
 
 class MarketStatus:
     def __init__(self, venue: Venue) -> None:
         self._venue = venue
-        self._rates: dict[tuple[str, int], dict[str, Any]] = {}
+        self._rates: ClearingCache[tuple[str, int], dict[str, Any]]
+        self._rates = ClearingCache(venue.retention.hourly_cache)
 
     # instrument status ------------------------------------------------------------------
 
@@ -84,8 +86,6 @@ class MarketStatus:
         key = (spec.symbol, hour)
         row = self._rates.get(key)
         if row is None:
-            if len(self._rates) > _CACHE_LIMIT:
-                self._rates.clear()
             prices = self._venue.prices
             relative = prices.relative_funding(spec, hour * _HOUR)
             mark = prices.mark(spec, hour * _HOUR)
@@ -94,5 +94,5 @@ class MarketStatus:
                 "fundingRate": tidy(relative * mark),
                 "relativeFundingRate": relative,
             }
-            self._rates[key] = row
+            self._rates.put(key, row)
         return row

@@ -47,7 +47,7 @@ class VenueState:
         listing = build_listing(seed, self.now)
         self.specs: dict[str, InstrumentSpec] = listing.instruments
         self.symbols = {symbol.upper(): symbol for symbol in self.specs}
-        self.prices = Prices(seed, listing.indices, listing.instruments)
+        self.prices = Prices(seed, listing.indices, listing.instruments, retention)
         self._seed = seed
         self.markets: dict[str, Market] = {}
         self.busy: dict[str, Market] = {}
