@@ -4,20 +4,28 @@ A candle samples its price path at a few evenly spaced seconds (every other seco
 one-minute candles, eight for an hour or more): open at its first second, close at its last
 (or now), high and low over the samples. Trade candles follow the makers' traded prices (the
 mark on the tick grid) with a volume estimated from the makers' background trades at the
-samples, and merge the users' trades exactly. Finished candles are cached. At most 2000
-candles per answer; ``more_candles`` says the requested range held more.
+samples, and merge the users' trades exactly. At most 2000 candles per answer;
+``more_candles`` says the requested range held more.
+
+A candle is sampled once for all three tick types, in floats (index and mark at each sample,
+read past the price caches): the open, high, low and close of both, and the makers' volume.
+Rounding to the price grid is monotonic, so rounding only those four figures gives the same
+answer as rounding every sample. Finished candles are kept in a
+:class:`~.retention.ClearingCache` of ``Retention.candle_cache`` entries, so the mark, spot
+and trade charts of a window cost one sampling between them.
 """
 
 from __future__ import annotations
 
 import math
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import ExchangeError, Reason
-from ._text import ZERO, quantize_down
+from ._text import ZERO, quantize_down, round_to_step
 from .book import Market
 from .params import Params, parse_decimal
+from .retention import ClearingCache
 from .venue import Venue
 
 __all__ = ["RESOLUTIONS", "Charts"]
@@ -39,9 +47,18 @@ _MAX_CANDLES = 2000
 _SAMPLES = {60: 30, 300: 20}
 _DEFAULT_SAMPLES = 8
 _WEEK_OFFSET = 4 * 86_400  # weeks start on Monday (the epoch was a Thursday)
-_CACHE_LIMIT = 200_000
 
-_Row = tuple[Decimal, Decimal, Decimal, Decimal, Decimal]
+#: open, high, low, close of a float path
+_Path = tuple[float, float, float, float]
+
+
+class _Sampled(NamedTuple):
+    """One candle's samples, for every tick type: the index's and the mark's paths (floats,
+    unrounded) and the makers' volume (already scaled to the candle and on the size step)."""
+
+    spot: _Path
+    mark: _Path
+    volume: Decimal
 
 
 def _plain_error(message: str) -> ExchangeError:
@@ -57,7 +74,8 @@ def _not_found() -> ExchangeError:
 class Charts:
     def __init__(self, venue: Venue) -> None:
         self._venue = venue
-        self._cache: dict[tuple[str, str, int, int], _Row] = {}
+        self._cache: ClearingCache[tuple[str, int, int], _Sampled]
+        self._cache = ClearingCache(venue.retention.candle_cache)
 
     # what can be charted ------------------------------------------------------------------
 
@@ -115,7 +133,11 @@ class Charts:
             first = max(last_bucket - (limit - 1) * width, bucket(first_open))
             buckets = list(range(first, last_bucket + 1, width)) if limit > 0 else []
         user = self._user_trades(market, buckets, bucket) if tick_type == "trade" else {}
-        rows = [self._candle(market, tick_type, width, b, now, user.get(b, ())) for b in buckets]
+        sampled = self._sampled(market, width, buckets, now)
+        rows = [
+            _candle(market, tick_type, b, found, user.get(b, ()))
+            for b, found in zip(buckets, sampled, strict=True)
+        ]
         return {"candles": rows, "more_candles": more}
 
     @staticmethod
@@ -150,60 +172,86 @@ class Charts:
                 found.setdefault(b, []).append((trade.price, trade.size))
         return found
 
-    def _candle(
-        self,
-        market: Market,
-        tick_type: str,
-        width: int,
-        start: int,
-        now: float,
-        user: Any,
-    ) -> dict[str, Any]:
-        finished = start + width <= now
-        key = (market.spec.symbol, tick_type, width, start)
-        row = self._cache.get(key) if finished else None
-        if row is None:
-            row = self._sample(market, tick_type, width, start, now)
-            if finished:
-                if len(self._cache) > _CACHE_LIMIT:
-                    self._cache.clear()
-                self._cache[key] = row
-        open_, high, low, close, volume = row
-        for price, size in user:
-            high, low = max(high, price), min(low, price)
-            volume += size
-        if user:
-            close = user[-1][0]
-        return {
-            "time": start * 1000,
-            "open": str(open_),
-            "high": str(high),
-            "low": str(low),
-            "close": str(close),
-            "volume": volume,
-        }
+    def _sampled(
+        self, market: Market, width: int, buckets: list[int], now: float
+    ) -> list[_Sampled]:
+        """Each candle's samples: finished ones from the cache, the others sampled in one go."""
+        symbol = market.spec.symbol
+        cache = self._cache
+        found: list[_Sampled | None] = [cache.get((symbol, width, b)) for b in buckets]
+        missing = [i for i, known in enumerate(found) if known is None]
+        if not missing:
+            return [known for known in found if known is not None]
+        plans: list[tuple[int, int, int]] = []  # (first sample, samples, seconds covered)
+        seconds: list[int] = []
+        for i in missing:
+            start = buckets[i]
+            span = min(start + width - 1, math.floor(now)) - start
+            samples = min(span + 1, _SAMPLES.get(width, _DEFAULT_SAMPLES))
+            step = max(1, samples - 1)
+            plans.append((len(seconds), samples, span + 1))
+            seconds.extend(start + (span * k) // step for k in range(samples))
+        indices, marks = self._venue.prices.paths(market.spec, seconds)
+        steps = market.quoter.background_steps(seconds, marks)
+        size_step = market.spec.size_step
+        for i, (first, samples, covered) in zip(missing, plans, strict=True):
+            start, stop = buckets[i], first + samples
+            made = _Sampled(
+                _path(indices[first:stop]),
+                _path(marks[first:stop]),
+                _volume(steps[first:stop], covered, size_step),
+            )
+            found[i] = made
+            if start + width <= now:  # finished: it will not change
+                cache.put((symbol, width, start), made)
+        return [known for known in found if known is not None]
 
-    def _sample(self, market: Market, tick_type: str, width: int, start: int, now: float) -> _Row:
-        spec = market.spec
-        prices = self._venue.prices
-        last = min(start + width - 1, math.floor(now))
-        span = last - start
-        samples = min(span + 1, _SAMPLES.get(width, _DEFAULT_SAMPLES))
-        seconds = [start + (span * i) // max(1, samples - 1) for i in range(samples)]
-        values: list[Decimal] = []
-        volume = ZERO
-        quoter = market.quoter
-        for second in seconds:
-            index, mark, mark_f = prices.quote(spec, second)
-            if tick_type == "spot":
-                values.append(index)
-            elif tick_type == "mark":
-                values.append(mark)
-            else:
-                values.append(quantize_down(mark, spec.tick))
-                if quoter.trades_at(second):
-                    volume += quoter.background_trade(second, mark_f).size
-        if tick_type == "trade" and samples:
-            volume = volume * (span + 1) / samples
-            volume = quantize_down(volume, spec.size_step)
-        return values[0], max(values), min(values), values[-1], volume
+
+def _path(values: list[float]) -> _Path:
+    return values[0], max(values), min(values), values[-1]
+
+
+def _volume(steps: list[int], covered: int, size_step: Decimal) -> Decimal:
+    """The makers' volume over a candle: the sampled trades' sizes, scaled to the seconds
+    the candle covers (so far)."""
+    taken = sum(steps)
+    volume = ZERO + size_step * taken if taken else ZERO
+    return quantize_down(volume * covered / len(steps), size_step)
+
+
+def _candle(
+    market: Market, tick_type: str, start: int, sampled: _Sampled, user: Any
+) -> dict[str, Any]:
+    open_, high, low, close, volume = _row(market, tick_type, sampled)
+    for price, size in user:
+        high, low = max(high, price), min(low, price)
+        volume += size
+    if user:
+        close = user[-1][0]
+    return {
+        "time": start * 1000,
+        "open": str(open_),
+        "high": str(high),
+        "low": str(low),
+        "close": str(close),
+        "volume": volume,
+    }
+
+
+def _row(
+    market: Market, tick_type: str, sampled: _Sampled
+) -> tuple[Decimal, Decimal, Decimal, Decimal, Decimal]:
+    """(open, high, low, close, volume) on the price grid, as every sample rounded would give.
+
+    Spot candles show the index and mark candles the mark, each rounded to a tenth of a tick
+    (as quotes are); trade candles show the mark rounded down to the tick, and the volume.
+    """
+    spec = market.spec
+    grid = spec.tick / 10
+    path = sampled.spot if tick_type == "spot" else sampled.mark
+    prices = [round_to_step(value, grid) for value in path]
+    if tick_type != "trade":
+        return prices[0], prices[1], prices[2], prices[3], ZERO
+    tick = spec.tick
+    open_, high, low, close = (quantize_down(price, tick) for price in prices)
+    return open_, high, low, close, sampled.volume

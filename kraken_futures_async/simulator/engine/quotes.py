@@ -10,10 +10,11 @@ own best prices: those background trades give the market a last price, a tape an
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ._noise import key_of, unit, uuid_from
+from ._noise import key_of, unit, units, uuid_from
 from .instruments import InstrumentSpec
 
 __all__ = ["LEVELS", "BackgroundTrade", "Ladder", "Quoter", "trade_id"]
@@ -116,12 +117,33 @@ class Quoter:
         """The makers' trade at the start of ``second`` (only when :meth:`trades_at` says so)."""
         bid, ask, _ = self._grid(mark)
         side = "buy" if unit(self._keys["side"], second) < 0.5 else "sell"
-        contracts = self._units(mark) * (0.02 + 0.3 * unit(self._keys["tsize"], second))
         return BackgroundTrade(
             time=float(second),
             second=second,
             price=self._tick * (ask if side == "buy" else bid),
-            size=self._size(contracts),
+            size=self.background_size(second, mark),
             side=side,
             uid=uuid_from(self._keys["uid"], second),
         )
+
+    def background_size(self, second: int, mark: float) -> Decimal:
+        """The size of :meth:`background_trade` alone."""
+        return self._size(self._units(mark) * (0.02 + 0.3 * unit(self._keys["tsize"], second)))
+
+    def background_steps(self, seconds: Sequence[int], marks: Sequence[float]) -> list[int]:
+        """At each second, the size of the makers' trade in size steps, 0 if none trades.
+
+        ``size_step * steps`` is :meth:`background_size` (candles add up thousands of them).
+        """
+        trade, tsize = self._keys["trade"], self._keys["tsize"]
+        chance, step = self._spec.trade_chance, self._step_f
+        usd = self._spec.level_usd
+        inverse = self._spec.inverse
+        chances = units(trade, seconds)
+        sizes = units(tsize, seconds)
+        return [
+            max(1, int((usd if inverse else usd / mark) * (0.02 + 0.3 * size) / step))
+            if chance_at < chance
+            else 0
+            for mark, chance_at, size in zip(marks, chances, sizes, strict=True)
+        ]
