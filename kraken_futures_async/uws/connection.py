@@ -23,13 +23,17 @@ import itertools
 import logging
 import random
 from collections.abc import Callable, Coroutine, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
 import attrs
 
 from ..converter import decode_json
-from ..errors import InvalidArgumentError, KrakenFuturesError, SessionStateError
+from ..errors import (
+    ConfigurationError,
+    InvalidArgumentError,
+    KrakenFuturesError,
+    SessionStateError,
+)
 from ..streams.errors import (
     StreamConnectionError,
     StreamMessageTooLargeError,
@@ -44,6 +48,9 @@ from .protocol import (
     TERMINAL_CLOSE_CODES,
     encode_request,
 )
+
+if TYPE_CHECKING:  # aiohttp is imported when the first stream opens, not with the package
+    import aiohttp
 
 __all__ = ["UwsConnection", "UwsSettings"]
 
@@ -283,6 +290,13 @@ class UwsConnection:
     # -- subscriptions ----------------------------------------------------------------
 
     def _check_usable(self) -> None:
+        try:
+            import aiohttp  # noqa: F401
+        except ImportError:
+            raise ConfigurationError(
+                "streams run on aiohttp, a dependency of kraken_futures_async: "
+                "pip install 'kraken_futures_async[aiohttp]'"
+            ) from None
         if self._closed:
             raise SessionStateError("the Session is closed: open a new one to stream")
         if self._terminal is not None:
@@ -398,6 +412,8 @@ class UwsConnection:
     # -- requests ---------------------------------------------------------------------
 
     async def _send(self, ws: aiohttp.ClientWebSocketResponse, text: str) -> None:
+        import aiohttp
+
         try:
             async with self._send_lock:
                 await ws.send_str(text)
@@ -454,6 +470,8 @@ class UwsConnection:
             self._supervisor = asyncio.get_running_loop().create_task(self._supervise())
 
     async def _supervise(self) -> None:
+        import aiohttp
+
         failures = 0
         while not self._closed:
             try:
@@ -484,6 +502,8 @@ class UwsConnection:
             await asyncio.sleep(self.settings.backoff(failures))
 
     async def _open_socket(self) -> aiohttp.ClientWebSocketResponse:
+        import aiohttp
+
         if self._client is None:
             self._client = aiohttp.ClientSession()
         async with asyncio.timeout(self.settings.connect_timeout):
@@ -528,6 +548,8 @@ class UwsConnection:
     async def _read(
         self, ws: aiohttp.ClientWebSocketResponse, spoke: list[bool]
     ) -> KrakenFuturesError | None:
+        import aiohttp
+
         settings = self.settings
         while True:
             if not spoke[0]:
