@@ -159,7 +159,8 @@ def test_the_tracker_survives_failing_polls_and_converges_once_they_pass() -> No
             polls = tracker.snapshot().polls
             assert polls >= 6  # it kept polling through 30 s of failures
             await asyncio.sleep(5.5)
-            assert tracker.snapshot().polls == polls + 1
+            # the poll due next, and possibly one still retrying when the faults stopped
+            assert polls + 1 <= tracker.snapshot().polls <= polls + 2
             assert picture(tracker.snapshot()) == await truth(kf)
             assert len(tracker.snapshot().open_orders) == 20
 
