@@ -39,7 +39,7 @@ connection closed if it takes over 5 s to deliver a request, and the engine's re
 from .clock import Clock, ManualClock, SystemClock
 from .config import BucketLimit, Retention, TwinConfig
 from .errors import ExchangeError, Reason
-from .rest.app import ExchangeBackend, TwinApp
+from .rest.app import ExchangeEngine, TwinApp
 from .rest.auth import ApiKey, KeyRegistry, Permissions
 from .rest.errors import HttpRefusalError
 from .rest.faults import FaultInjector, FaultKind, FaultRule
@@ -50,7 +50,7 @@ __all__ = [
     "ApiKey",
     "BucketLimit",
     "Clock",
-    "ExchangeBackend",
+    "ExchangeEngine",
     "ExchangeError",
     "FaultInjector",
     "FaultKind",

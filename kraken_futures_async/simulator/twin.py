@@ -26,7 +26,7 @@ from ..session import Session
 from .clock import Clock
 from .config import TwinConfig
 from .engine import Exchange
-from .rest.app import ExchangeBackend, TwinApp
+from .rest.app import ExchangeEngine, TwinApp
 from .rest.auth import ApiKey, Authenticator, KeyRegistry, Permissions
 from .rest.faults import ConnectionDroppedError, FaultInjector
 from .rest.limits import RateMeter
@@ -46,11 +46,11 @@ class Twin:
     """Kraken Futures in a box: engine, keys, limits, faults and the ASGI app."""
 
     def __init__(
-        self, config: TwinConfig | None = None, *, exchange: ExchangeBackend | None = None
+        self, config: TwinConfig | None = None, *, exchange: ExchangeEngine | None = None
     ) -> None:
         self.config = config = config or TwinConfig()
         self.clock: Clock = config.clock
-        self.exchange: ExchangeBackend = (
+        self.exchange: ExchangeEngine = (
             exchange
             if exchange is not None
             else Exchange(seed=config.seed, clock=config.clock, retention=config.retention)

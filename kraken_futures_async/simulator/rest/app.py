@@ -40,7 +40,7 @@ from .limits import BudgetExceededError, RateMeter
 
 __all__ = [
     "ASGIApp",
-    "ExchangeBackend",
+    "ExchangeEngine",
     "Router",
     "TwinApp",
     "json_pairs",
@@ -58,7 +58,7 @@ Headers = list[tuple[bytes, bytes]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-class ExchangeBackend(Protocol):
+class ExchangeEngine(Protocol):
     """The engine's whole interface (see the package docstring)."""
 
     def open_account(self, account_uid: str, balances: dict[str, Decimal], /) -> object: ...
@@ -281,7 +281,7 @@ class TwinApp:
 
     def __init__(
         self,
-        exchange: ExchangeBackend,
+        exchange: ExchangeEngine,
         *,
         authenticator: Authenticator,
         meter: RateMeter,
