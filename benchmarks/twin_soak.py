@@ -2,6 +2,7 @@
 
     python -m benchmarks.twin_soak --duration 600            # ten minutes, the issue's figure
     python -m benchmarks.twin_soak --duration 60 --json soak.json
+    python -m benchmarks.twin_soak --trace 1500             # in-process: what grows, traced
 
 It starts ``python -m kraken_futures_async.simulator`` in a process of its own on 127.0.0.1
 (rate limits off) and trades against it at a steady pace over one connection pool: each cycle
@@ -9,8 +10,9 @@ a market order on one of three contracts (a fill), and a limit order far from th
 is edited and cancelled; every tenth cycle the reads a bot makes (open orders, accounts,
 fills, a page of history, the account log, tickers). The twin's resident memory (VmRSS) is
 sampled every few seconds. The report gives memory at start and end, the growth rate over the
-whole run and over its last third (at the default pace of 30 cycles a second the engine's
-caps are full after about three minutes), each extrapolated per hour and per 24 h; then how
+whole run, over its second half and over its last third (at the default pace of 30 cycles a
+second the engine's caps are full after about six minutes: the tape's 10,000 trades last),
+each extrapolated per hour and per 24 h; then how
 fast the served twin refuses hostile bodies of 1, 2 and 4 MiB while it answers another call,
 and how long the parser alone takes on them.
 
@@ -24,13 +26,16 @@ import argparse
 import asyncio
 import base64
 import contextlib
+import gc
 import json
 import os
 import re
 import subprocess
 import sys
 import time
+import tracemalloc
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -108,16 +113,16 @@ class Soak:
 class Trader:
     """Signed calls to the twin, one strictly rising nonce each."""
 
-    def __init__(self, twin: Twin, client: httpx.AsyncClient, soak: Soak) -> None:
-        self._twin, self._client, self._soak = twin, client, soak
+    def __init__(self, key: str, secret: bytes, client: httpx.AsyncClient, soak: Soak) -> None:
+        self._key, self._secret, self._client, self._soak = key, secret, client, soak
         self._nonce = time.time_ns() // 1000
 
     def _headers(self, path: str, query: str = "", body: str = "") -> dict[str, str]:
         # a microsecond clock, as real clients send: the twin's nonce memory stays a window
         self._nonce = max(self._nonce + 1, time.time_ns() // 1000)
         nonce = str(self._nonce)
-        signature = sign(self._twin.secret, query + body, nonce, endpoint_path(path))
-        headers = {"APIKey": self._twin.key, "Nonce": nonce, "Authent": signature}
+        signature = sign(self._secret, query + body, nonce, endpoint_path(path))
+        headers = {"APIKey": self._key, "Nonce": nonce, "Authent": signature}
         if body:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         return headers
@@ -184,7 +189,7 @@ async def _sample(twin: Twin, soak: Soak, every: float, started: float) -> None:
 async def trade(twin: Twin, soak: Soak, every: float) -> None:
     limits = httpx.Limits(max_connections=4, max_keepalive_connections=4)
     async with httpx.AsyncClient(base_url=twin.url, timeout=30, limits=limits) as client:
-        trader = Trader(twin, client, soak)
+        trader = Trader(twin.key, twin.secret, client, soak)
         await trader.cycle(0)  # warm up: the listing, the books, the first account records
         started = time.monotonic()
         sampler = asyncio.ensure_future(_sample(twin, soak, every, started))
@@ -216,14 +221,18 @@ def _slope(points: list[tuple[float, float]]) -> float:
 
 
 def growth(samples: list[tuple[float, float]]) -> dict[str, float]:
+    half = samples[len(samples) // 2 :]
     tail = samples[len(samples) * 2 // 3 :]
-    whole, late = _slope(samples), _slope(tail)
+    whole, second_half, late = _slope(samples), _slope(half), _slope(tail)
     return {
         "start_mb": samples[0][1],
         "end_mb": samples[-1][1],
         "peak_mb": max(m for _, m in samples),
+        "half_start_mb": half[0][1],
         "whole_mb_per_hour": whole * 3600,
         "whole_mb_per_24h": whole * 86_400,
+        "second_half_mb_per_hour": second_half * 3600,
+        "second_half_mb_per_24h": second_half * 86_400,
         "last_third_mb_per_hour": late * 3600,
         "last_third_mb_per_24h": late * 86_400,
     }
@@ -279,6 +288,9 @@ def report(soak: Soak, memory: dict[str, float], attacks: list[dict[str, Any]],
         f"peak {memory['peak_mb']:.1f} MB",
         f"  growth, whole run:  {memory['whole_mb_per_hour']:+.2f} MB/h "
         f"-> {memory['whole_mb_per_24h']:+.1f} MB per 24 h",
+        f"  growth, second half (from {memory['half_start_mb']:.1f} MB): "
+        f"{memory['second_half_mb_per_hour']:+.2f} MB/h "
+        f"-> {memory['second_half_mb_per_24h']:+.1f} MB per 24 h",
         f"  growth, last third: {memory['last_third_mb_per_hour']:+.2f} MB/h "
         f"-> {memory['last_third_mb_per_24h']:+.1f} MB per 24 h",
         "  hostile bodies (a&a&...{) with a tickers call alongside:",
@@ -293,11 +305,72 @@ def report(soak: Soak, memory: dict[str, float], attacks: list[dict[str, Any]],
     return "\n".join(lines)
 
 
+async def trace_in_process(cycles: int, rate: float, top: int = 12) -> list[str]:
+    """Where the twin's memory goes: the same trading in this process, traced.
+
+    A twin on a manual clock (``1 / rate`` simulated seconds a cycle, so far faster than real
+    time), its record caps at 300, is traded for ``cycles`` cycles, then ``cycles`` more;
+    tracemalloc runs from the start (what the caps drop must have been traced) and the lines
+    whose memory grew most between the two snapshots are listed. Caches that empty when
+    full make the total swing either way; a leak grows at the same lines run after run.
+    About a minute per 1,000 cycles (tracing is slow).
+    """
+    from kraken_futures_async.simulator import Retention, TwinConfig
+    from kraken_futures_async.simulator import Twin as InProcessTwin
+    from kraken_futures_async.simulator.clock import ManualClock
+
+    clock = ManualClock()
+    # the per-record caps small, so that they are full before the first snapshot: what
+    # still grows after it is what no cap holds
+    small = dict.fromkeys(("history", "account_log", "fills", "closed_orders"), 300)
+    small.update(market_events=300, market_executions=300, tape=300)
+    config = TwinConfig(clock=clock, rate_limits=False, retention=Retention(**small))
+    twin = InProcessTwin(config)
+    soak = Soak(duration=2 * cycles / rate, rate=rate)
+    secret = base64.b64decode(twin.key.secret)
+    transport = twin.transport()
+    tracemalloc.start()
+    try:
+        async with httpx.AsyncClient(base_url="http://127.0.0.1", transport=transport) as client:
+            trader = Trader(twin.key.public_key, secret, client, soak)
+            for number in range(1, 2 * cycles + 1):
+                clock.advance(1 / rate)
+                await trader.cycle(number)
+                if number == cycles:
+                    gc.collect()
+                    before = tracemalloc.take_snapshot()
+        gc.collect()
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    ignored = [tracemalloc.Filter(False, tracemalloc.__file__)]
+    stats = after.filter_traces(ignored).compare_to(before.filter_traces(ignored), "lineno")
+    total = sum(stat.size_diff for stat in stats)
+    simulated = cycles / rate
+    lines = [
+        f"in-process trace: {cycles} cycles ({simulated:.0f} simulated s) after {cycles} more; "
+        f"traced memory {total:+,} B ({total / simulated * 3600 / 1e6:+.2f} MB per simulated h)"
+    ]
+    for stat in stats[:top]:
+        frame = stat.traceback[0]
+        lines.append(
+            f"  {stat.size_diff:+12,} B {stat.count_diff:+8,} blocks (now {stat.size:,} B) "
+            f"{frame.filename}:{frame.lineno}"
+        )
+    return lines
+
+
 def soak_arguments(
-    prog: str, description: str | None, rate: float, argv: list[str] | None
+    prog: str,
+    description: str | None,
+    rate: float,
+    argv: list[str] | None,
+    extra: Callable[[argparse.ArgumentParser], None] | None = None,
 ) -> argparse.Namespace:
     """--duration, --rate, --sample and --json, checked: every soak is bounded in time."""
     parser = argparse.ArgumentParser(prog=prog, description=description)
+    if extra is not None:
+        extra(parser)
     parser.add_argument("--duration", type=float, default=600.0, help="seconds (default 600)")
     parser.add_argument("--rate", type=float, default=rate, help=f"cycles per second ({rate:g})")
     parser.add_argument("--sample", type=float, default=5.0, help="seconds between samples")
@@ -308,8 +381,23 @@ def soak_arguments(
     return args
 
 
+def _trace_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--trace",
+        type=int,
+        metavar="CYCLES",
+        help="instead: trade an in-process twin on a manual clock and list with tracemalloc "
+        "what grew over CYCLES cycles after CYCLES more (1 to 100,000)",
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = soak_arguments("python -m benchmarks.twin_soak", __doc__, 30.0, argv)
+    args = soak_arguments("python -m benchmarks.twin_soak", __doc__, 30.0, argv, _trace_argument)
+    if args.trace is not None:
+        if not 1 <= args.trace <= 100_000:
+            raise SystemExit("--trace takes 1 to 100,000 cycles")
+        print("\n".join(asyncio.run(trace_in_process(args.trace, args.rate))), flush=True)
+        return 0
     soak = Soak(duration=args.duration, rate=args.rate)
     twin = start_twin()
     try:
