@@ -31,6 +31,7 @@ __all__ = [
     "Environment",
     "check_deadline",
     "resolve_base_url",
+    "resolve_spot_rest_url",
     "resolve_stream_url",
 ]
 
@@ -40,17 +41,23 @@ class Environment:
     """A named Kraken Futures host; ``retired_on`` marks hosts that no longer answer.
 
     ``stream_url`` is the public socket of Kraken's Unified WebSocket when it is not the
-    base URL's ``/v2/public`` (Kraken's own lives on another host).
+    base URL's ``/v2/public`` (Kraken's own lives on another host). ``spot_rest_url`` is the
+    Spot REST host that issues the Unified WebSocket's tokens (``GetWebSocketsToken``) when
+    it is not the base URL itself (Kraken's is ``https://api.kraken.com``).
     """
 
     name: str
     base_url: str
     retired_on: dt.date | None = None
     stream_url: str | None = None
+    spot_rest_url: str | None = None
 
 
 PRODUCTION = Environment(
-    "production", "https://futures.kraken.com", stream_url="wss://uws.kraken.com/v2/public"
+    "production",
+    "https://futures.kraken.com",
+    stream_url="wss://uws.kraken.com/v2/public",
+    spot_rest_url="https://api.kraken.com",
 )
 #: Kraken switched the Futures demo host off on 2026-07-14; use the exchange twin instead.
 DEMO = Environment("demo", "https://demo-futures.kraken.com", retired_on=dt.date(2026, 7, 14))
@@ -161,3 +168,38 @@ def resolve_stream_url(
             f"got {stream_url!r}"
         )
     return stream_url
+
+
+def resolve_spot_rest_url(
+    spot_rest_url: str | None, *, base_url: str, environment: Environment | None = None
+) -> str:
+    """Where Unified WebSocket tokens are fetched: ``spot_rest_url`` if given; else the
+    ``environment``'s Spot REST host if it names one; else ``base_url`` (a resolved host
+    root) itself: a served twin answers ``GetWebSocketsToken`` on its REST port.
+    """
+    if spot_rest_url is None:
+        if environment is not None and environment.spot_rest_url is not None:
+            return environment.spot_rest_url
+        return base_url.rstrip("/")
+    if not isinstance(spot_rest_url, str):
+        raise ConfigurationError(
+            f"Spot REST URL must be a string, got {type(spot_rest_url).__name__}"
+        )
+    try:
+        parsed = httpx.URL(spot_rest_url)
+    except httpx.InvalidURL as exc:
+        raise ConfigurationError(
+            f"Spot REST URL {spot_rest_url!r} is not a valid URL: {exc}"
+        ) from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ConfigurationError(
+            f"Spot REST URL must be an absolute http(s) URL such as "
+            f"{PRODUCTION.spot_rest_url!r}, got {spot_rest_url!r}"
+        )
+    if parsed.path not in ("", "/") or parsed.query or parsed.fragment:
+        # Kraken signs the URI path, so a prefix in front of /0/private breaks signatures
+        raise ConfigurationError(
+            f"Spot REST URL must be a host root without path, query or fragment, "
+            f"got {spot_rest_url!r}"
+        )
+    return spot_rest_url.rstrip("/")
