@@ -13,7 +13,9 @@ The wire format is ``kraken-uws-api.md`` (§1 connection, §2 envelope, §4 publ
   ``Subscription name invalid``; other bad parameters ``EGeneral:Invalid arguments:<name>``
   or ``Unsupported field: '<name>'``;
 * channels ``book`` (depth 10/25/100/500/1000, checksum), ``ticker``, ``trade``,
-  ``instrument``; numbers are JSON numbers with exact decimal text (never floats).
+  ``instrument`` and ``ohlc`` (every interval, ``tick_type`` trade/mark/spot, candles from
+  the engine's charts: :mod:`.candles`); numbers are JSON numbers with exact decimal text
+  (never floats).
 
 Bounds (:class:`UwsConfig`): inbound frames up to ``max_message_bytes`` (16 KiB; larger
 closes with 1009), ``max_subscriptions`` per connection (200; more are refused with
@@ -23,7 +25,8 @@ not 1008, which Kraken's SDK treats as terminal) and its queue freed.
 
 Fault switches on :class:`UwsServer`: ``drop_next_book_update`` (a client's checksum then
 fails on the next update), ``corrupt_next_checksum``, ``set_status`` (``maintenance``,
-``cancel_only``... pushed to every connection) and ``disconnect_all``.
+``cancel_only``... pushed to every connection), ``disconnect_all`` and
+``stall_connections`` (open sockets stay open but send nothing, heartbeats included).
 
 Choices where the reference marks a fact [?], made as Kraken's Spot WebSocket v2 does; each
 is one constant or one function to change:
@@ -45,9 +48,19 @@ is one constant or one function to change:
 7. Errors with no UWS string use Spot v2's: ``Already subscribed``,
    ``Subscription Not Found``, ``EGeneral:Invalid arguments`` (:mod:`.connection`).
 8. ``asset_class: "derivatives"`` is required on every public subscription.
+9. ``ohlc``: one subscription per symbol and connection (like every channel here), whatever
+   its interval; ``interval`` defaults to 1 (Spot v1's default) and ``tick_type`` to
+   ``trade``; the ack's ``result`` echoes both. The candle choices are in :mod:`.candles`.
 """
 
 from .config import CLOSE_MESSAGE_TOO_BIG, CLOSE_SLOW_CONSUMER, UwsConfig
-from .server import PUBLIC_PATH, UwsServer
+from .server import PUBLIC_PATH, UwsServer, public_url
 
-__all__ = ["CLOSE_MESSAGE_TOO_BIG", "CLOSE_SLOW_CONSUMER", "PUBLIC_PATH", "UwsConfig", "UwsServer"]
+__all__ = [
+    "CLOSE_MESSAGE_TOO_BIG",
+    "CLOSE_SLOW_CONSUMER",
+    "PUBLIC_PATH",
+    "UwsConfig",
+    "UwsServer",
+    "public_url",
+]

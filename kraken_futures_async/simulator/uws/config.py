@@ -32,6 +32,9 @@ class UwsConfig:
     max_subscriptions: int = 200
     #: Trades in a ``trade`` snapshot (Kraken: the last 50).
     trade_snapshot: int = 50
+    #: Candles in an ``ohlc`` snapshot: the running one, after ``ohlc_snapshot - 1`` finished
+    #: ones (Kraken's WebSocket v1 sends the running candle alone).
+    ohlc_snapshot: int = 1
     #: Add the derivative extras to ``ticker`` (mark, index, funding, open interest): not seen
     #: on Kraken's UWS ticker yet, hence off unless asked for.
     ticker_extras: bool = False
@@ -43,3 +46,5 @@ class UwsConfig:
             raise ValueError("queue_size, max_message_bytes and max_subscriptions must be >= 1")
         if not 0 <= self.trade_snapshot <= 1000:
             raise ValueError("trade_snapshot must be within 0..1000")
+        if not 1 <= self.ohlc_snapshot <= 720:
+            raise ValueError("ohlc_snapshot must be within 1..720")

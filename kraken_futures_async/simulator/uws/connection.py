@@ -5,6 +5,10 @@ sender task, so frames leave in the order they were made: an ack before its snap
 snapshot before the updates that follow it. Pushes never wait: when the queue is full the
 connection is closed with :data:`.config.CLOSE_SLOW_CONSUMER` and the queue emptied, so a
 client that does not read costs at most ``queue_size`` frames of memory.
+
+A stalled connection (:meth:`Connection.stall`, the server's ``stall_connections`` fault)
+stays open and reads what the client sends, but sends nothing at all (no answers, pushes
+or heartbeats) until it is closed: a client's heartbeat watchdog has to notice.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ...streams.book import BOOK_DEPTHS
+from .candles import INTERVALS, TICK_TYPES
 from .config import CLOSE_MESSAGE_TOO_BIG, CLOSE_SLOW_CONSUMER
 from .wire import encode, error_ack, success_ack
 
@@ -36,9 +41,20 @@ _PARAMS: dict[str, frozenset[str]] = {
     "ticker": frozenset({"channel", "asset_class", "symbol", "snapshot"}),
     "trade": frozenset({"channel", "asset_class", "symbol", "snapshot"}),
     "instrument": frozenset({"channel", "asset_class", "snapshot"}),
+    "ohlc": frozenset({"channel", "asset_class", "symbol", "interval", "tick_type", "snapshot"}),
 }
 #: ``snapshot`` when the request does not say (reference §4: trades default to none).
-_SNAPSHOT_DEFAULT = {"book": True, "ticker": True, "trade": False, "instrument": True}
+_SNAPSHOT_DEFAULT = {
+    "book": True,
+    "ticker": True,
+    "trade": False,
+    "instrument": True,
+    "ohlc": True,
+}
+#: ``ohlc`` when the request does not say (reference §4.5 gives no default interval: Spot
+#: v1's is 1 minute); ``tick_type`` defaults to ``trade`` (§4.5).
+OHLC_DEFAULT_INTERVAL = 1
+OHLC_DEFAULT_TICK_TYPE = "trade"
 ASSET_CLASS = "derivatives"
 
 # Error strings (reference §2.2, §7; Spot v2's where UWS shows none).
@@ -60,6 +76,18 @@ class RequestError(Exception):
 _Key = tuple[str, str | None]  # (channel, symbol); symbol None for ``instrument``
 
 
+class _Options:
+    """What a subscription asked for beyond its channel and symbol."""
+
+    __slots__ = ("depth", "interval", "snapshot", "tick_type")
+
+    def __init__(self, depth: int, interval: int, tick_type: str, snapshot: bool) -> None:
+        self.depth = depth
+        self.interval = interval
+        self.tick_type = tick_type
+        self.snapshot = snapshot
+
+
 class Connection:
     __slots__ = (
         "close_code",
@@ -68,6 +96,7 @@ class Connection:
         "heartbeats",
         "queue",
         "server",
+        "stalled",
         "subscriptions",
     )
 
@@ -77,9 +106,11 @@ class Connection:
         config = server.config
         #: Frames waiting for the sender; None asks it to close.
         self.queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=config.queue_size + 1)
-        #: Live subscriptions and their book depth (0 for other channels).
-        self.subscriptions: dict[_Key, int] = {}
+        #: Live subscriptions and what each asked for (one per channel and symbol).
+        self.subscriptions: dict[_Key, _Options] = {}
         self.heartbeats = False
+        #: Set by :meth:`stall`: nothing is sent any more, the socket stays open.
+        self.stalled = False
         self.close_code: int | None = None
         self.close_reason = ""
 
@@ -87,7 +118,7 @@ class Connection:
 
     def push(self, text: str) -> None:
         """Queue a frame without waiting; a full queue closes the connection (slow consumer)."""
-        if self.close_code is not None:
+        if self.close_code is not None or self.stalled:
             return
         if self.queue.qsize() >= self.server.config.queue_size:
             self.close(CLOSE_SLOW_CONSUMER, "slow consumer: outbound queue full")
@@ -103,6 +134,17 @@ class Connection:
             self.queue.get_nowait()
         self.queue.put_nowait(None)  # the one slot kept free for it
 
+    def stall(self) -> None:
+        """Send nothing from now on (frames queued are dropped), but keep the socket open.
+
+        Only a close (:meth:`close`, the client leaving) ends it.
+        """
+        if self.close_code is not None:
+            return
+        self.stalled = True
+        while not self.queue.empty():
+            self.queue.get_nowait()
+
     async def _sender(self, send: Send) -> None:
         config = self.server.config
         queue = self.queue
@@ -112,6 +154,8 @@ class Connection:
                 item = await asyncio.wait_for(queue.get(), timeout)
             except TimeoutError:
                 item = HEARTBEAT
+            if self.stalled and item is not None:
+                continue
             if item is None:
                 await send(
                     {
@@ -188,18 +232,18 @@ class Connection:
             self.push(error_ack(_text(method), req_id, f"{INVALID}:method", time_in, clock.time()))
             return
         try:
-            channel, symbols, depth, snapshot = self._params(request.get("params"))
+            channel, symbols, options = self._params(request.get("params"))
         except RequestError as error:
             self.push(error_ack(method, req_id, str(error), time_in, clock.time()))
             return
         for symbol in symbols:
             if method == "subscribe":
-                self._subscribe(req_id, channel, symbol, depth, snapshot, time_in)
+                self._subscribe(req_id, channel, symbol, options, time_in)
             else:
                 self._unsubscribe(req_id, channel, symbol, time_in)
 
-    def _params(self, params: Any) -> tuple[str, list[str | None], int, bool]:
-        """(channel, symbols, depth, snapshot) of a subscribe or unsubscribe, or refuse it."""
+    def _params(self, params: Any) -> tuple[str, list[str | None], _Options]:
+        """(channel, symbols, options) of a subscribe or unsubscribe, or refuse it."""
         if not isinstance(params, dict):
             raise RequestError(f"{INVALID}:params")
         channel = params.get("channel")
@@ -227,21 +271,30 @@ class Connection:
         depth = params.get("depth", 10) if channel == "book" else 0
         if channel == "book" and (type(depth) is not int or depth not in BOOK_DEPTHS):
             raise RequestError(f"{INVALID}:depth")
+        interval = params.get("interval", OHLC_DEFAULT_INTERVAL) if channel == "ohlc" else 0
+        if channel == "ohlc" and (type(interval) is not int or interval not in INTERVALS):
+            raise RequestError(f"{INVALID}:interval")
+        tick_type = params.get("tick_type", OHLC_DEFAULT_TICK_TYPE) if channel == "ohlc" else ""
+        if channel == "ohlc" and tick_type not in TICK_TYPES:
+            raise RequestError(f"{INVALID}:tick_type")
         snapshot = params.get("snapshot", _SNAPSHOT_DEFAULT[channel])
         if not isinstance(snapshot, bool):
             raise RequestError(f"{INVALID}:snapshot")
-        return channel, symbols, depth, snapshot
+        return channel, symbols, _Options(depth, interval, tick_type, snapshot)
 
     def _result(
-        self, channel: str, symbol: str | None, depth: int, snapshot: bool | None
+        self, channel: str, symbol: str | None, options: _Options, snapshot: bool
     ) -> dict[str, Any]:
         result: dict[str, Any] = {"channel": channel}
         if symbol is not None:
             result["symbol"] = symbol
         if channel == "book":
-            result["depth"] = depth
-        if snapshot is not None:
-            result["snapshot"] = snapshot
+            result["depth"] = options.depth
+        if channel == "ohlc":
+            result["interval"] = options.interval
+            result["tick_type"] = options.tick_type
+        if snapshot:
+            result["snapshot"] = options.snapshot
         result["warnings"] = []
         return result
 
@@ -250,8 +303,7 @@ class Connection:
         req_id: int | None,
         channel: str,
         symbol: str | None,
-        depth: int,
-        snapshot: bool,
+        options: _Options,
         time_in: float,
     ) -> None:
         server = self.server
@@ -270,19 +322,22 @@ class Connection:
         if error is not None:
             self.push(error_ack("subscribe", req_id, error, time_in, clock.time(), symbol=symbol))
             return
-        self.subscriptions[key] = depth
-        result = self._result(channel, symbol, depth, snapshot)
+        self.subscriptions[key] = options
+        result = self._result(channel, symbol, options, True)
         self.push(success_ack("subscribe", req_id, result, time_in, clock.time()))
         self.heartbeats = True
+        snapshot = options.snapshot
         if channel == "instrument":
             if snapshot:
                 self.push(server.instrument_snapshot())
         else:
             assert symbol is not None
             if channel == "book":
-                feed.subscribe_book(self, symbol, depth, snapshot)
+                feed.subscribe_book(self, symbol, options.depth, snapshot)
             elif channel == "ticker":
                 feed.subscribe_ticker(self, symbol, snapshot)
+            elif channel == "ohlc":
+                feed.subscribe_ohlc(self, symbol, options.interval, options.tick_type, snapshot)
             else:
                 feed.subscribe_trades(self, symbol, snapshot)
 
@@ -291,8 +346,8 @@ class Connection:
     ) -> None:
         clock = self.server.clock
         feed = self.server.feed
-        depth = self.subscriptions.pop((channel, symbol), None)
-        if depth is None:
+        options = self.subscriptions.pop((channel, symbol), None)
+        if options is None:
             error = NOT_FOUND
             if symbol is not None and symbol not in feed.contracts:
                 error = unsupported_symbol(symbol)
@@ -300,12 +355,14 @@ class Connection:
             return
         if symbol is not None:
             if channel == "book":
-                feed.unsubscribe_book(self, symbol, depth)
+                feed.unsubscribe_book(self, symbol, options.depth)
             elif channel == "ticker":
                 feed.unsubscribe_ticker(self, symbol)
+            elif channel == "ohlc":
+                feed.unsubscribe_ohlc(self, symbol, options.interval, options.tick_type)
             elif channel == "trade":
                 feed.unsubscribe_trades(self, symbol)
-        result = self._result(channel, symbol, depth, None)
+        result = self._result(channel, symbol, options, False)
         self.push(success_ack("unsubscribe", req_id, result, time_in, clock.time()))
 
 

@@ -20,6 +20,10 @@ read after each users' trade event, and on a tick when the ticker's last trade m
 makers traded); a ticker update follows each batch of new
 trades (reference §4.3: updates come on trades). A poll sees at most the latest 100 trades of
 a symbol: a burst larger than that between two polls reaches subscribers truncated.
+
+Candles (``ohlc``) are kept per (symbol, interval, tick type) group: the running candle is
+read from the engine's charts (:mod:`.candles`) on every tick and after any event of its
+symbol, and pushed when it differs from the one last sent (a new candle included).
 """
 
 from __future__ import annotations
@@ -37,10 +41,11 @@ from ...streams.checksum import CHECKSUM_DEPTH, book_checksum, level_digits
 from ..clock import Clock
 from ..engine.events import BookChanged, Event, MarkPrice, Trade
 from ..errors import ExchangeError
+from .candles import candle_data, count_trades, read_candles
 from .config import UwsConfig
-from .wire import Contract, number_text, push, rfc3339
+from .wire import Contract, encode, number_text, push, rfc3339
 
-__all__ = ["BookGroup", "Feed", "Sink"]
+__all__ = ["BookGroup", "CandleGroup", "Feed", "Sink"]
 
 logger = logging.getLogger("kraken_futures_async.simulator.uws")
 
@@ -81,6 +86,25 @@ class BookGroup:
     def snapshot(self) -> str:
         bids, asks = self.bids.items(), self.asks.items()
         return _book_push("snapshot", self.symbol, bids, asks, self.checksum, self.timestamp)
+
+
+class CandleGroup:
+    """The subscribers of one symbol's candles at one interval and tick type."""
+
+    __slots__ = ("interval", "last", "members", "symbol", "tick_type")
+
+    def __init__(self, symbol: str, interval: int, tick_type: str) -> None:
+        self.symbol = symbol
+        self.interval = interval
+        self.tick_type = tick_type
+        self.members: dict[Sink, None] = {}
+        #: What the running candle looked like when last sent (begin, prices, volume, trades).
+        self.last: tuple[object, ...] | None = None
+
+
+def _ohlc_push(kind: str, data: list[dict[str, Any]], now: float) -> str:
+    """[?] choice 4 of :mod:`.candles`: a top-level ``timestamp``, as the reference shows."""
+    return encode({"channel": "ohlc", "type": kind, "timestamp": rfc3339(now), "data": data})
 
 
 def _levels(side: Iterable[tuple[str, str]]) -> list[dict[str, Decimal]]:
@@ -146,6 +170,7 @@ class Feed:
         self._book_sources: dict[str, object] = {}
         self.tickers: dict[str, dict[Sink, None]] = {}
         self.trades: dict[str, dict[Sink, None]] = {}
+        self.candles: dict[str, dict[tuple[int, str], CandleGroup]] = {}
         self._last_trade: dict[str, int] = {}
         #: The ticker's (lastTime, last, lastSize) at the last tape read, per watched symbol.
         self._tape_keys: dict[str, tuple[object, ...]] = {}
@@ -209,6 +234,9 @@ class Feed:
         for table in (self.tickers, self.trades):
             for symbol in list(table):
                 self._leave(table, sink, symbol)
+        for symbol in list(self.candles):
+            for interval, tick_type in list(self.candles[symbol]):
+                self.unsubscribe_ohlc(sink, symbol, interval, tick_type)
         if not self._sinks:
             self._stop()
 
@@ -273,6 +301,8 @@ class Feed:
         traded, self._traded = self._traded, set()
         for symbol in [s for s in self.books if tick or s in dirty]:
             self.refresh_book(symbol)
+        for symbol in [s for s in self.candles if tick or s in dirty]:
+            self.refresh_ohlc(symbol)
         watched = set(self.trades) | set(self.tickers)
         for symbol in sorted(s for s in watched if tick or s in dirty):
             # The tape read is costly (milliseconds); the ticker's last trade is cached and
@@ -360,6 +390,61 @@ class Feed:
         else:
             switch[symbol] = left - 1
         return True
+
+    # candles --------------------------------------------------------------------------------
+
+    def _candles(
+        self, group: CandleGroup, count: int
+    ) -> list[tuple[dict[str, Any], tuple[object, ...]]]:
+        """The latest ``count`` candles of ``group`` as ``ohlc`` elements, with their keys."""
+        now = self.clock.time()
+        symbol, interval, tick_type = group.symbol, group.interval, group.tick_type
+        found = read_candles(self.exchange.handle, symbol, interval, tick_type, count, now)
+        width = interval * 60
+        tape = self._tape(symbol) if tick_type == "trade" and found else []
+        contract = self.contracts[symbol]
+        made = []
+        for candle in found:
+            trades = count_trades(tape, candle.begin, width) if tick_type == "trade" else 0
+            data = candle_data(contract, interval, tick_type, candle, trades, now)
+            made.append((data, (*candle.key(), trades)))
+        return made
+
+    def subscribe_ohlc(
+        self, sink: Sink, symbol: str, interval: int, tick_type: str, snapshot: bool
+    ) -> None:
+        groups = self.candles.setdefault(symbol, {})
+        group = groups.get((interval, tick_type))
+        if group is None:
+            group = groups[(interval, tick_type)] = CandleGroup(symbol, interval, tick_type)
+        group.members[sink] = None
+        made = self._candles(group, self.config.ohlc_snapshot if snapshot else 1)
+        if made and group.last is None:
+            group.last = made[-1][1]
+        if snapshot:
+            sink.push(_ohlc_push("snapshot", [data for data, _ in made], self.clock.time()))
+
+    def unsubscribe_ohlc(self, sink: Sink, symbol: str, interval: int, tick_type: str) -> None:
+        groups = self.candles.get(symbol)
+        group = None if groups is None else groups.get((interval, tick_type))
+        if groups is None or group is None:
+            return
+        group.members.pop(sink, None)
+        if not group.members:
+            del groups[(interval, tick_type)]
+            if not groups:
+                del self.candles[symbol]
+
+    def refresh_ohlc(self, symbol: str) -> None:
+        """Push each group's running candle if it changed since it was last sent."""
+        for group in list(self.candles.get(symbol, {}).values()):
+            made = self._candles(group, 1)
+            if not made or made[-1][1] == group.last:
+                continue
+            data, group.last = made[-1]
+            text = _ohlc_push("update", [data], self.clock.time())
+            for sink in tuple(group.members):
+                sink.push(text)
 
     # trades and tickers ---------------------------------------------------------------------
 

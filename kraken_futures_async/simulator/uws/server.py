@@ -19,7 +19,7 @@ from .connection import Connection
 from .feed import Engine, Feed
 from .wire import encode, push
 
-__all__ = ["PUBLIC_PATH", "SYSTEM_STATES", "UwsServer"]
+__all__ = ["PUBLIC_PATH", "SYSTEM_STATES", "UwsServer", "public_url"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -34,6 +34,16 @@ API_VERSION = "v2"
 VERSION = "2.0.10"
 #: Connection ids start here and count up, so that a run is repeatable.
 _FIRST_CONNECTION_ID = 8_628_615_390_848_610_000
+
+
+def public_url(base_url: str) -> str:
+    """The public socket of a twin served at ``base_url`` (``http://127.0.0.1:8080`` ->
+    ``ws://127.0.0.1:8080/v2/public``): the same host and port as REST."""
+    scheme, sep, rest = base_url.partition("://")
+    if not sep:
+        raise ValueError(f"a base URL has a scheme, got {base_url!r}")
+    ws = {"http": "ws", "https": "wss"}.get(scheme.lower(), scheme)
+    return f"{ws}://{rest.rstrip('/')}{PUBLIC_PATH}"
 
 
 class UwsServer:
@@ -136,6 +146,16 @@ class UwsServer:
     def corrupt_next_checksum(self, symbol: str, times: int = 1) -> None:
         """Send the next ``times`` book updates of ``symbol`` with a wrong checksum."""
         self.feed.call(lambda: _add(self.feed.corrupt_checksums, symbol, times))
+
+    def stall_connections(self) -> None:
+        """Every open connection stops sending (heartbeats, pongs, acks, pushes) but stays
+        open, as a half-dead link does; connections opened later are served normally."""
+
+        def stall() -> None:
+            for connection in tuple(self.connections):
+                connection.stall()
+
+        self.feed.call(stall)
 
     def disconnect_all(self, code: int = 1001, reason: str = "going away") -> None:
         """Close every open connection with ``code`` (1001: the server is going away)."""
