@@ -1,6 +1,7 @@
 """``python -m kraken_futures_async.simulator``: the twin on 127.0.0.1, with a ready API key.
 
-It prints the base URL and a full-access key and secret (the twin's own, made from the seed;
+It prints the base URL (REST) and the public websocket URL (``/v2/public`` on the same port),
+and a full-access key and secret (the twin's own, made from the seed;
 they open nothing anywhere else), then serves until interrupted.
 """
 
@@ -15,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 from .config import DEFAULT_BALANCES, MAX_REQUEST_BYTES, REQUEST_READ_TIMEOUT, TwinConfig
 from .twin import Twin, serve
+from .uws import public_url
 
 
 def _balance(text: str) -> tuple[str, Decimal]:
@@ -76,12 +78,18 @@ def _banner(twin: Twin, url: str) -> str:
     return "\n".join(
         (
             f"Kraken Futures twin on {url}  (seed {twin.config.seed})",
+            f"  REST:       {url}  (base_url)",
+            f"  websocket:  {public_url(url)}  (kf.stream, from the same base_url)",
             f"  API key:    {twin.key.public_key}",
             f"  API secret: {twin.key.secret}",
+            f"  Kraken key:    {twin.kraken_key.public_key}  (Spot/Pro: WebSocket tokens)",
+            f"  Kraken secret: {twin.kraken_key.secret}",
             f"  account:    {twin.account_uid}",
             "Use it with:",
             f"  export KRAKEN_FUTURES_API_KEY='{twin.key.public_key}'",
             f"  export KRAKEN_FUTURES_API_SECRET='{twin.key.secret}'",
+            f"  export KRAKEN_API_KEY='{twin.kraken_key.public_key}'",
+            f"  export KRAKEN_API_SECRET='{twin.kraken_key.secret}'",
             f"  Session(Credentials.from_env(), base_url='{url}')",
             "Ctrl-C stops it.",
         )
