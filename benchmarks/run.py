@@ -10,6 +10,8 @@ Suites, in order (a few minutes in all on 2 cores):
 * ``parsing``   (d) ~300 tickers into models vs ``orjson.loads``
 * ``cancel``    (e) a cancel right after a burst that spends the whole private budget
 * ``transport``     httpx's own pool vs AiohttpTransport on a minimal server (bench_transport)
+* ``streams``       client CPU per book update vs raw aiohttp + json.loads, and 50 books
+                    sustained (benchmarks/streams.py; its own twin process)
 
 Peers (python-kraken-sdk, ccxt) join when the ``bench`` extra is installed. Results go to
 ``benchmarks/results/`` (results.md, headline.md, results.json, PNGs; not committed); a full
@@ -31,12 +33,12 @@ from typing import Any
 
 import httpx
 
-from . import bench_transport, calls, cancel, fanout, parsing, report, sustained
+from . import bench_transport, calls, cancel, fanout, parsing, report, streams, sustained
 from .contenders import peers_installed
 from .harness import Control, Served, median, twin_process
 
 HERE = Path(__file__).parent
-SUITES = ("calls", "fanout", "sustained", "parsing", "cancel", "transport")
+SUITES = ("calls", "fanout", "sustained", "parsing", "cancel", "transport", "streams")
 
 
 def _default_transport() -> str:
@@ -146,6 +148,14 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_suites(served, args, results))
     if "transport" in args.only:
         results["transport"] = _transport(args.quick)
+    if "streams" in args.only:
+        _say("streams: client CPU per book update, and 50 books sustained")
+        results["streams"] = streams.run(
+            seconds=3.0 if args.quick else 10.0,
+            rounds=2 if args.quick else 5,
+            round_seconds=2.0 if args.quick else 3.0,
+            say=_say,
+        )
     results["meta"]["seconds"] = time.perf_counter() - started
     results["meta"]["machine"]["load_1min_at_end"] = round(os.getloadavg()[0], 2)
     md = report.write(results, args.out)
