@@ -99,9 +99,8 @@ class Credentials:
     :class:`~kraken_futures_async.MissingCredentialsError`; ``kraken`` is ``None`` without a
     Kraken key. No secret ever shows in a repr.
 
-    A ``Credentials`` is true when it holds a Futures key: that is what the REST backend
-    tests before signing, so a Session given only a Kraken key answers public REST calls and
-    refuses private ones before sending (``MissingCredentialsError``).
+    The REST backend signs with the Futures key: a REST Session given only a Kraken key
+    raises ``MissingCredentialsError`` (naming the Futures variables) when it opens.
     """
 
     _api_key: str | None
@@ -164,9 +163,6 @@ class Credentials:
         if self._secret is None:
             raise _no_futures_key()
         return self._secret
-
-    def __bool__(self) -> bool:
-        return self._api_key is not None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Credentials:
