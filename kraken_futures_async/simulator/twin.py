@@ -3,7 +3,9 @@
 ``Twin`` bundles the engine, the key registry, the rate meter, the fault injector and the
 ASGI app, all built from one :class:`TwinConfig`. It opens an account and issues a full-access
 key for it, so ``twin.session()`` is a ready, signed :class:`~kraken_futures_async.Session`
-that talks to the app in-process. ``run_in_thread`` serves the same twin with uvicorn on
+that talks to the app in-process; it also issues the account a Kraken (Spot/Pro) key
+(``twin.kraken_key``), which fetches the Unified WebSocket's tokens from the twin's
+``/0/private/GetWebSocketsToken``. ``run_in_thread`` serves the same twin with uvicorn on
 ``127.0.0.1`` (never another interface) for other clients and benchmarks; a served twin
 closes connections that take over ``TwinConfig.request_read_timeout`` to deliver a request.
 """
@@ -30,6 +32,7 @@ from .rest.app import ExchangeEngine, TwinApp
 from .rest.auth import ApiKey, Authenticator, KeyRegistry, Permissions
 from .rest.faults import ConnectionDroppedError, FaultInjector
 from .rest.limits import RateMeter
+from .rest.spot_token import KrakenApiKey, SpotTokenService
 from .rest.transport import InProcessTransport
 
 if TYPE_CHECKING:
@@ -70,6 +73,10 @@ class Twin:
             nonce_memory=config.nonce_memory,
             max_nonce_digits=config.max_nonce_digits,
         )
+        #: Kraken keys and the WebSocket tokens they fetch (Spot REST's token endpoint).
+        self.spot_tokens = SpotTokenService(
+            config.seed, clock=config.clock, rate_limits=config.rate_limits
+        )
         self.app = TwinApp(
             self.exchange,
             authenticator=self.authenticator,
@@ -79,10 +86,13 @@ class Twin:
             max_request_bytes=config.max_request_bytes,
             max_request_params=config.max_request_params,
             kept_failures=config.kept_failures,
+            spot_tokens=self.spot_tokens,
         )
         #: The account the twin opened at start, and its full-access key.
         self.account_uid = self.open_account(config.balances)
         self.key = self.issue_key(self.account_uid)
+        #: The same account's Kraken (Spot/Pro) key, for the Unified WebSocket's tokens.
+        self.kraken_key = self.issue_kraken_key(self.account_uid)
 
     def __repr__(self) -> str:
         return f"<Twin seed={self.config.seed} account={self.account_uid} keys={len(self.keys)}>"
@@ -102,9 +112,31 @@ class Twin:
             account_uid or self.account_uid, permissions, _time_or_none(self.clock)
         )
 
-    def credentials(self, key: ApiKey | None = None) -> Credentials:
+    def issue_kraken_key(
+        self, account_uid: str | None = None, *, websocket: bool = True, otp: str | None = None
+    ) -> KrakenApiKey:
+        """A new Kraken (Spot/Pro) key for an account (the twin's own by default), with
+        "Access WebSocket API" unless ``websocket=False``, and API 2FA if ``otp`` is given."""
+        return self.spot_tokens.issue_key(
+            account_uid or self.account_uid, websocket=websocket, otp=otp
+        )
+
+    def credentials(
+        self, key: ApiKey | None = None, *, kraken_key: KrakenApiKey | None = None
+    ) -> Credentials:
+        """Credentials for ``key`` (the twin's own Futures key by default) and ``kraken_key``
+        (by default the twin's own Kraken key when ``key`` is the twin's own too)."""
+        if kraken_key is None and (key is None or key is self.key):
+            kraken_key = self.kraken_key
         key = key or self.key
-        return Credentials(key.public_key, key.secret)
+        if kraken_key is None:
+            return Credentials(key.public_key, key.secret)
+        return Credentials(
+            key.public_key,
+            key.secret,
+            kraken_api_key=kraken_key.public_key,
+            kraken_api_secret=kraken_key.secret,
+        )
 
     def transport(self) -> InProcessTransport:
         return InProcessTransport(self.app)

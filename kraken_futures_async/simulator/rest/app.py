@@ -37,6 +37,7 @@ from .faults import (
 )
 from .form import group, json_pairs, parse_pairs
 from .limits import BudgetExceededError, RateMeter
+from .spot_token import SPOT_TOKEN_PATH, SpotTokenService
 
 __all__ = [
     "ASGIApp",
@@ -291,6 +292,7 @@ class TwinApp:
         max_request_bytes: int = MAX_REQUEST_BYTES,
         max_request_params: int = MAX_REQUEST_PARAMS,
         kept_failures: int = KEPT_FAILURES,
+        spot_tokens: SpotTokenService | None = None,
     ) -> None:
         self.exchange = exchange
         self.authenticator = authenticator
@@ -311,6 +313,8 @@ class TwinApp:
         self._stamp: tuple[int, str] = (-1, "")
         #: The Unified WebSocket face (``/v2/public``): every ``websocket`` scope goes to it.
         self.uws = UwsServer(exchange, clock=clock)
+        #: Spot REST's ``GetWebSocketsToken`` (the private socket's tokens) and its Kraken keys.
+        self.spot_tokens = spot_tokens if spot_tokens is not None else SpotTokenService(clock=clock)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -338,6 +342,9 @@ class TwinApp:
             check_fields(query, body, self.max_request_params)
         except RequestTooLargeError as error:
             await _send(send, _too_large(error, self._now()))
+            return
+        if scope["path"] == SPOT_TOKEN_PATH:  # Spot REST's token endpoint, not a Futures route
+            await _send(send, self._spot_token(scope["method"], scope["headers"], body))
             return
         found = self.router.match(scope["method"], scope["path"])
         if isinstance(found, int):
@@ -412,6 +419,12 @@ class TwinApp:
             self._remember_failure(exc)
             return _classic(500, "Server Error", self._now())
         return self._success(endpoint, payload)
+
+    def _spot_token(self, method: str, headers: Headers, body: bytes) -> Reply:
+        if method != "POST":
+            return Reply(METHOD_NOT_ALLOWED, dumps({"error": ["EGeneral:Unknown method"]}))
+        status, answer = self.spot_tokens.answer(headers, body)
+        return Reply(status, answer)
 
     def _remember_failure(self, exc: BaseException) -> None:
         """Keep the exception for tests and tools, not the request its frames still hold."""
