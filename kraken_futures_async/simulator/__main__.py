@@ -1,7 +1,8 @@
 """``python -m kraken_futures_async.simulator``: the twin on 127.0.0.1, with a ready API key.
 
 It prints the base URL (REST) and the public websocket URL (``/v2/public`` on the same port),
-and a full-access key and secret (the twin's own, made from the seed;
+a full-access Futures key and secret, and the same account's Kraken (Spot/Pro) key and secret
+for the Unified WebSocket's tokens (the twin's own, made from the seed;
 they open nothing anywhere else), then serves until interrupted.
 """
 
