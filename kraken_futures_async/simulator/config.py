@@ -85,7 +85,9 @@ class TwinConfig:
     #: How far, in seconds, a nonce may trail the highest one accepted on its key. Nonces are
     #: scaled by their digit count (13 digits = ms, 19 = ns) so one value fits every client.
     nonce_tolerance: float = 10.0
-    #: Most nonces remembered per key for duplicate detection; older ones become the floor.
+    #: Most nonces remembered per key for duplicate detection; older ones become the floor
+    #: (about 0.1 KB each: 6.5 MB for a key at the cap; those further below the highest than
+    #: the tolerance are forgotten anyway, so a client needs 6,500 calls a second to fill it).
     nonce_memory: int = 65_536
     #: Longest nonce accepted, in digits (19 = nanoseconds); longer: ``invalidArgument``.
     max_nonce_digits: int = MAX_NONCE_DIGITS
@@ -102,7 +104,8 @@ class TwinConfig:
     kept_failures: int = KEPT_FAILURES
     #: Fired faults kept in ``twin.faults.events`` (their counts are kept exactly, forever).
     kept_fault_events: int = KEPT_EVENTS
-    #: What the engine keeps of its past: history, fills, tapes, closed and open orders.
+    #: What the engine keeps of its past (history, fills, tapes, closed and open orders) and
+    #: how much it caches of what it computes from the seed (prices, candles, hourly figures).
     retention: Retention = attrs.field(factory=Retention)
     #: Balances of the account the twin opens for its ready-made keys.
     balances: Mapping[str, Decimal] = attrs.field(
