@@ -79,13 +79,13 @@ def _banner(twin: Twin, url: str) -> str:
     return "\n".join(
         (
             f"Kraken Futures twin on {url}  (seed {twin.config.seed})",
-            f"  REST:       {url}  (base_url)",
-            f"  websocket:  {public_url(url)}  (kf.stream, from the same base_url)",
             f"  API key:    {twin.key.public_key}",
             f"  API secret: {twin.key.secret}",
             f"  Kraken key:    {twin.kraken_key.public_key}  (Spot/Pro: WebSocket tokens)",
             f"  Kraken secret: {twin.kraken_key.secret}",
             f"  account:    {twin.account_uid}",
+            f"  REST:       {url}",
+            f"  websocket:  {public_url(url)}  (kf.stream finds it from base_url)",
             "Use it with:",
             f"  export KRAKEN_FUTURES_API_KEY='{twin.key.public_key}'",
             f"  export KRAKEN_FUTURES_API_SECRET='{twin.key.secret}'",
