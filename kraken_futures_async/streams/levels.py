@@ -33,8 +33,8 @@ class BookLevel(NamedTuple):
     size: Decimal
 
 
-#: (a level's checksum digits, its wire text), built once per change.
-_Text: TypeAlias = tuple[str, WireLevel]
+#: A level's checksum digits (None until the checksum needs them) and its wire text.
+_Text: TypeAlias = tuple[str | None, WireLevel]
 _new_tuple = tuple.__new__  # builds a BookLevel without NamedTuple's Python-level __new__
 
 
@@ -79,7 +79,9 @@ class BookSide:
                 if qty < 0:
                     raise ValueError(f"negative qty {qty_text!r} at price {price_text!r}")
                 level: BookLevel = _new_tuple(BookLevel, (price, qty))
-                text = (level_digits(price_text, qty_text), (price_text, qty_text))
+                # digits only where the checksum will read them soon; the rest on demand
+                digits = level_digits(price_text, qty_text) if at < CHECKSUM_DEPTH else None
+                text = (digits, (price_text, qty_text))
                 if present:
                     levels[at] = level
                     texts[at] = text
@@ -104,8 +106,20 @@ class BookSide:
         """The best ten levels' checksum digits, joined best first."""
         text = self._top_text
         if text is None:
-            best = self._texts[:CHECKSUM_DEPTH]
-            text = self._top_text = "".join([digits for digits, _ in best])
+            texts = self._texts
+            try:  # every digit string already there: the usual case
+                text = self._top_text = "".join([digits for digits, _ in texts[:CHECKSUM_DEPTH]])  # type: ignore[misc]
+                return text
+            except TypeError:
+                pass
+            parts = []
+            for at in range(min(CHECKSUM_DEPTH, len(texts))):
+                digits, wire = texts[at]
+                if digits is None:
+                    digits = level_digits(*wire)
+                    texts[at] = (digits, wire)
+                parts.append(digits)
+            text = self._top_text = "".join(parts)
         return text
 
     def levels(self) -> tuple[BookLevel, ...]:

@@ -43,6 +43,7 @@ from typing import Any, Generic, TypeVar
 import cattrs
 
 from .._values import parse_datetime
+from ..converter import NumberText
 from ..errors import InvalidArgumentError, KrakenFuturesError, ResponseInvalidError
 from ..models.streams import (
     StreamAsset,
@@ -188,7 +189,9 @@ class _ItemSink(Generic[T]):
 
 
 def _wire_text(value: Any) -> str:
-    """A level number's text as on the wire: the decoder keeps every digit in the Decimal."""
+    """A level number's text as on the wire (the socket's decoder keeps it as text)."""
+    if value.__class__ is NumberText:
+        return str.__str__(value)
     if value.__class__ is Decimal:
         return format(value, "f")
     if value.__class__ is int:

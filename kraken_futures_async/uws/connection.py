@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ..converter import decode_json
+from ..converter import decode_json_numbers_as_text
 from ..errors import (
     ConfigurationError,
     InvalidArgumentError,
@@ -623,7 +623,7 @@ class UwsConnection:
 
     def _dispatch(self, text: str | bytes) -> None:
         try:
-            message = decode_json(text)
+            message = decode_json_numbers_as_text(text)
         except ValueError:
             logger.warning("uws: a frame that is not JSON: %.200r", text)
             return
