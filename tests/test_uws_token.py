@@ -624,12 +624,15 @@ def test_from_env_names_what_is_missing(
 
 
 async def test_a_rest_session_with_only_a_kraken_key_says_what_is_missing() -> None:
-    """The REST backend signs with the Futures key: it refuses to open, sending nothing."""
+    """The REST backend signs with the Futures key: without one, public calls work and a
+    private call names the Futures variables, sending nothing."""
     sent: list[httpx.Request] = []
 
     def record(request: httpx.Request) -> httpx.Response:
         sent.append(request)
-        return httpx.Response(500)
+        return httpx.Response(
+            200, json={"result": "success", "serverTime": "2026-12-01T00:00:00.000Z", "tickers": []}
+        )
 
     session = Session(
         kraken_credentials(),
@@ -637,11 +640,12 @@ async def test_a_rest_session_with_only_a_kraken_key_says_what_is_missing() -> N
         transport=httpx.MockTransport(record),
         rate_limits=RateLimitPolicy.unlimited(),
     )
-    with pytest.raises(MissingCredentialsError) as info:
-        async with session:
-            pass
+    async with session as kf:
+        assert await kf.market.tickers() == []
+        with pytest.raises(MissingCredentialsError) as info:
+            await kf.account.accounts()
     assert API_KEY_ENV in str(info.value)
-    assert sent == []
+    assert [request.url.path for request in sent] == ["/derivatives/api/v3/tickers"]
 
 
 # --- no secret, no token, anywhere ---------------------------------------------------------

@@ -104,6 +104,13 @@ class RestBackend:
         return f"<RestBackend {self.base_url}>"
 
     async def open(self) -> None:
+        # Without a Futures key, public calls still work and private ones say what is missing.
+        credentials = self._credentials
+        auth = (
+            KrakenFuturesAuth(credentials, self._nonces)
+            if credentials is not None and credentials.has_futures_key
+            else None
+        )
         client = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=self._timeout,
@@ -119,7 +126,6 @@ class RestBackend:
         )
         # httpx keeps its store in ``_cookies`` (its ``cookies`` setter would copy ours away)
         client._cookies = _Cookieless()
-        auth = KrakenFuturesAuth(self._credentials, self._nonces) if self._credentials else None
         self._pipeline = HttpPipeline(
             client,
             auth=auth,

@@ -21,6 +21,7 @@ import httpx
 
 from .._deadline import CallDeadline
 from .._values import parse_datetime
+from ..auth import API_KEY_ENV, API_SECRET_ENV
 from ..config import Bounds
 from ..errors import (
     ConnectionFailedError,
@@ -165,7 +166,8 @@ class HttpPipeline:
             warn_deprecated(endpoint)
         if endpoint.private and self._auth is None:
             raise MissingCredentialsError(
-                "this endpoint needs API credentials: Session(Credentials(...))",
+                "this endpoint needs a Futures API key: Session(Credentials(key, secret)), or "
+                f"{API_KEY_ENV} and {API_SECRET_ENV} with Credentials.from_env()",
                 endpoint=endpoint.name,
             )
         cost = endpoint.cost_of(params)
