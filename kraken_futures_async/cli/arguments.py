@@ -63,6 +63,18 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _levels(text: str) -> int:
+    """Levels a side a watch shows: 1 to the deepest book Kraken streams (1000)."""
+    from ..streams import BOOK_DEPTHS
+
+    value = _positive_int(text)
+    if value > BOOK_DEPTHS[-1]:
+        raise argparse.ArgumentTypeError(
+            f"expected at most {BOOK_DEPTHS[-1]} levels (the deepest book streamed), got {text!r}"
+        )
+    return value
+
+
 def _port(text: str) -> int:
     try:
         value = int(text)
@@ -182,6 +194,22 @@ def build_parser() -> argparse.ArgumentParser:
     book = command("book", "one contract's order book")
     book.add_argument("symbol", type=_symbol, metavar="SYMBOL")
     book.add_argument("--depth", type=_positive_int, default=10, help="levels per side (10)")
+
+    watch = command(
+        "watch",
+        "one contract's live book and latest trades over the Unified WebSocket, until Ctrl-C",
+    )
+    watch.add_argument("symbol", type=_symbol, metavar="SYMBOL")
+    watch.add_argument("--depth", type=_levels, default=10, help="levels per side (10)")
+    watch.add_argument(
+        "--seconds",
+        type=_seconds,
+        metavar="S",
+        help="stop after S seconds (default: until Ctrl-C)",
+    )
+    watch.add_argument(
+        "--trades", type=_positive_int, default=10, metavar="N", help="latest trades shown (10)"
+    )
 
     snapshot = command("snapshot", "every ticker and every order book, fetched concurrently")
     snapshot.add_argument(

@@ -11,6 +11,8 @@ import errno
 from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from ..auth import API_KEY_ENV, API_SECRET_ENV
 from . import jobs
 from .output import Output
@@ -136,7 +138,7 @@ async def run_demo(args: argparse.Namespace, out: Output) -> int:
     if target.production:
         raise UsageError("`demo` trades; run it on the twin (the default) or a --base-url")
     out.note(f"[bold]kraken-futures demo[/] on the {target.describe()}")
-    async with connect(target) as conn:
+    async with connect(target, streams=True) as conn:
         with out.progress() as progress:
             report = await jobs.demo(conn, progress, symbol=args.symbol)
     value = {
@@ -157,21 +159,73 @@ async def run_demo(args: argparse.Namespace, out: Output) -> int:
         "budgets": report.budgets,
         "client_refusals": report.client_refusals,
         "twin_refusals": report.twin_refusals,
+        "stream": {
+            "ok": report.stream.ok,
+            "moved": report.stream.moved,
+            **attrs.asdict(report.stream, recurse=False),
+        },
     }
 
     def table() -> RenderableType:
         from rich.console import Group
 
-        from .render import demo_summary, snapshot_table, trade_table
+        from .render import demo_summary, snapshot_table, stream_table, trade_table
 
         return Group(
             snapshot_table(report.snapshot, rows=args.rows),
             trade_table(report.trade),
+            stream_table(report.stream),
             demo_summary(report),
         )
 
     out.show(value, table)
     return OK if report.ok else FAILED
+
+
+async def run_watch(args: argparse.Namespace, out: Output) -> int:
+    """The book and trades of one contract as they stream, until ``--seconds`` or Ctrl-C.
+
+    Ctrl-C (the task cancelled by ``asyncio.run``) unwinds through the subscriptions and the
+    Session, which unsubscribe and close; :func:`~.entry.main` then exits 0.
+    """
+    from .watch import WatchState, update_line, watch
+
+    target = _target(args)
+    async with connect(target, streams=True) as conn:
+        if conn.stream_url is None:
+            raise CommandFailedError(conn.no_streams or "no stream URL for this target")
+        state = WatchState(
+            args.symbol, levels=args.depth, trades_kept=args.trades, source=conn.stream_url
+        )
+        if out.as_json:
+
+            def print_line(state: WatchState, kind: str, item: Any) -> None:
+                out.line(update_line(state, kind, item))
+
+            await watch(conn.session, state, seconds=args.seconds, on_update=print_line)
+            return OK
+        from rich.live import Live
+
+        from .render import watch_view
+
+        console = out.console()
+        # Started by the first update, so that a refusal (an unknown symbol) prints no frame.
+        live = Live(console=console, refresh_per_second=8, redirect_stdout=False)
+
+        def redraw(state: WatchState, kind: str, item: Any) -> None:
+            live.update(watch_view(state))
+            if not live.is_started:
+                live.start()
+
+        try:
+            await watch(conn.session, state, seconds=args.seconds, on_update=redraw)
+        finally:
+            if live.is_started:
+                live.update(watch_view(state))
+                live.stop()
+                if not console.is_terminal:  # rich ends the frame with a newline on terminals
+                    console.line()
+    return OK
 
 
 async def run_bench(args: argparse.Namespace, out: Output) -> int:
@@ -269,6 +323,7 @@ def _bold_first(lines: Sequence[str]) -> RenderableType:
 COMMANDS: dict[str, Callable[[argparse.Namespace, Output], Coroutine[Any, Any, int]]] = {
     "tickers": run_tickers,
     "book": run_book,
+    "watch": run_watch,
     "snapshot": run_snapshot,
     "trade": run_trade,
     "demo": run_demo,

@@ -2,9 +2,10 @@
 
 It talks to an exchange twin inside the process unless ``--base-url`` or ``--env production``
 says otherwise, so every subcommand works with no network and no credentials. Tables are for
-people; ``--json`` prints one JSON document for programs. Exit status: 0 done, 1 the exchange
-or the connection failed (or an optional dependency is missing), 2 bad arguments (an unknown
-symbol included), 130 interrupted.
+people; ``--json`` prints one JSON document for programs (``watch``: one line per update).
+Exit status: 0 done, 1 the exchange or the connection failed (or an optional dependency is
+missing), 2 bad arguments (an unknown symbol included), 130 interrupted (but Ctrl-C is how
+``sim`` and ``watch`` are meant to end: 0).
 
 The command is a client of the library's public API like any other; nothing in the library
 knows it exists. This module is its entry point: it parses the arguments, runs one subcommand
@@ -173,6 +174,6 @@ def main(
     except OSError as exc:  # e.g. `sim` on a port that is taken
         return fail(FAILED, f"{exc.strerror or exc}")
     except KeyboardInterrupt:
-        if args.command == "sim":  # Ctrl-C is how the twin is meant to stop
+        if args.command in ("sim", "watch"):  # Ctrl-C is how these are meant to stop
             return OK
         return fail(INTERRUPTED, "interrupted")

@@ -12,7 +12,7 @@ import difflib
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from decimal import ROUND_DOWN, Decimal
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import attrs
 
@@ -22,6 +22,9 @@ from ..ratelimit import Budget
 from ..session import Session
 from .meter import LatencySummary
 from .target import Connection
+
+if TYPE_CHECKING:
+    from .watch import StreamStep
 
 T = TypeVar("T")
 
@@ -38,11 +41,14 @@ __all__ = [
     "UnknownSymbolError",
     "bench",
     "demo",
+    "find_instrument",
     "nearest_symbols",
     "order_book",
+    "order_size",
     "plural",
     "snapshot",
     "trade",
+    "unlisted",
 ]
 
 
@@ -79,7 +85,7 @@ def _unknown(symbol: str, nearest: Sequence[str]) -> str:
     return f"unknown symbol {symbol} (did you mean {', '.join(nearest[:-1])} or {nearest[-1]}?)"
 
 
-async def _unlisted(kf: Session, symbol: str) -> UnknownSymbolError | None:
+async def unlisted(kf: Session, symbol: str) -> UnknownSymbolError | None:
     """An error naming ``symbol`` if the exchange's instruments leave it out, else ``None``.
 
     ``None`` as well when the list itself cannot be had: the caller's own error says more.
@@ -101,12 +107,12 @@ async def order_book(kf: Session, symbol: str) -> OrderBook:
     try:
         book = await kf.market.orderbook(symbol)
     except InvalidRequestError as exc:
-        unknown = await _unlisted(kf, symbol)
+        unknown = await unlisted(kf, symbol)
         if unknown is not None:
             raise unknown from exc
         raise
     if not book.bids and not book.asks:
-        unknown = await _unlisted(kf, symbol)
+        unknown = await unlisted(kf, symbol)
         if unknown is not None:
             raise unknown
     return book
@@ -208,7 +214,7 @@ class TradeLog:
     final_position: Decimal
 
 
-def _order_size(instrument: Instrument, size: Decimal | None) -> Decimal:
+def order_size(instrument: Instrument, size: Decimal | None) -> Decimal:
     """The caller's size, or ten of the contract's smallest step."""
     if size is not None:
         return size
@@ -241,8 +247,8 @@ async def trade(
     instruments = await step(
         "instruments", kf.market.instruments(), lambda r: plural(len(r), "contract")
     )
-    instrument = _find(instruments, symbol)
-    amount = _order_size(instrument, size)
+    instrument = find_instrument(instruments, symbol)
+    amount = order_size(instrument, size)
     await step(
         "accounts",
         kf.account.accounts(),
@@ -315,7 +321,7 @@ async def trade(
     return TradeLog(symbol, amount, steps, final)
 
 
-def _find(instruments: Sequence[Instrument], symbol: str) -> Instrument:
+def find_instrument(instruments: Sequence[Instrument], symbol: str) -> Instrument:
     for instrument in instruments:
         if instrument.symbol == symbol:
             return instrument
@@ -373,6 +379,8 @@ class DemoReport:
     client_refusals: int
     twin_refusals: int | None
     seconds: float
+    #: A few seconds of the book over the socket while an order comes and goes.
+    stream: StreamStep
 
     @property
     def ok(self) -> bool:
@@ -381,6 +389,7 @@ class DemoReport:
             and self.client_refusals == 0
             and not self.twin_refusals
             and self.trade.final_position == 0
+            and self.stream.ok
         )
 
 
@@ -399,11 +408,36 @@ def budgets(kf: Session) -> list[BudgetReport]:
     ]
 
 
-async def demo(conn: Connection, progress: Progress, *, symbol: str = "PF_XBTUSD") -> DemoReport:
-    """The main job: a parallel snapshot of the whole market, a short session, a summary."""
+#: Seconds the demo streams the book for (while it places and cancels an order).
+DEMO_STREAM_SECONDS = 3.0
+
+
+async def demo(
+    conn: Connection,
+    progress: Progress,
+    *,
+    symbol: str = "PF_XBTUSD",
+    stream_seconds: float = DEMO_STREAM_SECONDS,
+) -> DemoReport:
+    """The main job: a parallel snapshot of the whole market, a short session, a few seconds
+    of the book streamed over the socket, a summary.
+
+    The streaming step runs when ``conn`` was opened with ``streams=True`` (else it is
+    reported as skipped, with the reason).
+    """
+    from .watch import StreamStep, stream_step
+
     started = time.perf_counter()
     snap = await snapshot(conn.session, progress)
     log = await trade(conn.session, symbol, progress)
+    if conn.stream_url is None:
+        streamed = StreamStep(symbol=symbol, skipped=conn.no_streams or "no stream URL")
+    else:
+        progress.start(f"streaming the {symbol} book for {stream_seconds:g} s")
+        streamed = await stream_step(
+            conn.session, symbol, url=conn.stream_url, seconds=stream_seconds
+        )
+        progress.stop()
     meter = conn.meter
     return DemoReport(
         target=conn.target.describe(),
@@ -416,6 +450,7 @@ async def demo(conn: Connection, progress: Progress, *, symbol: str = "PF_XBTUSD
         client_refusals=meter.limit_refusals,
         twin_refusals=conn.twin_refusals(),
         seconds=time.perf_counter() - started,
+        stream=streamed,
     )
 
 
@@ -466,7 +501,7 @@ async def bench(
     """
     kf = conn.session
     instruments = await kf.market.instruments()  # also warms the pool
-    instrument = _find(instruments, symbol)
+    instrument = find_instrument(instruments, symbol)
     kinds: list[tuple[str, Callable[[], Awaitable[object]]]] = [
         ("tickers", kf.market.tickers),
         ("order book", lambda: kf.market.orderbook(symbol)),
@@ -478,7 +513,7 @@ async def bench(
             if book.best_bid is not None:
                 # far below the market: the orders rest, and are cancelled afterwards
                 price = _on_tick(book.best_bid.price * Decimal("0.9"), instrument.tick_size)
-                size = _order_size(instrument, None)
+                size = order_size(instrument, None)
 
                 async def place() -> object:
                     return await kf.orders.send(

@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-__all__ = ["dumps", "plain"]
+__all__ = ["dumps", "dumps_line", "plain"]
 
 
 def plain(value: Any) -> Any:
@@ -40,3 +40,8 @@ def plain(value: Any) -> Any:
 
 def dumps(value: Any) -> str:
     return json.dumps(plain(value), indent=2, ensure_ascii=False)
+
+
+def dumps_line(value: Any) -> str:
+    """``value`` as JSON on one line (for one line per update)."""
+    return json.dumps(plain(value), ensure_ascii=False, separators=(",", ":"))

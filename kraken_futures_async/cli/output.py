@@ -7,7 +7,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any, TextIO
 
 from . import jobs
-from .json_output import dumps
+from .json_output import dumps, dumps_line
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -79,6 +79,11 @@ class Output:
             print(text(), file=self._stdout)
         else:
             self.console().print(table())
+        self._stdout.flush()
+
+    def line(self, json_value: Any) -> None:
+        """One JSON document on one line, flushed at once (a stream of updates)."""
+        print(dumps_line(json_value), file=self._stdout)
         self._stdout.flush()
 
     def note(self, text: str) -> None:

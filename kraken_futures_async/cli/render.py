@@ -25,8 +25,10 @@ from rich.table import Table
 from rich.text import Text
 
 from ..models import OrderBook, Ticker
+from ..streams import BookView
 from .jobs import BenchReport, DemoReport, Snapshot, TradeLog, plural
 from .meter import LatencySummary
+from .watch import StreamStep, WatchState, spread
 
 __all__ = [
     "RichProgress",
@@ -34,8 +36,11 @@ __all__ = [
     "book_table",
     "demo_summary",
     "snapshot_table",
+    "stream_table",
+    "stream_view_table",
     "tickers_table",
     "trade_table",
+    "watch_view",
 ]
 
 
@@ -133,6 +138,121 @@ def book_table(symbol: str, book: OrderBook, *, depth: int) -> Table:
             _num(ask.price if ask else None),
             _num(ask.size if ask else None),
         )
+    return table
+
+
+# --- watch ------------------------------------------------------------------------------------
+
+
+def stream_view_table(view: BookView | None, *, levels: int, symbol: str = "") -> Table:
+    """A streamed book state: ``levels`` rows of bid size, bid, ask, ask size (best first)."""
+    name = view.symbol if view is not None else symbol
+    table = Table(title=f"{name} book (top {levels})", box=box.SIMPLE_HEAD)
+    for column, style in (
+        ("bid size", "green"),
+        ("bid", "green"),
+        ("ask", "red"),
+        ("ask size", "red"),
+    ):
+        table.add_column(column, justify="right", style=style)
+    if view is not None:
+        for i in range(levels):
+            bid = view.bids[i] if i < len(view.bids) else None
+            ask = view.asks[i] if i < len(view.asks) else None
+            table.add_row(
+                _num(bid.size if bid else None),
+                _num(bid.price if bid else None),
+                _num(ask.price if ask else None),
+                _num(ask.size if ask else None),
+            )
+    return table
+
+
+def _trades_table(state: WatchState) -> Table:
+    table = Table(title=f"latest trades ({state.trade_count} seen)", box=box.SIMPLE_HEAD)
+    table.add_column("time")
+    table.add_column("side")
+    table.add_column("price", justify="right")
+    table.add_column("qty", justify="right")
+    for trade in state.trades:
+        side = trade.side.value
+        table.add_row(
+            trade.timestamp.strftime("%H:%M:%S.%f")[:-3],
+            Text(side, "green" if side == "buy" else "red"),
+            _num(trade.price),
+            _num(trade.qty),
+        )
+    return table
+
+
+def watch_view(state: WatchState) -> Group:
+    """What ``watch`` shows: the book, the latest trades and one status line."""
+    view = state.book
+    status = Text()
+    if view is None:
+        status.append("waiting for the book", "yellow")
+    else:
+        bid, ask, gap = view.best_bid, view.best_ask, spread(view)
+        status.append(
+            f"best bid {_num(bid.price if bid else None) or '-'} · "
+            f"best ask {_num(ask.price if ask else None) or '-'} · "
+            f"spread {_num(gap) if gap is not None else '-'}\n",
+            "bold",
+        )
+        status.append(f"checksum {view.checksum} ")
+        if state.last_checksum_ok:
+            status.append("OK", "bold green")
+        else:
+            status.append("MISMATCH", "bold red")
+        status.append(f" at {view.timestamp.strftime('%H:%M:%S.%f')[:-3]}")
+    status.append(
+        f" · {plural(state.book_updates, 'book update')}"
+        f" · {plural(state.resyncs, 'resync')}"
+        f" · {plural(state.reconnects, 'reconnect')}"
+        f" · {state.elapsed:.1f} s"
+    )
+    if state.checksum_mismatches:
+        failed = plural(state.checksum_mismatches, "shown book")
+        status.append(f" · {failed} failed the checksum", "red")
+    parts: list[RenderableType] = [
+        stream_view_table(view, levels=state.levels, symbol=state.symbol),
+        _trades_table(state),
+        status,
+    ]
+    if state.source:
+        parts.append(Text(f"from {state.source} · Ctrl-C stops", "dim"))
+    return Group(*parts)
+
+
+def stream_table(step: StreamStep) -> Table:
+    """The demo's streaming step, one line a figure."""
+    table = Table(title=f"streaming the {step.symbol} book", box=box.SIMPLE_HEAD, show_header=False)
+    table.add_column("what")
+    table.add_column("value")
+    if step.skipped is not None:
+        table.add_row("skipped", step.skipped)
+        return table
+    table.add_row("socket", step.url or "-")
+    table.add_row(
+        "book updates",
+        f"{step.updates} in {step.seconds:.1f} s "
+        f"({plural(step.distinct_states, 'distinct state')})",
+    )
+    verified = Text(
+        f"{step.checksums_verified} of {step.updates} verified, "
+        f"{plural(step.checksum_failures, 'failure')}",
+        "green" if step.checksum_failures == 0 and step.updates else "red",
+    )
+    table.add_row("checksums", verified)
+    table.add_row(
+        "best bid / ask",
+        f"{_num(step.first_bid) or '-'} / {_num(step.first_ask) or '-'} -> "
+        f"{_num(step.last_bid) or '-'} / {_num(step.last_ask) or '-'}",
+    )
+    if step.order:
+        table.add_row("order", step.order)
+    if step.error:
+        table.add_row("error", Text(step.error, "red"))
     return table
 
 
@@ -247,8 +367,23 @@ def demo_summary(report: DemoReport) -> Group:
         ),
     )
     table.add_row("final position", f"{report.trade.final_position} {report.trade.symbol}")
+    stream = report.stream
+    if stream.skipped is None:
+        table.add_row(
+            "streamed book",
+            Text(
+                f"{plural(stream.updates, 'update')}, "
+                f"{plural(stream.checksum_failures, 'checksum failure')}"
+                f"{', moved' if stream.moved else ', did not move'}"
+                + (f"; {stream.error}" if stream.error else ""),
+                "green" if stream.ok else "red",
+            ),
+        )
+    else:
+        table.add_row("streamed book", f"skipped ({stream.skipped})")
     verdict = Text(
         "main job done: every book fetched, the session went flat, no refusals"
+        + (", every streamed checksum verified" if stream.skipped is None else "")
         if report.ok
         else "main job finished with problems (see above)",
         "bold green" if report.ok else "bold red",
