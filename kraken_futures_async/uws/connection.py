@@ -22,7 +22,7 @@ import contextlib
 import itertools
 import logging
 import random
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -30,9 +30,12 @@ import attrs
 from ..converter import decode_json_numbers_as_text
 from ..errors import (
     ConfigurationError,
+    ConnectionFailedError,
     InvalidArgumentError,
     KrakenFuturesError,
+    RequestTimeoutError,
     SessionStateError,
+    TransportError,
 )
 from ..streams.errors import (
     StreamConnectionError,
@@ -122,7 +125,9 @@ class _Registration:
         if symbol is not None:
             request["symbol"] = [symbol]
         request.update(params)
-        request["asset_class"] = ASSET_CLASS
+        # a channel that takes no asset_class (private ``balances``) passes it as None
+        if request.setdefault("asset_class", ASSET_CLASS) is None:
+            del request["asset_class"]
         self.request = request
         self.sink = sink
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -184,9 +189,20 @@ class UwsConnection:
     """The public socket of one Session; opened by the first subscription, closed by
     :meth:`aclose` (the Session's ``aclose``)."""
 
-    def __init__(self, url: str, *, settings: UwsSettings | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        settings: UwsSettings | None = None,
+        prepare: Callable[[bool], Awaitable[Mapping[str, Any]]] | None = None,
+    ) -> None:
         self.url = url
         self.settings = settings or UwsSettings()
+        #: Called before each socket opens (True after a drop): parameters every request on
+        #: that socket carries (the private socket's token). Never logged.
+        self._prepare = prepare
+        self._socket_params: dict[str, Any] = {}
+        self._live = asyncio.Event()
         #: The latest ``status`` element Kraken pushed, as decoded (None before the first).
         self.status: Message | None = None
         #: How many times the socket was opened again after a drop.
@@ -431,7 +447,7 @@ class UwsConnection:
         future: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
         self._waiting[req_id] = _Pending(future, on_ack)
         try:
-            await self._send(ws, encode_request(method, params, req_id))
+            await self._send(ws, encode_request(method, self._with_socket_params(params), req_id))
             async with asyncio.timeout(self.settings.ack_timeout):
                 return await future
         except TimeoutError:
@@ -447,7 +463,77 @@ class UwsConnection:
         self, ws: aiohttp.ClientWebSocketResponse, method: str, params: Mapping[str, Any] | None
     ) -> None:
         with contextlib.suppress(_LinkLostError):
-            await self._send(ws, encode_request(method, params, next(self._ids)))
+            await self._send(
+                ws, encode_request(method, self._with_socket_params(params), next(self._ids))
+            )
+
+    def _with_socket_params(self, params: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+        if params is None or not self._socket_params:
+            return params
+        return {**params, **self._socket_params}
+
+    def set_socket_params(self, params: Mapping[str, Any]) -> None:
+        """Replace what every further request on this socket carries (a refreshed token)."""
+        self._socket_params = dict(params)
+
+    async def request(
+        self,
+        method: str,
+        params: Mapping[str, Any],
+        *,
+        within: float | None,
+        encode: Callable[[str, Mapping[str, Any], int], str] = encode_request,
+    ) -> Message:
+        """Send one request (a trading method) on the live socket and return its ack.
+
+        Errors say whether the request left: :class:`ConnectionFailedError` (no socket within
+        ``within``, or the write failed: nothing was sent), :class:`TransportError` (the
+        socket closed after sending, before the ack) and :class:`RequestTimeoutError` with
+        ``sent`` True (no ack in time): the last two leave the outcome unknown.
+        """
+        self._check_usable()
+        self._ensure_running()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            async with asyncio.timeout(within):
+                await self._live.wait()
+        except TimeoutError:
+            raise ConnectionFailedError(
+                f"{method}: no open socket to {self.url} within {within:g} s"
+                + (f" ({self._last_error})" if self._last_error is not None else ""),
+                endpoint=method,
+            ) from None
+        ws = self._ws
+        if ws is None:
+            raise ConnectionFailedError(f"{method}: the socket closed", endpoint=method)
+        req_id = next(self._ids)
+        future: asyncio.Future[Message] = loop.create_future()
+        self._waiting[req_id] = _Pending(future, None)
+        try:
+            try:
+                await self._send(ws, encode(method, self._with_socket_params(params) or {}, req_id))
+            except _LinkLostError as error:
+                raise ConnectionFailedError(
+                    f"{method}: the socket closed before the request left", endpoint=method
+                ) from error
+            left = None if within is None else max(0.0, within - (loop.time() - started))
+            try:
+                async with asyncio.timeout(left):
+                    return await future
+            except TimeoutError:
+                raise RequestTimeoutError(
+                    f"{method}: no ack for req_id {req_id} within {within:g} s",
+                    endpoint=method,
+                    sent=True,
+                ) from None
+            except _LinkLostError:
+                raise TransportError(
+                    f"{method}: the socket closed after the request left, before its ack",
+                    endpoint=method,
+                ) from None
+        finally:
+            self._waiting.pop(req_id, None)
 
     # -- the socket -------------------------------------------------------------------
 
@@ -475,8 +561,10 @@ class UwsConnection:
         failures = 0
         while not self._closed:
             try:
+                if self._prepare is not None:
+                    self._socket_params = dict(await self._prepare(self.reconnects > 0))
                 ws = await self._open_socket()
-            except (aiohttp.ClientError, OSError, TimeoutError) as error:
+            except (aiohttp.ClientError, OSError, TimeoutError, KrakenFuturesError) as error:
                 failures += 1
                 self._last_error = error
                 logger.warning("uws: cannot open %s (attempt %d): %s", self.url, failures, error)
@@ -522,6 +610,7 @@ class UwsConnection:
         self._generation += 1
         generation = self._generation
         self._ws = ws
+        self._live.set()
         # in the same step as ``_ws`` is set, so a new subscription is sent exactly once
         for registration in list(self._registry.values()):
             self._spawn(self._subscribe(registration, ws, generation))
@@ -533,6 +622,7 @@ class UwsConnection:
         finally:
             pinger.cancel()
             self._ws = None
+            self._live.clear()
             for pending in self._waiting.values():
                 if not pending.future.done():
                     pending.future.set_exception(_LinkLostError("the socket closed"))
@@ -648,6 +738,10 @@ class UwsConnection:
             return
         if not isinstance(channel, str):
             logger.warning("uws: a push without a channel: %.200r", text)
+        elif isinstance(data, list) and (channel, None) in self._registry:
+            # a channel subscribed without a symbol (private ``executions``, ``balances``)
+            # gets each message whole, so its subscriber sees where a snapshot begins and ends
+            self._deliver(self._registry[(channel, None)].sink, kind, data)
         elif isinstance(data, list):
             for element in data:
                 symbol = element.get("symbol") if isinstance(element, dict) else None

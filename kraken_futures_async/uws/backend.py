@@ -1,0 +1,612 @@
+"""The Unified WebSocket backend: trading and account state over Kraken's private socket.
+
+``Session(backend=UwsBackend(token_provider=TokenProvider(credentials)))`` sends the
+order calls over ``wss://uws.kraken.com/v2/private`` (a served twin:
+``ws://host:port/v2/private``; :func:`private_url`) and answers ``orders.open``,
+``account.open_positions`` and ``account.accounts`` from the ``executions``, ``positions``
+and ``balances`` streams, subscribed on first use and kept across reconnects by the same
+:class:`~.connection.UwsConnection` machinery as the public socket. Every request carries
+the socket's token (:class:`~.token.TokenProvider`; a new socket fetches a new one;
+``EAPI:Invalid token`` fetches one and resends once). Each call waits for its ack within the
+call's deadline; a socket closing after a request left, or an ack that never comes, raises
+the same ambiguous errors as a lost HTTP answer, so order safety looks the order up in the
+executions state (:class:`~.order_lookup.UwsOrderLookup`). Operations UWS cannot serve are
+refused by :meth:`UwsBackend.supports` and explained by :meth:`UwsBackend.why_unsupported`.
+The wire mapping and every choice where Kraken's documentation is silent: :mod:`.routes`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Mapping
+from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit, urlunsplit
+
+from .._deadline import CallDeadline
+from ..backend import Observer, tell_observers
+from ..errors import (
+    AuthenticationError,
+    OrderRejectedError,
+    RateLimitError,
+    RequestTimeoutError,
+    SessionStateError,
+    UnsupportedOperationError,
+)
+from ..models import (
+    BatchItemResult,
+    CancelAllResult,
+    CancelledOrderId,
+    CancelOrderResult,
+    DeadManSwitchStatus,
+    EditOrderResult,
+    OrderRequestStatus,
+    SendOrderResult,
+)
+from ..operations import (
+    BatchRequest,
+    BatchSend,
+    CancelAll,
+    CancelAllAfter,
+    CancelOrder,
+    EditOrder,
+    Operation,
+    SendOrder,
+)
+from ..operations import catalog as ops
+from ..ratelimit import RateLimiter, RateLimitPolicy, WindowLimit
+from ..safety.outcomes import LATE
+from .connection import UwsConnection, UwsSettings
+from .order_lookup import (
+    BalancesState,
+    ExecutionsState,
+    PositionsState,
+    UwsOrderLookup,
+    when,
+)
+from .protocol import ASSET_CLASS
+from .routes import (
+    BATCH_ADD_MAX,
+    BATCH_CANCEL_MAX,
+    PRIVATE_PATH,
+    PRODUCTION_PRIVATE_URL,
+    SUPPORTED,
+    TOKEN_ERRORS,
+    amend_params,
+    classify,
+    deadline_text,
+    encode_message,
+    is_rate_limit,
+    order_params,
+    why_unsupported,
+)
+from .token import TokenProvider
+
+__all__ = ["UwsBackend", "private_url"]
+
+logger = logging.getLogger("kraken_futures_async.uws")
+
+RequestT = TypeVar("RequestT")
+ResultT = TypeVar("ResultT")
+Message = dict[str, Any]
+
+#: Seconds a lookup waits for the executions stream to be live (after a reconnect).
+_STREAM_PATIENCE = 5.0
+
+
+def private_url(url: str | None = None) -> str:
+    """The private socket's URL: Kraken's, or ``ws(s)://host:port/v2/private`` of ``url`` (a
+    twin's REST base URL or public socket URL)."""
+    if url is None:
+        return PRODUCTION_PRIVATE_URL
+    parts = urlsplit(url)
+    scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
+    return urlunsplit((scheme, parts.netloc, PRIVATE_PATH, "", ""))
+
+
+def _limiter() -> RateLimiter:
+    """Choice 11 of :mod:`.routes`: 20 requests a second, nothing else."""
+    policy = RateLimitPolicy(
+        public_requests=None,
+        private_requests=WindowLimit(20, 1.0),
+        derivatives_budget=None,
+        history_budget=None,
+    )
+    return RateLimiter(policy)
+
+
+class UwsBackend:
+    """Kraken's Unified WebSocket, private socket (a :class:`~..backend.Backend`).
+
+    ``token_provider``: where tokens come from. ``url``: the private socket (default
+    Kraken's; see :func:`private_url`). ``settings``: the socket's timeouts and backoff.
+    ``deadline``: seconds per call, or the Session's :class:`CallDeadline` so
+    ``kf.deadline(...)`` reaches here (default 30 s).
+    """
+
+    name = "uws"
+
+    def __init__(
+        self,
+        *,
+        token_provider: TokenProvider,
+        url: str | None = None,
+        settings: UwsSettings | None = None,
+        deadline: CallDeadline | float | None = 30.0,
+    ) -> None:
+        self.url = url if url is not None and url.endswith(PRIVATE_PATH) else private_url(url)
+        self._tokens = token_provider
+        self._settings = settings or UwsSettings()
+        self._deadline = deadline if isinstance(deadline, CallDeadline) else CallDeadline(deadline)
+        self._connection: UwsConnection | None = None
+        self._observers: list[Observer] = []
+        self._limiter = _limiter()
+        self._offset = dt.timedelta(0)
+        self.executions = ExecutionsState(self.server_now)
+        self.positions = PositionsState()
+        self.balances = BalancesState()
+        self._lookup = UwsOrderLookup(self.executions, self._streams_live)
+        self._subscribed = False
+        self._subscribing = asyncio.Lock()
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"<UwsBackend {self.url}>"
+
+    # -- the protocol ---------------------------------------------------------------------
+
+    def supports(self, operation: Operation[Any, Any]) -> bool:
+        return operation.name in SUPPORTED
+
+    def why_unsupported(self, operation: Operation[Any, Any]) -> str:
+        """What to use instead of ``operation`` (kraken-uws-api.md §10)."""
+        return why_unsupported(operation.name)
+
+    @property
+    def order_lookup(self) -> UwsOrderLookup:
+        return self._lookup
+
+    @property
+    def limiter(self) -> RateLimiter:
+        return self._limiter
+
+    def add_observer(self, observer: Observer) -> None:
+        self._observers.append(observer)
+
+    def server_now(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC) + self._offset
+
+    def subscribe(self, channel: str, request: Any) -> Any:
+        raise UnsupportedOperationError(
+            f"the uws backend streams nothing itself yet ({channel}); use kf.stream",
+            endpoint=channel,
+        )
+
+    async def open(self) -> None:
+        self._connection = UwsConnection(self.url, settings=self._settings, prepare=self._prepare)
+
+    async def aclose(self) -> None:
+        self._closed = True
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            await connection.aclose()
+
+    async def execute(self, operation: Operation[RequestT, ResultT], request: RequestT) -> ResultT:
+        if operation.name not in SUPPORTED:
+            raise UnsupportedOperationError(
+                self.why_unsupported(operation), endpoint=operation.name
+            )
+        seconds = self._deadline.seconds()
+        until = None if seconds is None else asyncio.get_running_loop().time() + seconds
+        result = await self._run(operation.name, request, until)
+        if self._observers:
+            tell_observers(self._observers, operation.name, request, result)
+        return cast(ResultT, result)
+
+    # -- the socket -----------------------------------------------------------------------
+
+    @property
+    def connection(self) -> UwsConnection:
+        if self._connection is None or self._closed:
+            raise SessionStateError("the uws backend is not open")
+        return self._connection
+
+    async def _prepare(self, reconnected: bool) -> Mapping[str, Any]:
+        token = await (self._tokens.fresh() if reconnected else self._tokens.token())
+        return {"token": token}
+
+    async def _ensure_streams(self) -> None:
+        if self._subscribed:
+            return
+        async with self._subscribing:
+            if self._subscribed:
+                return
+            connection = self.connection
+            await connection.subscribe(
+                "executions", None, {"snap_orders": True, "snap_trades": True}, self.executions
+            )
+            await connection.subscribe("positions", None, {"snapshot": True}, self.positions)
+            await connection.subscribe(
+                "balances", None, {"snapshot": True, "asset_class": None}, self.balances
+            )
+            self._subscribed = True
+
+    async def _streams_live(self) -> None:
+        """The executions stream subscribed, and live (its snapshot in) if it soon is."""
+        await self._ensure_streams()
+        await self._live(self.executions)
+
+    async def _live(self, state: ExecutionsState | PositionsState | BalancesState) -> None:
+        if state.live:
+            return
+        try:
+            async with asyncio.timeout(_STREAM_PATIENCE):
+                while not state.live:
+                    await state.changed.wait()
+        except TimeoutError:
+            logger.info("uws: %s not live after %g s", type(state).__name__, _STREAM_PATIENCE)
+
+    def _note_time(self, ack: Message) -> None:
+        sent = when(ack.get("time_out"))
+        if sent is not None:
+            self._offset = sent - dt.datetime.now(dt.UTC)
+
+    async def _before_sending(self, step: Awaitable[Any], until: float | None, what: str) -> None:
+        """A step before the request leaves (streams, limiter, token), within the deadline:
+        past it, nothing was sent."""
+        try:
+            async with asyncio.timeout_at(until):
+                await step
+        except TimeoutError:
+            raise RequestTimeoutError(
+                f"the call's deadline passed before the request left ({what})",
+                endpoint=what,
+                sent=False,
+            ) from None
+
+    @staticmethod
+    def _left(until: float | None) -> float | None:
+        return None if until is None else max(0.0, until - asyncio.get_running_loop().time())
+
+    async def _call(self, method: str, params: Mapping[str, Any], until: float | None) -> Message:
+        """One request and its ack (success or refusal); a token refusal is retried once."""
+        limiter = self._limiter.acquire(private=True, budget=None, cost=1)
+        await self._before_sending(limiter, until, method)
+        full = {"asset_class": ASSET_CLASS, **params}
+        connection = self.connection
+        ack = await connection.request(
+            method, full, within=self._left(until), encode=encode_message
+        )
+        self._note_time(ack)
+        if ack.get("success") is not True and ack.get("error") in TOKEN_ERRORS:
+            logger.info("uws: %s refused the token; fetching a fresh one", method)
+            holder: list[str] = []
+
+            async def refresh() -> None:
+                holder.append(await self._tokens.fresh())
+
+            await self._before_sending(refresh(), until, method)
+            connection.set_socket_params({"token": holder[0]})
+            ack = await connection.request(
+                method, full, within=self._left(until), encode=encode_message
+            )
+            self._note_time(ack)
+        return ack
+
+    # -- the operations -------------------------------------------------------------------
+
+    async def _run(self, name: str, request: Any, until: float | None) -> Any:
+        await self._before_sending(self._ensure_streams(), until, name)
+        if name == ops.OPEN_ORDERS.name:
+            await self._before_sending(self._live(self.executions), until, name)
+            orders = self.executions.open_orders()
+            found = [self.executions.open_order(o) for o in orders]
+            return sorted(found, key=lambda o: o.received_time, reverse=True)
+        if name == ops.OPEN_POSITIONS.name:
+            await self._before_sending(self._live(self.positions), until, name)
+            return list(self.positions.positions.values())
+        if name == ops.ACCOUNTS.name:
+            await self._before_sending(self._live(self.balances), until, name)
+            return self.balances.accounts()
+        # order calls: the executions stream is subscribed first, so a lost ack can be looked up
+        if name == ops.SEND_ORDER.name:
+            return await self._send(cast(SendOrder, request), until)
+        if name == ops.EDIT_ORDER.name:
+            return await self._edit(cast(EditOrder, request), until)
+        if name == ops.CANCEL_ORDER.name:
+            return await self._cancel(cast(CancelOrder, request), until)
+        if name == ops.CANCEL_ALL_ORDERS.name:
+            return await self._cancel_all(cast(CancelAll, request), until)
+        if name == ops.CANCEL_ALL_ORDERS_AFTER.name:
+            return await self._dead_mans_switch(cast(CancelAllAfter, request), until)
+        return await self._batch(cast(BatchRequest, request), until)
+
+    def _deadline_param(
+        self, request: SendOrder | EditOrder | BatchRequest, method: str
+    ) -> dict[str, Any]:
+        try:
+            text = deadline_text(request.process_before, self.server_now())
+        except ValueError:
+            cli = request.cli_ord_id if isinstance(request, SendOrder | EditOrder) else None
+            raise OrderRejectedError(
+                "the request's processBefore is less than 0.5 s away (UWS's shortest "
+                "deadline); not sent",
+                status=LATE,
+                cli_ord_id=cli,
+                endpoint=method,
+            ) from None
+        return {} if text is None else {"deadline": text}
+
+    def _refusal(
+        self,
+        ack: Message,
+        method: str,
+        *,
+        result: Any = None,
+        order_id: str | None = None,
+        cli_ord_id: str | None = None,
+    ) -> Exception:
+        error = ack.get("error")
+        text = error if isinstance(error, str) else "refused without an error string"
+        if is_rate_limit(text):
+            return RateLimitError(f"Kraken refused {method}: {text}", code=text, endpoint=method)
+        if text in TOKEN_ERRORS or text == "EGeneral:Permission denied":
+            return AuthenticationError(
+                f"Kraken refused {method}: {text}", code=text, endpoint=method
+            )
+        status = classify(text, method)
+        return OrderRejectedError(
+            f"Kraken refused {method}: {text}",
+            status=status.value if status is not None else text,
+            result=result,
+            order_id=order_id,
+            cli_ord_id=cli_ord_id,
+            endpoint=method,
+        )
+
+    @staticmethod
+    def _status(ack: Message, method: str) -> OrderRequestStatus:
+        error = ack.get("error")
+        found = classify(error, method) if isinstance(error, str) else None
+        return found or OrderRequestStatus.UNKNOWN
+
+    async def _send(self, order: SendOrder, until: float | None) -> SendOrderResult:
+        params = order_params(order)
+        params.update(self._deadline_param(order, "add_order"))
+        ack = await self._call("add_order", params, until)
+        result = _result(ack)
+        received = when(ack.get("time_in"))
+        if ack.get("success") is not True:
+            status = self._status(ack, "add_order")
+            raise self._refusal(
+                ack,
+                "add_order",
+                result=SendOrderResult(
+                    status=status, cli_ord_id=order.cli_ord_id, received_time=received
+                ),
+                cli_ord_id=order.cli_ord_id,
+            )
+        return SendOrderResult(
+            status=OrderRequestStatus.PLACED,
+            order_id=result.get("order_id") or None,
+            cli_ord_id=result.get("cl_ord_id") or order.cli_ord_id,
+            received_time=received,
+        )
+
+    async def _edit(self, edit: EditOrder, until: float | None) -> EditOrderResult:
+        params = amend_params(edit)
+        params.update(self._deadline_param(edit, "amend_order"))
+        ack = await self._call("amend_order", params, until)
+        result = _result(ack)
+        received = when(ack.get("time_in"))
+        if ack.get("success") is not True:
+            raise self._refusal(
+                ack,
+                "amend_order",
+                result=EditOrderResult(status=self._status(ack, "amend_order")),
+                order_id=edit.order_id,
+                cli_ord_id=edit.cli_ord_id,
+            )
+        found = self.executions.find(cli_ord_id=edit.cli_ord_id, order_id=edit.order_id)
+        return EditOrderResult(
+            status=OrderRequestStatus.EDITED,
+            order_id=result.get("order_id") or edit.order_id or (found or {}).get("order_id"),
+            cli_ord_id=result.get("cl_ord_id") or edit.cli_ord_id,
+            received_time=received,
+        )
+
+    async def _cancel(self, cancel: CancelOrder, until: float | None) -> CancelOrderResult:
+        if cancel.process_before is not None and cancel.process_before <= self.server_now():
+            raise OrderRejectedError(
+                "the cancel's processBefore has passed; not sent",
+                status=LATE,
+                order_id=cancel.order_id,
+                cli_ord_id=cancel.cli_ord_id,
+                endpoint="cancel_order",
+            )
+        params: dict[str, Any] = (
+            {"order_id": [cancel.order_id]}
+            if cancel.order_id is not None
+            else {"cl_ord_id": [cancel.cli_ord_id]}
+        )
+        ack = await self._call("cancel_order", params, until)
+        received = when(ack.get("time_in"))
+        if ack.get("success") is not True:
+            raise self._refusal(
+                ack,
+                "cancel_order",
+                result=CancelOrderResult(status=self._status(ack, "cancel_order")),
+                order_id=cancel.order_id,
+                cli_ord_id=cancel.cli_ord_id,
+            )
+        result = _result(ack)
+        found = self.executions.find(cli_ord_id=cancel.cli_ord_id, order_id=cancel.order_id)
+        return CancelOrderResult(
+            status=OrderRequestStatus.CANCELLED,
+            order_id=result.get("order_id") or cancel.order_id or (found or {}).get("order_id"),
+            cli_ord_id=cancel.cli_ord_id or (found or {}).get("cl_ord_id"),
+            received_time=received,
+        )
+
+    def _known_open(self, symbol: str | None) -> tuple[CancelledOrderId, ...]:
+        return tuple(
+            CancelledOrderId(order_id=str(o["order_id"]), cli_ord_id=o.get("cl_ord_id"))
+            for o in self.executions.open_orders(symbol)
+        )
+
+    async def _cancel_all(self, request: CancelAll, until: float | None) -> CancelAllResult:
+        await self._before_sending(self._live(self.executions), until, "cancel_all_orders")
+        known = self._known_open(request.symbol)
+        if request.symbol is None:
+            ack = await self._call("cancel_all", {}, until)
+            if ack.get("success") is not True:
+                raise self._refusal(ack, "cancel_all")
+            result = _result(ack)
+            count = result.get("count")
+            none = count == 0 if isinstance(count, int) else not known
+            return CancelAllResult(
+                status=(
+                    OrderRequestStatus.NO_ORDERS_TO_CANCEL if none else OrderRequestStatus.CANCELLED
+                ),
+                cancel_only="all",
+                cancelled_orders=known,
+                received_time=when(ack.get("time_in")) or self.server_now(),
+            )
+        received: dt.datetime | None = None
+        for chunk in _chunks(list(known), BATCH_CANCEL_MAX):
+            ack = await self._cancel_ids([c.order_id for c in chunk], until)
+            if ack.get("success") is not True:
+                raise self._refusal(ack, "batch_cancel")
+            received = received or when(ack.get("time_in"))
+        return CancelAllResult(
+            status=OrderRequestStatus.CANCELLED
+            if known
+            else OrderRequestStatus.NO_ORDERS_TO_CANCEL,
+            cancel_only=request.symbol,
+            cancelled_orders=known,
+            received_time=received or self.server_now(),
+        )
+
+    async def _cancel_ids(self, order_ids: list[str], until: float | None) -> Message:
+        if len(order_ids) == 1:
+            return await self._call("cancel_order", {"order_id": order_ids}, until)
+        return await self._call("batch_cancel", {"orders": order_ids}, until)
+
+    async def _dead_mans_switch(
+        self, request: CancelAllAfter, until: float | None
+    ) -> DeadManSwitchStatus:
+        ack = await self._call("cancel_all_orders_after", {"timeout": request.timeout}, until)
+        if ack.get("success") is not True:
+            raise self._refusal(ack, "cancel_all_orders_after")
+        result = _result(ack)
+        now = when(result.get("currentTime")) or when(ack.get("time_in")) or self.server_now()
+        trigger = when(result.get("triggerTime"))
+        return DeadManSwitchStatus(
+            current_time=now, trigger_time=None if request.timeout == 0 else trigger
+        )
+
+    async def _batch(self, batch: BatchRequest, until: float | None) -> list[BatchItemResult]:
+        """Choice 7 of :mod:`.routes`."""
+        items = batch.instructions
+        results: list[BatchItemResult | None] = [None] * len(items)
+        deadline = self._deadline_param(batch, "batch_add")
+        by_symbol: dict[str, list[int]] = {}
+        for index, item in enumerate(items):
+            if isinstance(item, BatchSend):
+                by_symbol.setdefault(item.order.symbol.upper(), []).append(index)
+        for symbol, indexes in by_symbol.items():
+            for chunk in _chunks(indexes, BATCH_ADD_MAX):
+                sends = [cast(BatchSend, items[i]) for i in chunk]
+                await self._batch_add(symbol, sends, chunk, deadline, results, until)
+        for index, item in enumerate(items):
+            if isinstance(item, EditOrder):
+                ack = await self._call("amend_order", amend_params(item), until)
+                ok = ack.get("success") is True
+                results[index] = BatchItemResult(
+                    status=OrderRequestStatus.EDITED if ok else self._status(ack, "amend_order"),
+                    order_id=item.order_id,
+                    cli_ord_id=item.cli_ord_id,
+                    date_time_received=when(ack.get("time_in")),
+                )
+        cancels = [i for i, item in enumerate(items) if isinstance(item, CancelOrder)]
+        for chunk in _chunks(cancels, BATCH_CANCEL_MAX):
+            await self._batch_cancel(
+                [cast(CancelOrder, items[i]) for i in chunk], chunk, results, until
+            )
+        return [r for r in results if r is not None]
+
+    async def _batch_add(
+        self,
+        symbol: str,
+        sends: list[BatchSend],
+        indexes: list[int],
+        deadline: dict[str, Any],
+        results: list[BatchItemResult | None],
+        until: float | None,
+    ) -> None:
+        if len(sends) == 1:
+            params = order_params(sends[0].order)
+            params.update(deadline)
+            ack = await self._call("add_order", params, until)
+            answers: list[Any] = [ack.get("result")]
+        else:
+            orders = [order_params(s.order, with_symbol=False) for s in sends]
+            params = {"symbol": symbol, "orders": orders, **deadline}
+            ack = await self._call("batch_add", params, until)
+            listed = ack.get("result")
+            answers = listed if isinstance(listed, list) else []
+        ok = ack.get("success") is True
+        received = when(ack.get("time_in"))
+        for position, (index, send) in enumerate(zip(indexes, sends, strict=True)):
+            answer = answers[position] if position < len(answers) else None
+            answer = answer if isinstance(answer, dict) else {}
+            results[index] = BatchItemResult(
+                status=OrderRequestStatus.PLACED if ok else self._status(ack, "batch_add"),
+                order_tag=send.tag,
+                order_id=answer.get("order_id") or None,
+                cli_ord_id=answer.get("cl_ord_id") or send.order.cli_ord_id,
+                date_time_received=received,
+            )
+
+    async def _batch_cancel(
+        self,
+        cancels: list[CancelOrder],
+        indexes: list[int],
+        results: list[BatchItemResult | None],
+        until: float | None,
+    ) -> None:
+        if len(cancels) == 1:
+            one = cancels[0]
+            params: dict[str, Any] = (
+                {"order_id": [one.order_id]} if one.order_id else {"cl_ord_id": [one.cli_ord_id]}
+            )
+            ack = await self._call("cancel_order", params, until)
+            method = "cancel_order"
+        else:
+            ids = [c.order_id for c in cancels if c.order_id]
+            cl_ids = [c.cli_ord_id for c in cancels if not c.order_id and c.cli_ord_id]
+            params = {}
+            if ids:
+                params["orders"] = ids
+            if cl_ids:
+                params["cl_ord_id"] = cl_ids
+            ack = await self._call("batch_cancel", params, until)
+            method = "batch_cancel"
+        ok = ack.get("success") is True
+        for index, cancel in zip(indexes, cancels, strict=True):
+            results[index] = BatchItemResult(
+                status=OrderRequestStatus.CANCELLED if ok else self._status(ack, method),
+                order_id=cancel.order_id,
+                cli_ord_id=cancel.cli_ord_id,
+                date_time_received=when(ack.get("time_in")),
+            )
+
+
+def _result(ack: Message) -> dict[str, Any]:
+    result = ack.get("result")
+    return result if isinstance(result, dict) else {}
+
+
+def _chunks(items: list[Any], size: int) -> list[list[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
