@@ -315,6 +315,7 @@ class TwinApp:
         self.uws = UwsServer(exchange, clock=clock)
         #: Spot REST's ``GetWebSocketsToken`` (the private socket's tokens) and its Kraken keys.
         self.spot_tokens = spot_tokens if spot_tokens is not None else SpotTokenService(clock=clock)
+        self.uws.tokens = self.spot_tokens  # ``/v2/private`` redeems the tokens issued here
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]

@@ -1,4 +1,5 @@
-"""The twin's Unified WebSocket face: the public socket ``/v2/public`` (issue 11, item 4).
+"""The twin's Unified WebSocket face: the public socket ``/v2/public`` (issue 11, item 4) and
+the private socket ``/v2/private`` (issue 12, item 5).
 
 Served by the twin's own ASGI app on the same port as REST (``ws://127.0.0.1:PORT/v2/public``
 next to ``http://127.0.0.1:PORT/derivatives/api/v3``), fed by the engine's events and state.
@@ -51,16 +52,64 @@ is one constant or one function to change:
 9. ``ohlc``: one subscription per symbol and connection (like every channel here), whatever
    its interval; ``interval`` defaults to 1 (Spot v1's default) and ``tick_type`` to
    ``trade``; the ack's ``result`` echoes both. The candle choices are in :mod:`.candles`.
+
+The private socket (:mod:`.private`, :mod:`.trading`, :mod:`.private_channels`) redeems
+``params.token`` of every private request with the twin's ``GetWebSocketsToken`` service
+(``EAPI:Invalid token`` for unknown or expired unused tokens); the token names the account.
+Trading methods (``add_order``, ``amend_order``, ``cancel_order``, ``cancel_all``,
+``cancel_all_orders_after``, ``batch_add``, ``batch_cancel``) call the engine's REST
+operations; channels ``executions``, ``positions`` and ``balances`` are fed by the engine's
+events. Same bounds as the public socket (frame size, queue); fault switches on
+:class:`UwsServer`: ``drop_next_acks`` (applied, unanswered), ``reject_next_tokens``
+(``EAPI:Invalid token`` mid-session), ``abort_private`` (no close frame: 1006).
+
+Private-socket choices where the reference marks a fact [?], made as Spot v2 does:
+
+10. Order refusals are Spot v2 strings (:data:`.trading.ERRORS`): ``EOrder:Insufficient
+    funds``, ``EOrder:Positions limit exceeded``, ``EOrder:Orders limit exceeded``,
+    ``EOrder:Post only order``, ``EOrder:Reduce only:No position exists``, ``EOrder:Invalid
+    price`` (off the tick grid), ``EOrder:Duplicate cl_ord_id``, ``EOrder:Deadline elapsed``;
+    an unknown or closed id is ``EOrder:Invalid order`` on cancel, ``EOrder:Unknown order`` on
+    amend; unreadable parameters ``EGeneral:Invalid arguments:<name>``; unknown fields
+    (``order_userref``, ``leverage``...) ``Unsupported field: '<name>'``.
+11. ``time_in_force``: ``gtc`` (default), ``ioc``, ``fok`` on limit orders only; ``gtd`` is
+    refused (no ``expire_time``). Triggers: ``reference`` ``index``/``last`` (default
+    ``last``); stop/take-profit need ``price_type: static``; trailing stops ``pct`` or
+    ``quote``, and ``trailing-stop-limit``'s ``limit_price`` is a static offset.
+12. ``deadline``: more than 60 s ahead is invalid; at or past it ``EOrder:Deadline elapsed``
+    (the 0.5 s floor cannot be checked on receipt: transit eats it).
+13. An IOC that does not trade, or a self-trade refusal, is an accepted order (success ack)
+    whose end comes on ``executions`` as ``canceled``; a post-only order that would cross is
+    refused in the ack (it never rested).
+14. ``batch_add`` checks every order first (one bad order refuses all); an order refused
+    after submission stays in its place in ``result`` as ``{"order_id": "", "error": ...}``.
+15. ``executions``: a top-level ``sequence`` per subscription; a completing fill is a
+    ``trade`` (``order_status: filled``) then a ``filled`` event; fees in USD at the engine's
+    maker/taker rates; ``order_status: false`` leaves out ``amended``/``restated``;
+    ``ratecounter: true`` is refused. Amends are ``amended``; reduce-only trims and fired
+    triggers ``restated`` with ``reason``.
+16. ``positions``: ``size`` signed (negative short), ``entry_price``; a flat position is
+    ``size: 0`` without ``entry_price``; ``with_margin`` adds nothing yet.
+17. ``balances``: snapshot per asset with ``wallets`` ``{type: flex|margin, id: flex|<margin
+    account>, balance}``; updates are Spot's ledger rows with ``amount`` the change and empty
+    ``ledger_id``/``ref_id``. ``margin``, ``ledgers`` and ``preferences`` are not served
+    (``Subscription name invalid``).
+18. ``cancel_all_orders_after`` accepts ``asset_class`` or none; its result echoes the
+    engine's ``currentTime``/``triggerTime`` (``"0"`` when disarmed).
 """
 
 from .config import CLOSE_MESSAGE_TOO_BIG, CLOSE_SLOW_CONSUMER, UwsConfig
-from .server import PUBLIC_PATH, UwsServer, public_url
+from .private import INVALID_TOKEN
+from .server import PRIVATE_PATH, PUBLIC_PATH, UwsServer, private_url, public_url
 
 __all__ = [
     "CLOSE_MESSAGE_TOO_BIG",
     "CLOSE_SLOW_CONSUMER",
+    "INVALID_TOKEN",
+    "PRIVATE_PATH",
     "PUBLIC_PATH",
     "UwsConfig",
     "UwsServer",
+    "private_url",
     "public_url",
 ]

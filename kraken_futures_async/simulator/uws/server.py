@@ -1,4 +1,5 @@
-"""The ASGI websocket application behind ``/v2/public``, and the switches tests pull.
+"""The ASGI websocket application behind ``/v2/public`` and ``/v2/private``, and the switches
+tests pull.
 
 :class:`UwsServer` is called by the twin's ASGI app for every ``websocket`` scope. The public
 path gets a :class:`.connection.Connection`; any other path is refused before the handshake
@@ -11,15 +12,18 @@ from __future__ import annotations
 import itertools
 from collections.abc import Awaitable, Callable, MutableMapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from ..clock import Clock
 from .config import UwsConfig
 from .connection import Connection
 from .feed import Engine, Feed
+from .private import PrivateConnection, PrivateFaults
+from .private_channels import PrivateHub
+from .trading import Trader
 from .wire import encode, push
 
-__all__ = ["PUBLIC_PATH", "SYSTEM_STATES", "UwsServer", "public_url"]
+__all__ = ["PRIVATE_PATH", "PUBLIC_PATH", "SYSTEM_STATES", "UwsServer", "private_url", "public_url"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -27,6 +31,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 PUBLIC_PATH = "/v2/public"
+PRIVATE_PATH = "/v2/private"
 #: ``status.system`` values (reference §1.2).
 SYSTEM_STATES = frozenset({"online", "cancel_only", "post_only", "maintenance"})
 #: What ``status`` says as ``api_version`` and ``version`` (Kraken's example values).
@@ -46,6 +51,17 @@ def public_url(base_url: str) -> str:
     return f"{ws}://{rest.rstrip('/')}{PUBLIC_PATH}"
 
 
+def private_url(base_url: str) -> str:
+    """The private socket of a twin served at ``base_url`` (same host and port)."""
+    return public_url(base_url)[: -len(PUBLIC_PATH)] + PRIVATE_PATH
+
+
+class TokenRedeemer(Protocol):
+    """The twin's token service as the private socket uses it (``SpotTokenService``)."""
+
+    def redeem(self, token: str) -> str | None: ...
+
+
 class UwsServer:
     """The twin's Unified WebSocket face (public socket only); see the package docstring."""
 
@@ -58,6 +74,12 @@ class UwsServer:
         self.system = "online"
         self._ids = itertools.count(_FIRST_CONNECTION_ID)
         self._instruments: str | None = None
+        #: The tokens ``/v2/private`` accepts (the twin's ``GetWebSocketsToken`` service);
+        #: without one every private request is ``EAPI:Invalid token``.
+        self.tokens: TokenRedeemer | None = None
+        self.private_hub = PrivateHub(exchange, clock, lambda: self.config)
+        self.trader = Trader(exchange, self.private_hub, clock, lambda: self.feed.contracts)
+        self.private_faults = PrivateFaults()
 
     @property
     def config(self) -> UwsConfig:
@@ -72,11 +94,13 @@ class UwsServer:
         message = await receive()
         if message["type"] != "websocket.connect":
             return
-        if scope.get("path") != PUBLIC_PATH:
+        path = scope.get("path")
+        if path not in (PUBLIC_PATH, PRIVATE_PATH):
             await _refuse(scope, send)
             return
         await send({"type": "websocket.accept"})
-        connection = Connection(self, next(self._ids))
+        kind = PrivateConnection if path == PRIVATE_PATH else Connection
+        connection = kind(self, next(self._ids))
         self.connections[connection] = None
         await connection.run(receive, send)
 
@@ -165,6 +189,32 @@ class UwsServer:
                 connection.close(code, reason)
 
         self.feed.call(close)
+
+    def drop_next_acks(self, times: int = 1) -> None:
+        """Apply the next ``times`` private trading requests but send no ack for them."""
+
+        def drop() -> None:
+            self.private_faults.drop_acks += times
+
+        self.private_hub.call(drop)
+
+    def reject_next_tokens(self, times: int = 1) -> None:
+        """Answer the next ``times`` private requests ``EAPI:Invalid token`` (mid-session)."""
+
+        def reject() -> None:
+            self.private_faults.invalid_tokens += times
+
+        self.private_hub.call(reject)
+
+    def abort_private(self) -> None:
+        """Drop every private connection without a close frame (the client sees 1006)."""
+
+        def abort() -> None:
+            for connection in tuple(self.connections):
+                if isinstance(connection, PrivateConnection):
+                    connection.abort()
+
+        self.private_hub.call(abort)
 
 
 def _add(switch: dict[str, int], symbol: str, times: int) -> None:
