@@ -28,7 +28,7 @@ import pytest
 from rich.console import Console
 from rich.table import Table
 
-from kraken_futures_async.cli import jobs, target
+from kraken_futures_async.cli import jobs, main, target
 from kraken_futures_async.cli.output import Output
 from kraken_futures_async.cli.render import stream_table, stream_view_table, watch_view
 from kraken_futures_async.cli.target import Connection, Target, connect
@@ -38,8 +38,11 @@ from kraken_futures_async.cli.watch import (
     checksum_ok,
     subscription_depth,
 )
+from kraken_futures_async.simulator import RunningTwin
 from kraken_futures_async.streams import BookLevel, BookView
-from tests.test_cli import run, run_json
+from tests.test_cli import run, run_json, served
+
+__all__ = ["served"]  # the fixture of test_cli: a twin on a loopback socket, its key set
 
 
 def reference_checksum(asks: list[dict[str, str]], bids: list[dict[str, str]]) -> int:
@@ -409,3 +412,35 @@ def test_without_the_sim_extra_the_demo_skips_streaming_and_watch_says_why(
     assert status == 1
     assert out == ""
     assert "pip install 'kraken_futures_async[sim]'" in err
+
+
+# --- other targets and readers ------------------------------------------------------------------
+
+
+def test_watch_a_served_twin_by_its_url(
+    capsys: pytest.CaptureFixture[str], served: RunningTwin
+) -> None:
+    status, out, err = run(
+        capsys, "--base-url", served.url, "--json", "watch", "PF_XBTUSD", "--seconds", "1.5"
+    )
+    assert status == 0, err
+    books = [u for u in lines(out) if u["type"] == "book"]
+    assert books
+    assert all(b["checksum"] == reference_checksum(b["asks"], b["bids"]) for b in books)
+
+
+class ClosedAfterOneLine(io.StringIO):
+    """A stdout whose reader goes away after the first line (``| head -1``)."""
+
+    def write(self, text: str) -> int:
+        if "\n" in self.getvalue():
+            raise BrokenPipeError(32, "Broken pipe")
+        return super().write(text)
+
+
+def test_a_reader_that_goes_away_ends_watch_quietly() -> None:
+    stdout, stderr = ClosedAfterOneLine(), io.StringIO()
+    status = main(["--json", "watch", "PF_XBTUSD", "--seconds", "20"], stdout=stdout, stderr=stderr)
+    assert status == 0
+    assert stderr.getvalue() == ""
+    json.loads(stdout.getvalue().splitlines()[0])

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -165,9 +165,7 @@ async def watch(
                     kind = "reconnected" if isinstance(item, StreamReconnected) else "trade"
                     on_update(state, kind, item)
 
-            async with asyncio.TaskGroup() as group:
-                group.create_task(read_books())
-                group.create_task(read_trades())
+            await _until_one_fails(read_books(), read_trades())
     except TimeoutError:
         if not limit.expired():
             raise
@@ -177,6 +175,21 @@ async def watch(
             raise unknown from exc
         raise
     return state
+
+
+async def _until_one_fails(*readers: Coroutine[Any, Any, None]) -> None:
+    """Run the readers until all end or one raises; its error is raised as it is (a
+    TaskGroup would wrap it in an ExceptionGroup, which the command could not explain)."""
+    tasks = [asyncio.ensure_future(reader) for reader in readers]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    finally:
+        for task in tasks:
+            task.cancel()
+        outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException) and not isinstance(outcome, asyncio.CancelledError):
+            raise outcome
 
 
 def _level(level: BookLevel | None) -> dict[str, Decimal] | None:
