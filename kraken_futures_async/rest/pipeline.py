@@ -166,7 +166,7 @@ class HttpPipeline:
             warn_deprecated(endpoint)
         if endpoint.private and self._auth is None:
             raise MissingCredentialsError(
-                "this endpoint needs a Futures API key: Session(Credentials(key, secret)), or "
+                "this endpoint needs Futures API credentials: Session(Credentials(key, secret)), or "
                 f"{API_KEY_ENV} and {API_SECRET_ENV} with Credentials.from_env()",
                 endpoint=endpoint.name,
             )
