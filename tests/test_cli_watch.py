@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
@@ -257,14 +257,29 @@ def connections(monkeypatch: pytest.MonkeyPatch) -> list[Connection]:
     return opened
 
 
+@pytest.fixture
+def default_sigint() -> Iterator[None]:
+    """Ctrl-C as an interactive shell gives it: a run started in the background (``cmd &``)
+    inherits SIGINT ignored, and Python then leaves it ignored."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+def _sigint_default_in_child() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_ends_watch_cleanly(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     connections: list[Connection],
+    default_sigint: None,
 ) -> None:
     """A real SIGINT after the first book: exit 0, whole lines, Session and server closed."""
-    if threading.current_thread() is not threading.main_thread():
-        pytest.skip("SIGINT reaches the main thread only")
+    assert threading.current_thread() is threading.main_thread()  # where SIGINT lands
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     real_line = Output.line
     sent: list[bool] = []
@@ -325,27 +340,41 @@ def test_ctrl_c_in_a_real_process() -> None:
     """The console script under SIGINT: exit 0, nothing on stderr, every line whole JSON."""
     child = subprocess.Popen(
         [sys.executable, "-m", "kraken_futures_async", "--json", "watch", "PF_XBTUSD"],
+        preexec_fn=_sigint_default_in_child,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    try:
+    lines_out: list[str] = []
+    first = threading.Event()
+
+    def pump() -> None:  # one reader for all of stdout, so no line is split between two
         assert child.stdout is not None
-        got: list[str] = []
-        reader = threading.Thread(target=lambda: got.append(child.stdout.readline()))  # type: ignore[union-attr]
-        reader.start()
-        reader.join(60)  # the first update (the interpreter starts slowly on a busy machine)
-        assert got, "no update within 60 s"
-        assert got[0].strip(), "the command ended before its first update"
+        for line in child.stdout:
+            lines_out.append(line)
+            first.set()
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    try:
+        # the first update (the interpreter starts slowly on a busy machine)
+        assert first.wait(60), "no update within 60 s"
         child.send_signal(signal.SIGINT)
-        out, err = child.communicate(timeout=30)
+        child.wait(timeout=30)
+        reader.join(10)
     finally:
         if child.poll() is None:
             child.kill()
-            child.communicate()
+            child.wait()
+    assert child.stderr is not None
+    assert child.stdout is not None
+    err = child.stderr.read()
+    child.stderr.close()
+    child.stdout.close()
     assert child.returncode == 0, err
     assert err == ""
-    for text in [got[0], *out.splitlines()]:
+    assert lines_out
+    for text in lines_out:
         json.loads(text)
 
 
