@@ -56,6 +56,10 @@ class Backend(Protocol):
         """Whether :meth:`execute` can serve ``operation`` (checked before anything is sent)."""
         ...
 
+    def why_unsupported(self, operation: Operation[Any, Any]) -> str:
+        """Why :meth:`supports` says no, and what to use instead: the error's message."""
+        ...
+
     async def execute(self, operation: Operation[RequestT, ResultT], request: RequestT) -> ResultT:
         """Run one operation: wait for its budget, send, read, and return the typed result."""
         ...

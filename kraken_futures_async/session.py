@@ -8,7 +8,7 @@ import datetime as dt
 import enum
 import logging
 from types import TracebackType
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import cattrs
 import httpx
@@ -25,6 +25,7 @@ from .config import (
     Bounds,
     Environment,
     resolve_base_url,
+    resolve_spot_rest_url,
     resolve_stream_url,
 )
 from .converter import default_converter
@@ -122,7 +123,7 @@ class Session:
         converter: cattrs.Converter | None = None,
         nonces: NonceSource | None = None,
         check_orders: bool = True,
-        backend: Backend | None = None,
+        backend: Backend | Literal["rest", "uws"] | None = None,
         stream_url: str | None = None,
         stream_settings: UwsSettings | None = None,
     ) -> None:
@@ -137,6 +138,18 @@ class Session:
                 "give a transport or a backend, not both: a transport configures the REST "
                 "backend the Session builds when none is given"
             )
+        if backend == "uws":
+            backend = _uws_backend(
+                credentials,
+                base_url=self.base_url,
+                environment=environment if base_url is None else None,
+                settings=stream_settings or UwsSettings(max_msg_size=max_response_bytes),
+                deadline=self._call_deadline,
+            )
+        elif backend == "rest":
+            backend = None
+        elif backend is not None and not hasattr(backend, "execute"):
+            raise ConfigurationError(f"backend is 'rest', 'uws' or a Backend, got {backend!r}")
         self._backend: Backend = backend or RestBackend(
             base_url=self.base_url,
             credentials=credentials,
@@ -298,7 +311,42 @@ class Session:
         backend = self._open_backend()
         if not backend.supports(operation):
             raise UnsupportedOperationError(
-                f"{operation.name} is not available over the {backend.name} backend",
+                f"{operation.name} is not available over the {backend.name} backend: "
+                f"{backend.why_unsupported(operation)}",
                 endpoint=operation.name,
             )
         return await backend.execute(operation, request)
+
+
+def _uws_backend(
+    credentials: Credentials | None,
+    *,
+    base_url: str,
+    environment: Environment | None,
+    settings: UwsSettings,
+    deadline: CallDeadline,
+) -> Backend:
+    """``Session(backend="uws")``: trading over the Unified WebSocket's private socket, with a
+    token fetched by the Kraken key from the environment's Spot REST host (a served twin: its
+    base URL)."""
+    from .auth import KRAKEN_API_KEY_ENV, KRAKEN_API_SECRET_ENV
+    from .uws.backend import UwsBackend
+    from .uws.token import TokenProvider
+
+    if credentials is None or not credentials.has_kraken_key:
+        raise ConfigurationError(
+            "backend='uws' trades with a Kraken API key (with WebSocket access): "
+            "Credentials(kraken_api_key=..., kraken_api_secret=...), or "
+            f"{KRAKEN_API_KEY_ENV} and {KRAKEN_API_SECRET_ENV} with Credentials.from_env()"
+        )
+    tokens = TokenProvider(
+        credentials,
+        url=resolve_spot_rest_url(None, base_url=base_url, environment=environment),
+    )
+    production = environment is not None and environment.stream_url is not None
+    return UwsBackend(
+        token_provider=tokens,
+        url=None if production else base_url,
+        settings=settings,
+        deadline=deadline,
+    )

@@ -275,6 +275,9 @@ class FakeBackend:
     def supports(self, operation: Operation[Any, Any]) -> bool:
         return operation.name in self.served
 
+    def why_unsupported(self, operation: Operation[Any, Any]) -> str:
+        return f"the fake exchange serves only {', '.join(sorted(self.served))}"
+
     async def execute(self, operation: Operation[RequestT, ResultT], request: RequestT) -> ResultT:
         name = operation.name
         self.calls[name] += 1

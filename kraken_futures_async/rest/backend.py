@@ -165,11 +165,14 @@ class RestBackend:
     def supports(self, operation: Operation[Any, Any]) -> bool:
         return operation.name in _ROWS
 
+    def why_unsupported(self, operation: Operation[Any, Any]) -> str:
+        return f"{operation.name} has no route in the REST endpoint table"
+
     async def execute(self, operation: Operation[RequestT, ResultT], request: RequestT) -> ResultT:
         row = _ROWS.get(operation.name)
         if row is None:
             raise UnsupportedOperationError(
-                f"the REST backend has no route for {operation.name}", endpoint=operation.name
+                self.why_unsupported(operation), endpoint=operation.name
             )
         params, path = encode_request(row, request)
         stamp: Stamp | None = None

@@ -166,8 +166,9 @@ class HttpPipeline:
             warn_deprecated(endpoint)
         if endpoint.private and self._auth is None:
             raise MissingCredentialsError(
-                "this endpoint needs Futures API credentials: Session(Credentials(key, secret)), or "
-                f"{API_KEY_ENV} and {API_SECRET_ENV} with Credentials.from_env()",
+                "this endpoint needs Futures API credentials: "
+                f"Session(Credentials(key, secret)), or {API_KEY_ENV} and {API_SECRET_ENV} "
+                "with Credentials.from_env()",
                 endpoint=endpoint.name,
             )
         cost = endpoint.cost_of(params)

@@ -185,6 +185,8 @@ class UwsBackend:
 
     async def open(self) -> None:
         self._connection = UwsConnection(self.url, settings=self._settings, prepare=self._prepare)
+        # every ack (subscriptions included) sets the exchange clock before an order leaves
+        self._connection.on_any_ack = self._note_time
 
     async def aclose(self) -> None:
         self._closed = True

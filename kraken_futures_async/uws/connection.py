@@ -201,6 +201,8 @@ class UwsConnection:
         #: Called before each socket opens (True after a drop): parameters every request on
         #: that socket carries (the private socket's token). Never logged.
         self._prepare = prepare
+        #: Told about every ack (a private backend reads the exchange's clock from them).
+        self.on_any_ack: Callable[[Message], None] | None = None
         self._socket_params: dict[str, Any] = {}
         self._live = asyncio.Event()
         #: The latest ``status`` element Kraken pushed, as decoded (None before the first).
@@ -760,6 +762,11 @@ class UwsConnection:
             logger.exception("uws: a subscriber failed on a %s push", kind)
 
     def _answer(self, message: Message) -> None:
+        if self.on_any_ack is not None:
+            try:
+                self.on_any_ack(message)
+            except Exception:
+                logger.exception("uws: the ack observer failed")
         req_id = message.get("req_id")
         pending = self._waiting.get(req_id) if isinstance(req_id, int) else None
         if pending is None:

@@ -1,0 +1,80 @@
+"""The same Session calls over both wires: ``Session(credentials, backend="uws")`` against a
+served twin (its private socket and token endpoint), beside the REST backend on the same
+account."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+
+from kraken_futures_async import (
+    ConfigurationError,
+    Credentials,
+    RateLimitPolicy,
+    Session,
+    UnsupportedOperationError,
+)
+from kraken_futures_async.models import OrderRequestStatus
+from kraken_futures_async.rest.backend import RestBackend
+from kraken_futures_async.simulator import ManualClock, RunningTwin, Twin, TwinConfig, run_in_thread
+from kraken_futures_async.simulator.uws import UwsConfig
+from kraken_futures_async.uws.backend import UwsBackend
+
+SYMBOL = "PF_XBTUSD"
+
+
+@pytest.fixture
+def served() -> Iterator[RunningTwin]:
+    twin = Twin(TwinConfig(clock=ManualClock(), rate_limits=False))
+    twin.app.uws.config = UwsConfig(heartbeat_interval=0.2, tick_interval=0.1)
+    running = run_in_thread(twin, port=0)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def test_backend_names_choose_the_wire() -> None:
+    both = Credentials("key", "c2VjcmV0", kraken_api_key="k", kraken_api_secret="c2VjcmV0")
+    assert isinstance(Session(both, backend="uws").backend, UwsBackend)
+    assert isinstance(Session(both, backend="rest").backend, RestBackend)
+    assert isinstance(Session(both).backend, RestBackend)
+    local = Session(both, base_url="http://127.0.0.1:8080", backend="uws").backend
+    assert isinstance(local, UwsBackend)
+    assert local.url == "ws://127.0.0.1:8080/v2/private"
+    with pytest.raises(ConfigurationError, match="KRAKEN_API_KEY"):
+        Session(Credentials("key", "c2VjcmV0"), backend="uws")
+    with pytest.raises(ConfigurationError, match="'rest', 'uws'"):
+        Session(both, backend="ftp")  # type: ignore[arg-type]
+
+
+async def test_orders_travel_over_the_private_socket(served: RunningTwin) -> None:
+    twin = served.twin
+    book = twin.exchange.handle("orderbook", {"symbol": [SYMBOL]}, None)
+    far_bid = (Decimal(str(book["orderBook"]["bids"][0][0])) * Decimal("0.9")).quantize(Decimal(1))
+    credentials = twin.credentials()
+    async with asyncio.timeout(60):
+        async with (
+            Session(credentials, base_url=served.url, backend="uws") as over_uws,
+            Session(
+                credentials, base_url=served.url, rate_limits=RateLimitPolicy.unlimited()
+            ) as over_rest,
+        ):
+            placed = await over_uws.orders.send(
+                symbol=SYMBOL, side="buy", size=Decimal("0.001"), limit_price=far_bid
+            )
+            assert placed.status is OrderRequestStatus.PLACED
+            assert placed.order_id
+            # the same account over REST sees the order the socket placed
+            rest_ids = {order.order_id for order in await over_rest.orders.open()}
+            assert placed.order_id in rest_ids
+            uws_open = await over_uws.orders.open()
+            assert placed.order_id in {order.order_id for order in uws_open}
+            cancelled = await over_uws.orders.cancel(order_id=placed.order_id)
+            assert cancelled.status is OrderRequestStatus.CANCELLED
+            assert placed.order_id not in {o.order_id for o in await over_rest.orders.open()}
+            with pytest.raises(UnsupportedOperationError, match="history_executions"):
+                await over_uws.history.executions()
