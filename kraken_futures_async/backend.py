@@ -57,7 +57,8 @@ class Backend(Protocol):
         ...
 
     def why_unsupported(self, operation: Operation[Any, Any]) -> str:
-        """Why :meth:`supports` says no, and what to use instead: the error's message."""
+        """The message of the UnsupportedOperationError for ``operation``: it names the
+        operation and the backend, and what to use instead where there is something."""
         ...
 
     async def execute(self, operation: Operation[RequestT, ResultT], request: RequestT) -> ResultT:

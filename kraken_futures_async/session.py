@@ -311,9 +311,7 @@ class Session:
         backend = self._open_backend()
         if not backend.supports(operation):
             raise UnsupportedOperationError(
-                f"{operation.name} is not available over the {backend.name} backend: "
-                f"{backend.why_unsupported(operation)}",
-                endpoint=operation.name,
+                backend.why_unsupported(operation), endpoint=operation.name
             )
         return await backend.execute(operation, request)
 

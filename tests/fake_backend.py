@@ -276,7 +276,7 @@ class FakeBackend:
         return operation.name in self.served
 
     def why_unsupported(self, operation: Operation[Any, Any]) -> str:
-        return f"the fake exchange serves only {', '.join(sorted(self.served))}"
+        return f"{operation.name} is not available over the fake backend (it serves few)"
 
     async def execute(self, operation: Operation[RequestT, ResultT], request: RequestT) -> ResultT:
         name = operation.name

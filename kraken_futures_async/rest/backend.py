@@ -166,7 +166,7 @@ class RestBackend:
         return operation.name in _ROWS
 
     def why_unsupported(self, operation: Operation[Any, Any]) -> str:
-        return f"{operation.name} has no route in the REST endpoint table"
+        return f"{operation.name} is not available over the rest backend: no route in its table"
 
     async def execute(self, operation: Operation[RequestT, ResultT], request: RequestT) -> ResultT:
         row = _ROWS.get(operation.name)
