@@ -15,34 +15,10 @@ from kraken_futures_async.simulator.uws.feed import Feed, checksum_of
 from kraken_futures_async.simulator.uws.wire import Contract, number_text
 from kraken_futures_async.streams import BookMessage, ChecksumMismatchError, LocalBook
 
+from .test_stream_checksum import SNAPSHOT_ASKS as ASKS
+from .test_stream_checksum import SNAPSHOT_BIDS as BIDS
+
 D = Decimal
-# The reference's worked example (§4.2): ten levels per side plus an 11th that is ignored.
-ASKS = [
-    ("96250.5", "0.1500"),
-    ("96251.0", "1.2000"),
-    ("96251.5", "0.0250"),
-    ("96252.0", "3.0000"),
-    ("96253.0", "0.5000"),
-    ("96254.5", "0.0100"),
-    ("96255.0", "2.7500"),
-    ("96256.0", "0.4000"),
-    ("96257.5", "1.0000"),
-    ("96258.0", "0.0005"),
-    ("96260.0", "9.9999"),
-]
-BIDS = [
-    ("96250.0", "0.3000"),
-    ("96249.5", "0.0750"),
-    ("96249.0", "1.5000"),
-    ("96248.0", "0.2000"),
-    ("96247.5", "4.0000"),
-    ("96246.0", "0.0010"),
-    ("96245.5", "0.6000"),
-    ("96244.0", "2.2500"),
-    ("96243.0", "0.0500"),
-    ("96242.5", "1.1000"),
-    ("96240.0", "7.0000"),
-]
 
 
 class FakeEngine:

@@ -23,6 +23,8 @@ from aiohttp import WSMsgType, web
 from kraken_futures_async.streams.checksum import book_checksum, level_digits
 from kraken_futures_async.uws import UwsSettings
 
+from .test_stream_checksum import SNAPSHOT_ASKS, SNAPSHOT_BIDS
+
 #: Short bounds, so a test that fails does so in about a second.
 FAST = UwsSettings(
     ack_timeout=1.0,
@@ -130,32 +132,8 @@ def book_push(
 
 
 # the worked example of the reference, §4.2
-REFERENCE_ASKS: list[Level] = [
-    ("96250.5", "0.1500"),
-    ("96251.0", "1.2000"),
-    ("96251.5", "0.0250"),
-    ("96252.0", "3.0000"),
-    ("96253.0", "0.5000"),
-    ("96254.5", "0.0100"),
-    ("96255.0", "2.7500"),
-    ("96256.0", "0.4000"),
-    ("96257.5", "1.0000"),
-    ("96258.0", "0.0005"),
-    ("96260.0", "9.9999"),
-]
-REFERENCE_BIDS: list[Level] = [
-    ("96250.0", "0.3000"),
-    ("96249.5", "0.0750"),
-    ("96249.0", "1.5000"),
-    ("96248.0", "0.2000"),
-    ("96247.5", "4.0000"),
-    ("96246.0", "0.0010"),
-    ("96245.5", "0.6000"),
-    ("96244.0", "2.2500"),
-    ("96243.0", "0.0500"),
-    ("96242.5", "1.1000"),
-    ("96240.0", "7.0000"),
-]
+REFERENCE_ASKS: list[Level] = SNAPSHOT_ASKS
+REFERENCE_BIDS: list[Level] = SNAPSHOT_BIDS
 REFERENCE_UPDATE_ASKS: list[Level] = [
     ("96250.5", "0"),
     ("96251.0", "0.8000"),

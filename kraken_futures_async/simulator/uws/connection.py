@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import Awaitable, Callable, MutableMapping
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ...streams.book import BOOK_DEPTHS
 from .candles import INTERVALS, TICK_TYPES
 from .config import CLOSE_MESSAGE_TOO_BIG, CLOSE_SLOW_CONSUMER
-from .wire import encode, error_ack, success_ack
+from .wire import INVALID, Request, encode, error_ack, read_request, success_ack
 
 if TYPE_CHECKING:
     from .server import UwsServer
@@ -58,7 +56,6 @@ OHLC_DEFAULT_TICK_TYPE = "trade"
 ASSET_CLASS = "derivatives"
 
 # Error strings (reference §2.2, §7; Spot v2's where UWS shows none).
-INVALID = "EGeneral:Invalid arguments"
 BAD_CHANNEL = "Subscription name invalid"
 ALREADY = "Already subscribed"
 NOT_FOUND = "Subscription Not Found"
@@ -212,24 +209,13 @@ class Connection:
         """Answer one client frame (synchronously: its acks and snapshots queue in order)."""
         clock = self.server.clock
         time_in = clock.time()
-        try:
-            request = json.loads(text, parse_float=Decimal)
-        except (ValueError, RecursionError):
-            self.push(error_ack(None, None, INVALID, time_in, clock.time()))
+        read = read_request(text, time_in, clock.time)
+        if not isinstance(read, Request):
+            self.push(read)
             return
-        if not isinstance(request, dict):
-            self.push(error_ack(None, None, INVALID, time_in, clock.time()))
-            return
-        method = request.get("method")
-        req_id = request.get("req_id")
-        if req_id is not None and (type(req_id) is not int):
-            self.push(error_ack(_text(method), None, f"{INVALID}:req_id", time_in, clock.time()))
-            return
-        if method == "ping":
-            self.push(success_ack("pong", req_id, None, time_in, clock.time()))
-            return
+        request, method, req_id = read.body, read.method, read.req_id
         if method not in ("subscribe", "unsubscribe"):
-            self.push(error_ack(_text(method), req_id, f"{INVALID}:method", time_in, clock.time()))
+            self.push(error_ack(method, req_id, f"{INVALID}:method", time_in, clock.time()))
             return
         try:
             channel, symbols, options = self._params(request.get("params"))

@@ -16,16 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import Awaitable, Callable, MutableMapping
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .config import CLOSE_MESSAGE_TOO_BIG
 from .connection import BAD_CHANNEL, HEARTBEAT, Connection
 from .private_channels import PrivateHub
 from .trading import INVALID, RefusedError, Trader, _asset_class, _flag, _only
-from .wire import encode, error_ack, rfc3339, success_ack
+from .wire import Request, encode, error_ack, read_request, rfc3339, success_ack
 
 if TYPE_CHECKING:
     from .server import UwsServer
@@ -147,23 +145,11 @@ class PrivateConnection(Connection):
     def handle(self, text: str) -> None:
         clock = self.server.clock
         time_in = clock.time()
-        try:
-            request = json.loads(text, parse_float=Decimal)
-        except (ValueError, RecursionError):
-            self.push(error_ack(None, None, INVALID, time_in, clock.time()))
+        read = read_request(text, time_in, clock.time)
+        if not isinstance(read, Request):
+            self.push(read)
             return
-        if not isinstance(request, dict):
-            self.push(error_ack(None, None, INVALID, time_in, clock.time()))
-            return
-        method = request.get("method")
-        req_id = request.get("req_id")
-        name = method if isinstance(method, str) else None
-        if req_id is not None and type(req_id) is not int:
-            self.push(error_ack(name, None, f"{INVALID}:req_id", time_in, clock.time()))
-            return
-        if method == "ping":
-            self.push(success_ack("pong", req_id, None, time_in, clock.time()))
-            return
+        request, name, req_id = read.body, read.method, read.req_id
         if name not in _TRADING and name not in ("subscribe", "unsubscribe"):
             self.push(error_ack(name, req_id, f"{INVALID}:method", time_in, clock.time()))
             return

@@ -21,7 +21,7 @@ from ..engine._text import parse_iso
 from ..errors import ExchangeError
 from .feed import Engine
 from .private_channels import OrderTerms, PrivateHub
-from .wire import Contract
+from .wire import INVALID, Contract
 
 __all__ = [
     "ASSET_CLASS",
@@ -36,7 +36,6 @@ __all__ = [
 ]
 
 ASSET_CLASS = "derivatives"
-INVALID = "EGeneral:Invalid arguments"
 INVALID_ORDER = "EOrder:Invalid order"
 UNKNOWN_ORDER = "EOrder:Unknown order"
 DEADLINE_PASSED = "EOrder:Deadline elapsed"

@@ -7,18 +7,25 @@ text (:func:`price_text`, :func:`qty_text`), so the twin and any client agree di
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
+
+import attrs
 
 from .._json import dumps, format_number
 from ..engine._text import iso_us
 
 __all__ = [
+    "INVALID",
     "Contract",
+    "Request",
     "encode",
     "error_ack",
     "number_text",
     "push",
+    "read_request",
     "rfc3339",
     "success_ack",
 ]
@@ -122,3 +129,39 @@ def push(channel: str, kind: str, data: Any) -> str:
 
 def encode(message: Any) -> str:
     return dumps(message).decode()
+
+
+#: Spot v2's answer to arguments it cannot use (the [?] choice for UWS).
+INVALID = "EGeneral:Invalid arguments"
+
+
+@attrs.frozen
+class Request:
+    """A client frame that is a JSON object with an integer (or no) ``req_id``."""
+
+    body: dict[str, Any]
+    method: str | None
+    req_id: int | None
+
+
+def read_request(text: str, time_in: float, now: Callable[[], float]) -> Request | str:
+    """The request in a frame, or the ack (its text) that answers it at once: an error for a
+    frame that is not a JSON object or has a ``req_id`` that is not an integer; ``pong`` for
+    a ping.
+
+    Both sockets read their frames here, so they refuse the same way.
+    """
+    try:
+        body = json.loads(text, parse_float=Decimal)
+    except (ValueError, RecursionError):
+        return error_ack(None, None, INVALID, time_in, now())
+    if not isinstance(body, dict):
+        return error_ack(None, None, INVALID, time_in, now())
+    method = body.get("method")
+    name = method if isinstance(method, str) else None
+    req_id = body.get("req_id")
+    if req_id is not None and type(req_id) is not int:
+        return error_ack(name, None, f"{INVALID}:req_id", time_in, now())
+    if name == "ping":
+        return success_ack("pong", req_id, None, time_in, now())
+    return Request(body, name, req_id)
