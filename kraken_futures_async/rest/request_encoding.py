@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from ..operations.orders import OwnDeadline
+from ..operations.orders import EditOrder, OwnDeadline, SendOrder
 from .endpoint_rows import Endpoint, ParamsIn, TimeForm
 from .wire import json_value, wire_value
 
@@ -54,7 +54,9 @@ def _plan(row: Endpoint, request_type: type) -> _Plan:
 
 def stamps_on_sending(request: Any) -> bool:
     """Whether the request carries the library's own ``processBefore``, set on each attempt."""
-    return isinstance(getattr(request, "process_before", None), OwnDeadline)
+    return isinstance(request, SendOrder | EditOrder) and isinstance(
+        request.process_before, OwnDeadline
+    )
 
 
 def _time(row: Endpoint, value: dt.datetime) -> int | dt.datetime:
