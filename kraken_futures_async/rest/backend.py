@@ -1,5 +1,8 @@
 """The REST backend: every operation over Kraken's REST API, through one pooled client.
 
+Kraken retires the production REST API on 2027-03-01: opening against it warns from
+2027-02-01, and its "gone" answer says to use ``backend="uws"`` (:mod:`.retirement`).
+
 It owns the ``httpx.AsyncClient`` (aiohttp's pool under it unless the user gives a
 transport), the Futures signer and the pipeline; it turns typed requests into wire pairs
 with the endpoint table and answers order safety's lookups with ``orders/status``, fills and
@@ -9,6 +12,7 @@ the order history.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import cattrs
@@ -26,6 +30,7 @@ from .endpoints import ENDPOINTS, Endpoint, WireParams
 from .order_lookup import RestOrderLookup
 from .pipeline import HttpPipeline, Stamp
 from .request_encoding import encode_request, stamps_on_sending
+from .retirement import is_production, warn_if_retiring
 from .signing import KrakenFuturesAuth
 
 __all__ = ["RestBackend"]
@@ -83,8 +88,11 @@ class RestBackend:
         retry: RetryPolicy,
         bounds: Bounds,
         deadline: CallDeadline,
+        today: Callable[[], dt.date] | None = None,
     ) -> None:
         self.base_url = base_url
+        #: Which day it is, for the retirement warning (:mod:`.retirement`).
+        self._today = today
         self._credentials = credentials
         self._nonces = nonces
         self._timeout = timeout
@@ -134,8 +142,10 @@ class RestBackend:
             retry=self._retry,
             bounds=self._bounds,
             deadline=self._deadline,
+            judge_gone=is_production(self.base_url),
         )
         self._client = client
+        warn_if_retiring(self.base_url, self._today)
 
     async def aclose(self) -> None:
         if self._client is not None and not self._client.is_closed:

@@ -37,6 +37,7 @@ from ..retry import RetryPolicy
 from .body import MAX_BODY_EXTENSION, BodyTooLargeError, read_body
 from .endpoints import Endpoint, ParamsIn, WireParams
 from .envelope import check_order_status, read_payload
+from .retirement import gone_error
 from .wire import json_object, urlencode_pairs
 
 __all__ = ["HttpPipeline", "Stamp"]
@@ -73,8 +74,11 @@ class HttpPipeline:
         rng: random.Random | None = None,
         bounds: Bounds | None = None,
         deadline: CallDeadline | None = None,
+        judge_gone: bool = False,
     ) -> None:
         self.bounds = bounds or Bounds()
+        #: Whether an answer may mean the REST API is gone (the production host only).
+        self._judge_gone = judge_gone
         self.deadline = deadline or CallDeadline(self.bounds.deadline)
         self._client = client
         self._auth = auth
@@ -262,6 +266,10 @@ class HttpPipeline:
     ) -> Any:
         request = self.build_request(endpoint, params, path_params)
         response = await self._send(endpoint, request)
+        if self._judge_gone:
+            gone = gone_error(endpoint.name, response)
+            if gone is not None:
+                raise gone
         try:
             payload = read_payload(endpoint, response, self._note_server_time)
         except RateLimitError as exc:
