@@ -214,6 +214,12 @@ class UwsBackend:
             raise SessionStateError("the uws backend is not open")
         return self._connection
 
+    async def private_connection(self) -> UwsConnection:
+        """The private socket with this backend's executions, positions and balances
+        subscribed (``kf.stream``'s private streams join those subscriptions)."""
+        await self._ensure_streams()
+        return self.connection
+
     async def _prepare(self, reconnected: bool) -> Mapping[str, Any]:
         token = await (self._tokens.fresh() if reconnected else self._tokens.token())
         return {"token": token}
