@@ -1,8 +1,12 @@
-"""The public socket's settings and bounds, in one frozen object (see the package docstring)."""
+"""The sockets' settings, bounds and faults, in one frozen object (see the package docstring)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import attrs
+
+from .faults import SocketFaultRule
 
 __all__ = ["CLOSE_MESSAGE_TOO_BIG", "CLOSE_SLOW_CONSUMER", "UwsConfig"]
 
@@ -13,9 +17,13 @@ CLOSE_SLOW_CONSUMER = 1013
 CLOSE_MESSAGE_TOO_BIG = 1009
 
 
+def _rules(rules: Iterable[SocketFaultRule]) -> tuple[SocketFaultRule, ...]:
+    return tuple(rules)
+
+
 @attrs.frozen(kw_only=True)
 class UwsConfig:
-    """How the twin's ``/v2/public`` socket behaves; every bound a connection meets is here."""
+    """How the twin's sockets behave; every bound a connection meets is here."""
 
     #: Seconds without any frame, after the first subscription, before a ``heartbeat``.
     heartbeat_interval: float = 1.0
@@ -38,6 +46,10 @@ class UwsConfig:
     #: Add the derivative extras to ``ticker`` (mark, index, funding, open interest): not seen
     #: on Kraken's UWS ticker yet, hence off unless asked for.
     ticker_extras: bool = False
+    #: Faults on the private socket's trading requests (:mod:`.faults`), none by default.
+    socket_faults: tuple[SocketFaultRule, ...] = attrs.field(default=(), converter=_rules)
+    #: Seeds the dice of ``socket_faults``: the same requests meet the same faults.
+    fault_seed: int = 0
 
     def __attrs_post_init__(self) -> None:
         if not (self.heartbeat_interval > 0 and self.tick_interval > 0):

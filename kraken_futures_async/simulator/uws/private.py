@@ -9,7 +9,9 @@ subscriptions answer one ack and then the channel's snapshot (:mod:`.private_cha
 Fault switches (:class:`PrivateFaults`, pulled through :class:`.UwsServer`): drop the acks of
 the next trading requests after applying them (an ambiguous send), answer the next private
 requests with ``EAPI:Invalid token``, and abort connections without a close frame (the
-client sees 1006).
+client sees 1006). Seeded faults on trading requests (:mod:`.faults`, from
+``UwsConfig.socket_faults``): the socket dropped before or after the engine took the request,
+the ack lost, the ack delayed.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from .config import CLOSE_MESSAGE_TOO_BIG
 from .connection import BAD_CHANNEL, HEARTBEAT, Connection
+from .faults import SocketFault
+from .margin_channel import MARGIN_SNAPSHOT_REFUSAL
 from .private_channels import PrivateHub
 from .trading import INVALID, RefusedError, Trader, _asset_class, _flag, _only
 from .wire import Request, encode, error_ack, read_request, rfc3339, success_ack
@@ -48,7 +52,7 @@ _TRADING = frozenset(
         "batch_cancel",
     }
 )
-_CHANNELS = frozenset({"executions", "positions", "balances"})
+_CHANNELS = frozenset({"executions", "positions", "balances", "margin"})
 
 
 class PrivateFaults:
@@ -184,42 +188,61 @@ class PrivateConnection(Connection):
     def _trade(
         self, method: str, req_id: int | None, params: dict[str, Any], account: str, t: float
     ) -> None:
-        trader = self.trader
-        clock = self.server.clock
-        acks: list[str] = []
-        try:
-            if method == "cancel_order":
-                name, ids = trader.cancel_ids(params)
-                for value in ids:
-                    try:
-                        result = trader.cancel_one(account, name, value)
-                    except RefusedError as refusal:
-                        acks.append(error_ack(method, req_id, refusal.error, t, clock.time()))
-                    else:
-                        acks.append(success_ack(method, req_id, result, t, clock.time()))
-            else:
-                answer: Any
-                if method == "add_order":
-                    answer = trader.add_order(account, params)
-                elif method == "amend_order":
-                    answer = trader.amend_order(account, params)
-                elif method == "cancel_all":
-                    answer = trader.cancel_all(account, params)
-                elif method == "cancel_all_orders_after":
-                    answer = trader.cancel_after(account, params)
-                elif method == "batch_add":
-                    answer = trader.batch_add(account, params)
-                else:
-                    answer = trader.batch_cancel(account, params)
-                acks.append(_ack_with_result(method, req_id, answer, t, clock.time()))
-        except RefusedError as refusal:
-            acks = [error_ack(method, req_id, refusal.error, t, clock.time())]
+        fault = self.server.socket_faults.roll(method, req_id, params)
+        if fault is not None and fault.kind is SocketFault.DROP_BEFORE:
+            self.abort()  # the engine never sees it, nor what queues behind it here
+            return
+        answers = self._apply(method, params, account)
         faults = self.server.private_faults
         if faults.drop_acks > 0:
             faults.drop_acks -= 1
             return  # applied, never answered: the client cannot tell what happened
-        for ack in acks:
-            self.push(ack)
+        if fault is not None and fault.kind is SocketFault.DROP_AFTER:
+            self.abort()  # applied; its ack (and its executions events) never leave
+            return
+        if fault is not None and fault.kind is SocketFault.ACK_LOST:
+            return
+        if fault is not None and fault.kind is SocketFault.ACK_DELAYED:
+            loop = asyncio.get_running_loop()
+            loop.call_later(fault.delay, self._answer, method, req_id, answers, t)
+            return
+        self._answer(method, req_id, answers, t)
+
+    def _apply(self, method: str, params: dict[str, Any], account: str) -> list[Any]:
+        """What the engine made of a trading request: one result (or refusal) per ack."""
+        trader = self.trader
+        try:
+            if method == "cancel_order":
+                name, ids = trader.cancel_ids(params)
+                answers: list[Any] = []
+                for value in ids:
+                    try:
+                        answers.append(trader.cancel_one(account, name, value))
+                    except RefusedError as refusal:
+                        answers.append(refusal)
+                return answers
+            if method == "add_order":
+                return [trader.add_order(account, params)]
+            if method == "amend_order":
+                return [trader.amend_order(account, params)]
+            if method == "cancel_all":
+                return [trader.cancel_all(account, params)]
+            if method == "cancel_all_orders_after":
+                return [trader.cancel_after(account, params)]
+            if method == "batch_add":
+                return [trader.batch_add(account, params)]
+            return [trader.batch_cancel(account, params)]
+        except RefusedError as refusal:
+            return [refusal]
+
+    def _answer(self, method: str, req_id: int | None, answers: list[Any], t: float) -> None:
+        """Send the acks now (``time_out`` is when they leave)."""
+        now = self.server.clock.time()
+        for answer in answers:
+            if isinstance(answer, RefusedError):
+                self.push(error_ack(method, req_id, answer.error, t, now))
+            else:
+                self.push(_ack_with_result(method, req_id, answer, t, now))
 
     def _subscription(
         self, method: str, req_id: int | None, params: dict[str, Any], account: str, t: float
@@ -244,8 +267,8 @@ class PrivateConnection(Connection):
             return
         if channel in self.channels:
             error = "Already subscribed"
-            if channel == "positions":
-                error = "Already subscribed to positions channel"
+            if channel in ("positions", "margin"):
+                error = f"Already subscribed to {channel} channel"
             self.push(error_ack(method, req_id, error, t, clock.time()))
             return
         self.channels[channel] = account
@@ -265,6 +288,8 @@ class PrivateConnection(Connection):
             )
         elif channel == "positions":
             hub.subscribe_positions(self, account, options["snapshot"])
+        elif channel == "margin":
+            hub.subscribe_margin(self, account)
         else:
             hub.subscribe_balances(self, account, options["snapshot"])
 
@@ -306,6 +331,12 @@ def _subscription_options(channel: str, params: dict[str, Any]) -> dict[str, boo
         if not isinstance(snapshot, bool):
             raise RefusedError(f"{INVALID}:snapshot")
         return {"snapshot": snapshot}
+    if channel == "margin":  # no snapshot param (reference §5.5)
+        if "snapshot" in params:
+            raise RefusedError(MARGIN_SNAPSHOT_REFUSAL)
+        _only(params, base | {"asset_class"})
+        _asset_class(params)
+        return {}
     _only(params, base | {"snapshot"})  # balances: no asset_class (reference §5.2)
     snapshot = params.get("snapshot", True)
     if not isinstance(snapshot, bool):

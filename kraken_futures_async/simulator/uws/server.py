@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from ..clock import Clock
 from .config import UwsConfig
 from .connection import Connection
+from .faults import SocketFaults
 from .feed import Engine, Feed
 from .private import PrivateConnection, PrivateFaults
 from .private_channels import PrivateHub
@@ -80,6 +81,8 @@ class UwsServer:
         self.private_hub = PrivateHub(exchange, clock, lambda: self.config)
         self.trader = Trader(exchange, self.private_hub, clock, lambda: self.feed.contracts)
         self.private_faults = PrivateFaults()
+        #: The seeded faults of the private socket's trading requests (``config.socket_faults``).
+        self.socket_faults = SocketFaults(self.config.socket_faults, self.config.fault_seed)
 
     @property
     def config(self) -> UwsConfig:
@@ -87,8 +90,14 @@ class UwsServer:
 
     @config.setter
     def config(self, config: UwsConfig) -> None:
-        """New connections use it at once; open ones for what they read from it later."""
+        """New connections use it at once; open ones for what they read from it later.
+
+        New fault rules (or a new seed) start new dice and a new record of faults.
+        """
+        old = self.feed.config
         self.feed.config = config
+        if (config.socket_faults, config.fault_seed) != (old.socket_faults, old.fault_seed):
+            self.socket_faults = SocketFaults(config.socket_faults, config.fault_seed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         message = await receive()
