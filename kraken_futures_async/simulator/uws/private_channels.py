@@ -45,6 +45,7 @@ from ..engine.events import (
 from ..errors import ExchangeError
 from .config import UwsConfig
 from .feed import Engine
+from .margin_channel import margin_pushes
 from .wire import encode, rfc3339
 
 __all__ = ["ExecutionOptions", "OrderTerms", "PrivateHub", "PrivateSink"]
@@ -175,6 +176,8 @@ class PrivateHub:
         self.executions: dict[str, dict[PrivateSink, ExecutionOptions]] = {}
         self.positions: dict[str, dict[PrivateSink, None]] = {}
         self.balances: dict[str, dict[PrivateSink, _Balances]] = {}
+        self.margins: dict[str, dict[PrivateSink, None]] = {}
+        self._margin_due: set[str] = set()
         self._trade_ids: collections.OrderedDict[str, int] = collections.OrderedDict()
         self._expected: OrderTerms | None = None
         self._sinks: dict[PrivateSink, None] = {}
@@ -200,7 +203,7 @@ class PrivateHub:
 
     def detach(self, sink: PrivateSink) -> None:
         self._sinks.pop(sink, None)
-        for table in (self.executions, self.positions, self.balances):
+        for table in (self.executions, self.positions, self.balances, self.margins):
             for account in list(table):
                 members: dict[PrivateSink, Any] = table[account]
                 members.pop(sink, None)
@@ -274,6 +277,7 @@ class PrivateHub:
                 self._position(event)
             elif isinstance(event, BalanceChanged):
                 self._balance(event)
+            self._margin_after(event)
         except Exception:
             logger.exception("the UWS private channels failed on %r", event)
 
@@ -394,7 +398,8 @@ class PrivateHub:
         if not members:
             return
         asset = event.currency.upper()
-        kind = "flex" if event.wallet == "flex" else "margin"
+        kind = {"flex": "flex", "cash": "spot"}.get(event.wallet, "margin")
+        wallet_id = "main" if event.wallet == "cash" else event.wallet
         for sink, state in tuple(members.items()):
             key = (event.wallet, asset)
             before = state.known.get(key, _ZERO)
@@ -410,7 +415,7 @@ class PrivateHub:
                 "asset": asset,
                 "asset_class": "currency",
                 "wallet_type": kind,
-                "wallet_id": event.wallet,
+                "wallet_id": wallet_id,
                 "amount": event.balance - before,
                 "fee": _ZERO,
                 "balance": event.balance,
@@ -519,6 +524,11 @@ class PrivateHub:
         self.balances.setdefault(account, {})[sink] = state
         accounts = self.exchange.handle("accounts", {}, account)["accounts"]
         wallets: dict[str, list[dict[str, Any]]] = {}
+        for currency, amount in accounts["cash"]["balances"].items():  # the holding wallet
+            asset = str(currency).upper()
+            state.known[("cash", asset)] = Decimal(amount)
+            row = {"type": "spot", "id": "main", "balance": Decimal(amount)}
+            wallets.setdefault(asset, []).append(row)
         for currency, figures in accounts["flex"]["currencies"].items():
             asset = str(currency).upper()
             balance = Decimal(figures["quantity"])
@@ -546,9 +556,40 @@ class PrivateHub:
         state.sequence += 1
         sink.push(_sequenced("balances", "snapshot", state.sequence, data))
 
+    def subscribe_margin(self, sink: PrivateSink, account: str) -> None:
+        """The ``margin`` channel: both sections now, again after each change (margin_channel)."""
+        self.margins.setdefault(account, {})[sink] = None
+        accounts = self.exchange.handle("accounts", {}, account)["accounts"]
+        for text in margin_pushes(accounts):
+            sink.push(text)
+
+    def _margin_after(self, event: Event) -> None:
+        """Re-send ``margin`` once the engine call that changed the account has returned."""
+        account = getattr(event, "account", None)
+        if account not in self.margins or account in self._margin_due or self._loop is None:
+            return
+        self._margin_due.add(account)
+        self._loop.call_soon(self._push_margin, account)
+
+    def _push_margin(self, account: str) -> None:
+        self._margin_due.discard(account)
+        members = self.margins.get(account)
+        if not members:
+            return
+        try:
+            texts = margin_pushes(self.exchange.handle("accounts", {}, account)["accounts"])
+        except Exception:
+            logger.exception("the UWS margin channel failed")
+            return
+        for sink in tuple(members):
+            for text in texts:
+                sink.push(text)
+
     def unsubscribe(self, sink: PrivateSink, channel: str, account: str) -> bool:
         table: dict[str, Any]
-        if channel == "executions":
+        if channel == "margin":
+            table = self.margins
+        elif channel == "executions":
             table = self.executions
         elif channel == "positions":
             table = self.positions
