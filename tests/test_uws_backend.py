@@ -150,6 +150,9 @@ class FakePrivateUws:
         self, ws: web.WebSocketResponse, req: dict[str, Any], params: dict[str, Any]
     ) -> None:
         channel = params.get("channel")
+        if channel == "margin":  # a server without the margin channel: accounts from balances
+            await self.ack(ws, req, success=False, error="Channel margin not supported")
+            return
         await self.ack(ws, req, success=True, result={"channel": channel})
         if channel == "executions":
             self.executions_subscribers.append(ws)

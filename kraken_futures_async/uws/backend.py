@@ -28,6 +28,7 @@ from .._deadline import CallDeadline
 from ..backend import Observer, tell_observers
 from ..errors import (
     AuthenticationError,
+    KrakenFuturesError,
     OrderRejectedError,
     RateLimitError,
     RequestTimeoutError,
@@ -35,7 +36,6 @@ from ..errors import (
     UnsupportedOperationError,
 )
 from ..models import (
-    BatchItemResult,
     CancelAllResult,
     CancelledOrderId,
     CancelOrderResult,
@@ -46,7 +46,6 @@ from ..models import (
 )
 from ..operations import (
     BatchRequest,
-    BatchSend,
     CancelAll,
     CancelAllAfter,
     CancelOrder,
@@ -57,6 +56,8 @@ from ..operations import (
 from ..operations import catalog as ops
 from ..ratelimit import RateLimiter, RateLimitPolicy, WindowLimit
 from ..safety.outcomes import LATE
+from .account_state import MarginState, WalletsState, accounts_from
+from .batch import chunks, run_batch
 from .connection import UwsConnection, UwsSettings
 from .order_lookup import (
     BalancesState,
@@ -67,7 +68,6 @@ from .order_lookup import (
 )
 from .protocol import ASSET_CLASS
 from .routes import (
-    BATCH_ADD_MAX,
     BATCH_CANCEL_MAX,
     PRIVATE_PATH,
     PRODUCTION_PRIVATE_URL,
@@ -145,7 +145,10 @@ class UwsBackend:
         self._offset = dt.timedelta(0)
         self.executions = ExecutionsState(self.server_now)
         self.positions = PositionsState()
-        self.balances = BalancesState()
+        self.balances = WalletsState()
+        self.margin = MarginState()
+        #: Whether the ``margin`` channel was accepted (``accounts`` then waits for it).
+        self._margin_served = False
         self._lookup = UwsOrderLookup(self.executions, self._streams_live)
         self._subscribed = False
         self._subscribing = asyncio.Lock()
@@ -238,14 +241,27 @@ class UwsBackend:
             await connection.subscribe(
                 "balances", None, {"snapshot": True, "asset_class": None}, self.balances
             )
+            self._margin_served = await self._subscribe_margin(connection)
             self._subscribed = True
+
+    async def _subscribe_margin(self, connection: UwsConnection) -> bool:
+        """``margin`` (flex and single-collateral figures, :mod:`.account_state`); a refusal
+        leaves ``accounts`` with the wallets ``balances`` shows."""
+        try:
+            await connection.subscribe("margin", None, {}, self.margin)
+        except KrakenFuturesError as exc:
+            logger.info("uws: the margin channel was refused (%s); accounts shows wallets", exc)
+            return False
+        return True
 
     async def _streams_live(self) -> None:
         """The executions stream subscribed, and live (its snapshot in) if it soon is."""
         await self._ensure_streams()
         await self._live(self.executions)
 
-    async def _live(self, state: ExecutionsState | PositionsState | BalancesState) -> None:
+    async def _live(
+        self, state: ExecutionsState | PositionsState | BalancesState | MarginState
+    ) -> None:
         if state.live:
             return
         try:
@@ -316,7 +332,9 @@ class UwsBackend:
             return list(self.positions.positions.values())
         if name == ops.ACCOUNTS.name:
             await self._before_sending(self._live(self.balances), until, name)
-            return self.balances.accounts()
+            if self._margin_served:
+                await self._before_sending(self._live(self.margin), until, name)
+            return accounts_from(self.balances, self.margin)
         # order calls: the executions stream is subscribed first, so a lost ack can be looked up
         if name == ops.SEND_ORDER.name:
             return await self._send(cast(SendOrder, request), until)
@@ -328,7 +346,7 @@ class UwsBackend:
             return await self._cancel_all(cast(CancelAll, request), until)
         if name == ops.CANCEL_ALL_ORDERS_AFTER.name:
             return await self._dead_mans_switch(cast(CancelAllAfter, request), until)
-        return await self._batch(cast(BatchRequest, request), until)
+        return await run_batch(self, cast(BatchRequest, request), until)
 
     def _deadline_param(
         self, request: SendOrder | EditOrder | BatchRequest, method: str
@@ -482,7 +500,7 @@ class UwsBackend:
                 received_time=when(ack.get("time_in")) or self.server_now(),
             )
         received: dt.datetime | None = None
-        for chunk in _chunks(list(known), BATCH_CANCEL_MAX):
+        for chunk in chunks(list(known), BATCH_CANCEL_MAX):
             ack = await self._cancel_ids([c.order_id for c in chunk], until)
             if ack.get("success") is not True:
                 raise self._refusal(ack, "batch_cancel")
@@ -514,107 +532,7 @@ class UwsBackend:
             current_time=now, trigger_time=None if request.timeout == 0 else trigger
         )
 
-    async def _batch(self, batch: BatchRequest, until: float | None) -> list[BatchItemResult]:
-        """Choice 7 of :mod:`.routes`."""
-        items = batch.instructions
-        results: list[BatchItemResult | None] = [None] * len(items)
-        deadline = self._deadline_param(batch, "batch_add")
-        by_symbol: dict[str, list[int]] = {}
-        for index, item in enumerate(items):
-            if isinstance(item, BatchSend):
-                by_symbol.setdefault(item.order.symbol.upper(), []).append(index)
-        for symbol, indexes in by_symbol.items():
-            for chunk in _chunks(indexes, BATCH_ADD_MAX):
-                sends = [cast(BatchSend, items[i]) for i in chunk]
-                await self._batch_add(symbol, sends, chunk, deadline, results, until)
-        for index, item in enumerate(items):
-            if isinstance(item, EditOrder):
-                ack = await self._call("amend_order", amend_params(item), until)
-                ok = ack.get("success") is True
-                results[index] = BatchItemResult(
-                    status=OrderRequestStatus.EDITED if ok else self._status(ack, "amend_order"),
-                    order_id=item.order_id,
-                    cli_ord_id=item.cli_ord_id,
-                    date_time_received=when(ack.get("time_in")),
-                )
-        cancels = [i for i, item in enumerate(items) if isinstance(item, CancelOrder)]
-        for chunk in _chunks(cancels, BATCH_CANCEL_MAX):
-            await self._batch_cancel(
-                [cast(CancelOrder, items[i]) for i in chunk], chunk, results, until
-            )
-        return [r for r in results if r is not None]
-
-    async def _batch_add(
-        self,
-        symbol: str,
-        sends: list[BatchSend],
-        indexes: list[int],
-        deadline: dict[str, Any],
-        results: list[BatchItemResult | None],
-        until: float | None,
-    ) -> None:
-        if len(sends) == 1:
-            params = order_params(sends[0].order)
-            params.update(deadline)
-            ack = await self._call("add_order", params, until)
-            answers: list[Any] = [ack.get("result")]
-        else:
-            orders = [order_params(s.order, with_symbol=False) for s in sends]
-            params = {"symbol": symbol, "orders": orders, **deadline}
-            ack = await self._call("batch_add", params, until)
-            listed = ack.get("result")
-            answers = listed if isinstance(listed, list) else []
-        ok = ack.get("success") is True
-        received = when(ack.get("time_in"))
-        for position, (index, send) in enumerate(zip(indexes, sends, strict=True)):
-            answer = answers[position] if position < len(answers) else None
-            answer = answer if isinstance(answer, dict) else {}
-            results[index] = BatchItemResult(
-                status=OrderRequestStatus.PLACED if ok else self._status(ack, "batch_add"),
-                order_tag=send.tag,
-                order_id=answer.get("order_id") or None,
-                cli_ord_id=answer.get("cl_ord_id") or send.order.cli_ord_id,
-                date_time_received=received,
-            )
-
-    async def _batch_cancel(
-        self,
-        cancels: list[CancelOrder],
-        indexes: list[int],
-        results: list[BatchItemResult | None],
-        until: float | None,
-    ) -> None:
-        if len(cancels) == 1:
-            one = cancels[0]
-            params: dict[str, Any] = (
-                {"order_id": [one.order_id]} if one.order_id else {"cl_ord_id": [one.cli_ord_id]}
-            )
-            ack = await self._call("cancel_order", params, until)
-            method = "cancel_order"
-        else:
-            ids = [c.order_id for c in cancels if c.order_id]
-            cl_ids = [c.cli_ord_id for c in cancels if not c.order_id and c.cli_ord_id]
-            params = {}
-            if ids:
-                params["orders"] = ids
-            if cl_ids:
-                params["cl_ord_id"] = cl_ids
-            ack = await self._call("batch_cancel", params, until)
-            method = "batch_cancel"
-        ok = ack.get("success") is True
-        for index, cancel in zip(indexes, cancels, strict=True):
-            results[index] = BatchItemResult(
-                status=OrderRequestStatus.CANCELLED if ok else self._status(ack, method),
-                order_id=cancel.order_id,
-                cli_ord_id=cancel.cli_ord_id,
-                date_time_received=when(ack.get("time_in")),
-            )
-
 
 def _result(ack: Message) -> dict[str, Any]:
     result = ack.get("result")
     return result if isinstance(result, dict) else {}
-
-
-def _chunks(items: list[Any], size: int) -> list[list[Any]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]

@@ -51,9 +51,10 @@ every such choice is here and nowhere else:
    50 fills shows every fill there is; with 50, fills back to its oldest.
 9. Positions (§5.4): ``size`` is signed (negative short) unless a ``side`` field says
    otherwise; ``entry_price`` is the price; ``size: 0`` removes the position.
-10. Balances (§5.2): each ``asset``'s ``balance`` fills ``Accounts.cash`` (lower-case keys);
-    ``flex`` and ``margin_accounts`` stay empty (the ``margin`` channel's field names are
-    [?] and it is not subscribed).
+10. Accounts (§5.2, §5.5, §10): ``balances`` gives the wallets and ``margin`` (subscribed
+    too; its field names are [?], read as the v1 ``balances`` names) the flex and
+    single-collateral figures; the field-by-field mapping to REST's ``Accounts`` is in
+    :mod:`.account_state`, and nowhere else.
 11. Rate limits (§8): none documented. The backend's limiter is permissive: 20 requests per
     second per socket, no cost model (``RateLimitPolicy(private_requests=20/s)``).
 12. The exchange clock is estimated from the latest ack's ``time_out`` (else the local clock).
