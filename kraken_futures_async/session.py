@@ -51,6 +51,7 @@ from .resources._instrument_rules import InstrumentRules
 from .rest.backend import RestBackend
 from .retry import OrderSafety, RetryPolicy
 from .safety import OrderLookup
+from .streams.private import private_streams_for
 from .streams.subscriptions import Streams
 from .uws import UwsConnection, UwsSettings
 
@@ -150,6 +151,8 @@ class Session:
             backend = None
         elif backend is not None and not hasattr(backend, "execute"):
             raise ConfigurationError(f"backend is 'rest', 'uws' or a Backend, got {backend!r}")
+        # the private socket can follow a REST backend built here from a URL, not a transport
+        streams_follow = backend is None and transport is None
         self._backend: Backend = backend or RestBackend(
             base_url=self.base_url,
             credentials=credentials,
@@ -173,8 +176,21 @@ class Session:
             self.stream_url,
             settings=stream_settings or UwsSettings(max_msg_size=self.bounds.max_response_bytes),
         )
+        self._private_streams = private_streams_for(
+            credentials,
+            self._backend,
+            base_url=self.base_url,
+            environment=environment if base_url is None else None,
+            settings=stream_settings or UwsSettings(max_msg_size=self.bounds.max_response_bytes),
+            converter=converter,
+            check_open=self._open_backend,
+            preferred=streams_follow,
+        )
         self.stream = Streams(
-            self._stream_source, converter=converter, check_open=self._open_backend
+            self._stream_source,
+            converter=converter,
+            check_open=self._open_backend,
+            private=self._private_streams,
         )
         self._helpers: list[DeadMansSwitch | OrderTracker] = []
         self._state = _State.UNOPENED
@@ -242,6 +258,7 @@ class Session:
                 self._state = _State.CLOSED
                 try:
                     await self._stream_source.aclose()
+                    await self._private_streams.aclose()
                 finally:
                     await self._backend.aclose()
         self._state = _State.CLOSED
@@ -273,11 +290,15 @@ class Session:
         self._helpers.append(switch)
         return switch
 
-    async def track_orders(self, *, interval: float = 5.0) -> OrderTracker:
-        """A local picture of orders, positions and wallets, polled and fed by this Session."""
+    async def track_orders(
+        self, *, interval: float = 5.0, stream: bool | None = None
+    ) -> OrderTracker:
+        """A local picture of orders, positions and wallets, fed by this Session's calls and
+        by the ``executions`` stream when it can stream them (``stream``; None: when the
+        Session has a Kraken key), else by polling."""
         from .tracker import OrderTracker
 
-        tracker = OrderTracker(self, interval=interval)
+        tracker = OrderTracker(self, interval=interval, stream=stream)
         self._open_backend()
         self.add_observer(tracker.observe)
         await tracker.start()

@@ -11,12 +11,20 @@ applied again on top of its answer.
 
 A failed poll never ends the polling: it is logged, counted in ``failures`` and kept in
 ``last_error``, and the next poll comes at the usual interval.
+
+When the Session can stream its account (it has a Kraken key: ``kf.stream.executions()``),
+the tracker polls no orders at all: the ``executions`` stream's snapshot is its first picture
+of the open orders and every order event moves it, the ``positions`` stream does the same
+for positions, and only ``accounts`` is still polled every ``interval`` (the wallets REST
+shows are richer than the ``balances`` channel). A dropped socket heals with a new snapshot;
+a stream that cannot start, or ends for good, leaves the tracker polling as above.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -45,12 +53,19 @@ from .models import (
     SendOrderResult,
 )
 from .operations import CancelAll
+from .streams.errors import StreamTimeoutError
+from .streams.private import PrivateStreams
+from .streams.source import Feed
+from .uws.order_lookup import ExecutionsState, PositionsState
 
 __all__ = ["AccountSnapshot", "OrderTracker"]
 
 logger = logging.getLogger("kraken_futures_async.tracker")
 
 _Change = Callable[[dict[str, OpenOrder]], None]
+
+#: Seconds the executions and positions snapshots may take when the tracker starts.
+STREAM_START_PATIENCE = 10.0
 
 
 @attrs.frozen(kw_only=True)
@@ -171,6 +186,61 @@ def _remove(order_id: str) -> _Change:
     return apply
 
 
+def _replace_all(open_orders: dict[str, OpenOrder]) -> _Change:
+    def apply(orders: dict[str, OpenOrder]) -> None:
+        orders.clear()
+        orders.update(open_orders)
+
+    return apply
+
+
+class _OrderStream(ExecutionsState):
+    """The ``executions`` channel as the tracker hears it."""
+
+    def __init__(self, tracker: OrderTracker) -> None:
+        super().__init__(lambda: dt.datetime.now(dt.UTC))
+        self._tracker = tracker
+
+    def deliver(self, kind: str, data: Any) -> None:
+        super().deliver(kind, data)
+        if kind == "snapshot":
+            orders = {str(o["order_id"]): self.open_order(o) for o in self.open_orders()}
+            self._tracker._apply([_replace_all(orders)])
+            return
+        changes: list[_Change] = []
+        for element in data if isinstance(data, list) else []:
+            order_id = element.get("order_id") if isinstance(element, dict) else None
+            if not isinstance(order_id, str):
+                continue
+            order = self.find(cli_ord_id=None, order_id=order_id)
+            if order is not None and self.is_open(order):
+                changes.append(_put(self.open_order(order)))
+            else:
+                changes.append(_remove(order_id))
+        self._tracker._apply(changes)
+
+    def fail(self, error: KrakenFuturesError) -> None:
+        super().fail(error)
+        self._tracker._stream_ended(error)
+
+
+class _PositionStream(PositionsState):
+    """The ``positions`` channel as the tracker hears it."""
+
+    def __init__(self, tracker: OrderTracker) -> None:
+        super().__init__()
+        self._tracker = tracker
+
+    def deliver(self, kind: str, data: Any) -> None:
+        super().deliver(kind, data)
+        self._tracker._positions = dict(self.positions)
+        self._tracker._snapshot = self._tracker._freeze()
+
+    def fail(self, error: KrakenFuturesError) -> None:
+        super().fail(error)
+        self._tracker._stream_ended(error)
+
+
 def _remove_symbol(symbol: str | None) -> _Change:
     def apply(orders: dict[str, OpenOrder]) -> None:
         for order_id, order in list(orders.items()):
@@ -181,16 +251,20 @@ def _remove_symbol(symbol: str | None) -> _Change:
 
 
 class OrderTracker:
-    """Polls account state every ``interval`` seconds and follows the Session's order calls.
+    """Follows the Session's order calls, and the account's streams or polls every
+    ``interval`` seconds.
 
     ``session`` is anything with ``account`` and ``orders`` resources (a :class:`Session`).
     Use ``async with OrderTracker(kf) as tracker`` or :meth:`start`/:meth:`stop`; read
     :meth:`snapshot` at any time. Register :meth:`observe` with the Session to follow calls
     (``Session.track_orders()`` does both). ``running``, ``failures`` and ``last_error`` tell
-    whether polling goes on and how it fares.
+    whether polling goes on and how it fares. ``stream``: follow the ``executions`` and
+    ``positions`` streams (True; a failure to start them raises), poll (False), or stream
+    when ``session.stream.private`` is preferred and fall back to polling (None).
+    ``streaming`` says which it does.
     """
 
-    def __init__(self, session: Any, *, interval: float = 5.0) -> None:
+    def __init__(self, session: Any, *, interval: float = 5.0, stream: bool | None = None) -> None:
         if interval <= 0:
             raise ValueError("interval must be positive")
         self._session = session
@@ -205,6 +279,10 @@ class OrderTracker:
         #: Polls that failed since the start, and the latest failure (kept after a success).
         self.failures = 0
         self.last_error: Exception | None = None
+        self._stream_wanted = stream
+        self._feeds: list[Feed] = []
+        #: Whether open orders and positions follow the streams (else they are polled).
+        self.streaming = False
 
     @property
     def running(self) -> bool:
@@ -268,11 +346,21 @@ class OrderTracker:
         self._snapshot = self._freeze()
         return self._snapshot
 
+    async def _poll_accounts(self) -> None:
+        """The one poll left while streaming: the wallets."""
+        accounts = await self._session.account.accounts()
+        self._accounts = accounts
+        self._polls += 1
+        self._snapshot = self._freeze()
+
     async def _poll_forever(self) -> None:
         while True:
             await asyncio.sleep(self.interval)
             try:
-                await self.refresh()
+                if self.streaming:
+                    await self._poll_accounts()
+                else:
+                    await self.refresh()
             except Exception as exc:
                 # anything, not only the library's errors: a dead poller is a silent stale picture
                 self.failures += 1
@@ -282,9 +370,66 @@ class OrderTracker:
                 else:
                     logger.exception("order tracker poll failed unexpectedly")
 
+    def _private_streams(self) -> PrivateStreams | None:
+        if self._stream_wanted is False:
+            return None
+        private = getattr(getattr(self._session, "stream", None), "private", None)
+        if not isinstance(private, PrivateStreams):
+            return None
+        return private if self._stream_wanted or private.preferred else None
+
+    async def _start_streams(self, private: PrivateStreams) -> None:
+        orders, positions = _OrderStream(self), _PositionStream(self)
+        try:
+            async with asyncio.timeout(STREAM_START_PATIENCE):
+                self._feeds.append(await private.attach("executions", orders))
+                self._feeds.append(await private.attach("positions", positions))
+                for state in (orders, positions):
+                    while not state.live:
+                        if state.error is not None:
+                            raise state.error
+                        await state.changed.wait()
+        except TimeoutError:
+            raise StreamTimeoutError(
+                f"the executions and positions snapshots did not come within "
+                f"{STREAM_START_PATIENCE:g} s",
+                endpoint="uws",
+            ) from None
+        self.streaming = True
+
+    def _stream_ended(self, error: KrakenFuturesError) -> None:
+        """A stream ended for good: the next rounds poll everything again."""
+        if self.streaming:
+            self.streaming = False
+            self.failures += 1
+            self.last_error = error
+            logger.warning("order tracker: the account stream ended (%s); polling instead", error)
+
+    async def _close_feeds(self) -> None:
+        feeds, self._feeds = self._feeds, []
+        for feed in feeds:
+            with contextlib.suppress(Exception):
+                await feed.close()
+
     async def start(self) -> None:
         if self._task is None or self._task.done():
-            await self.refresh()
+            private = self._private_streams()
+            if private is not None:
+                try:
+                    await self._start_streams(private)
+                except KrakenFuturesError as exc:
+                    self.streaming = False
+                    await self._close_feeds()
+                    if self._stream_wanted:
+                        raise
+                    self.last_error = exc
+                    logger.warning("order tracker: cannot stream (%s); polling instead", exc)
+            try:
+                await (self._poll_accounts() if self.streaming else self.refresh())
+            except BaseException:
+                self.streaming = False
+                await self._close_feeds()
+                raise
             self._task = asyncio.create_task(self._poll_forever(), name="kraken-order-tracker")
 
     async def stop(self) -> None:
@@ -294,6 +439,8 @@ class OrderTracker:
             # a task that ended with an error already logged it: stopping does not raise it
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        self.streaming = False
+        await self._close_feeds()
 
     async def __aenter__(self) -> OrderTracker:
         await self.start()

@@ -1,10 +1,13 @@
-"""What the public channels of Kraken's Unified WebSocket push, as frozen models with Decimals.
+"""What the channels of Kraken's Unified WebSocket push, as frozen models with Decimals.
 
 Field names are Kraken's (snake_case on this wire, so each multi-word field names its key).
 Where the reference (kraken-uws-api.md §4) knows only the Spot v2 field list, these models
 take it, and every field but the symbol may be missing: the choices are listed once, in
 :mod:`kraken_futures_async.uws.protocol`. Keys Kraken adds later are ignored by the
 production converter, as on REST.
+
+The private channels (``executions``, ``positions``, ``balances``; §5 of the reference) give
+one item per element, each marked ``snapshot`` when it belongs to the channel's snapshot.
 
 The book channel yields :class:`kraken_futures_async.streams.BookView` (verified local book
 states), not a model from this module.
@@ -22,6 +25,12 @@ from ._base import WireEnum, wire
 from .enums import Side
 
 __all__ = [
+    "BalanceUpdate",
+    "BalanceWallet",
+    "ExecType",
+    "ExecutionFee",
+    "ExecutionUpdate",
+    "PositionUpdate",
     "StreamAsset",
     "StreamCandle",
     "StreamInstruments",
@@ -171,3 +180,118 @@ class StreamReconnected:
     channel: str
     symbol: str | None
     at: dt.datetime
+
+
+class ExecType(WireEnum):
+    """What happened to an order (``exec_type`` of the ``executions`` channel)."""
+
+    NEW = "new"
+    TRADE = "trade"
+    FILLED = "filled"
+    CANCELED = "canceled"
+    EXPIRED = "expired"
+    AMENDED = "amended"
+    RESTATED = "restated"
+    STATUS = "status"
+    PENDING_NEW = "pending_new"
+    ICEBERG_REFILL = "iceberg_refill"
+    UNKNOWN = "unknown"
+
+
+@attrs.frozen(kw_only=True)
+class ExecutionFee:
+    """A fee charged on a fill, in ``asset``."""
+
+    asset: str
+    qty: Decimal
+
+
+@attrs.frozen(kw_only=True)
+class ExecutionUpdate:
+    """One element of the ``executions`` channel: an order event or a fill (``TRADE``).
+
+    Which fields come depends on ``exec_type``: an order event carries the terms
+    (``order_type``, ``order_qty``, ``limit_price``...), a fill ``last_qty``/``last_price``,
+    ``cost``, ``fees`` and ``liquidity_ind`` (``t`` taker, ``m`` maker). ``snapshot`` marks
+    the open orders (and recent fills) the subscription starts with.
+    """
+
+    exec_type: ExecType = attrs.field(metadata=wire("exec_type"))
+    order_id: str = attrs.field(metadata=wire("order_id"))
+    snapshot: bool = False
+    cl_ord_id: str | None = attrs.field(default=None, metadata=wire("cl_ord_id"))
+    exec_id: str | None = attrs.field(default=None, metadata=wire("exec_id"))
+    trade_id: int | None = attrs.field(default=None, metadata=wire("trade_id"))
+    symbol: str | None = None
+    side: Side | None = None
+    order_type: str | None = attrs.field(default=None, metadata=wire("order_type"))
+    order_status: str | None = attrs.field(default=None, metadata=wire("order_status"))
+    order_qty: Decimal | None = attrs.field(default=None, metadata=wire("order_qty"))
+    limit_price: Decimal | None = attrs.field(default=None, metadata=wire("limit_price"))
+    limit_price_type: str | None = attrs.field(default=None, metadata=wire("limit_price_type"))
+    time_in_force: str | None = attrs.field(default=None, metadata=wire("time_in_force"))
+    post_only: bool | None = attrs.field(default=None, metadata=wire("post_only"))
+    reduce_only: bool | None = attrs.field(default=None, metadata=wire("reduce_only"))
+    triggers: dict[str, Any] | None = None
+    amended: bool | None = None
+    cancel_reason: str | None = attrs.field(default=None, metadata=wire("cancel_reason"))
+    reason: str | None = None
+    last_qty: Decimal | None = attrs.field(default=None, metadata=wire("last_qty"))
+    last_price: Decimal | None = attrs.field(default=None, metadata=wire("last_price"))
+    cum_qty: Decimal | None = attrs.field(default=None, metadata=wire("cum_qty"))
+    cum_cost: Decimal | None = attrs.field(default=None, metadata=wire("cum_cost"))
+    avg_price: Decimal | None = attrs.field(default=None, metadata=wire("avg_price"))
+    cost: Decimal | None = None
+    fees: tuple[ExecutionFee, ...] = ()
+    liquidity_ind: str | None = attrs.field(default=None, metadata=wire("liquidity_ind"))
+    timestamp: dt.datetime | None = None
+
+
+@attrs.frozen(kw_only=True)
+class PositionUpdate:
+    """One futures position of the ``positions`` channel.
+
+    ``size`` is signed (negative: short); an update with ``size`` 0 says the position
+    closed. ``snapshot`` marks the positions the subscription starts with.
+    """
+
+    symbol: str
+    size: Decimal
+    snapshot: bool = False
+    entry_price: Decimal | None = attrs.field(default=None, metadata=wire("entry_price"))
+    timestamp: dt.datetime | None = None
+
+
+@attrs.frozen(kw_only=True)
+class BalanceWallet:
+    """One wallet's share of an asset in a ``balances`` snapshot."""
+
+    balance: Decimal
+    type: str | None = None
+    id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class BalanceUpdate:
+    """One element of the ``balances`` channel.
+
+    A snapshot element (``snapshot`` True) gives an asset's total ``balance`` and its
+    ``wallets``; an update is a ledger entry: the ``amount`` that moved in one wallet
+    (``wallet_type``, ``wallet_id``), the ``fee`` and the wallet's ``balance`` after it.
+    """
+
+    asset: str
+    balance: Decimal | None = None
+    snapshot: bool = False
+    asset_class: str | None = attrs.field(default=None, metadata=wire("asset_class"))
+    wallets: tuple[BalanceWallet, ...] = ()
+    ledger_id: str | None = attrs.field(default=None, metadata=wire("ledger_id"))
+    ref_id: str | None = attrs.field(default=None, metadata=wire("ref_id"))
+    type: str | None = None
+    subtype: str | None = None
+    category: str | None = None
+    wallet_type: str | None = attrs.field(default=None, metadata=wire("wallet_type"))
+    wallet_id: str | None = attrs.field(default=None, metadata=wire("wallet_id"))
+    amount: Decimal | None = None
+    fee: Decimal | None = None
+    timestamp: dt.datetime | None = None

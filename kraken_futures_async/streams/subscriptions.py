@@ -38,7 +38,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import cattrs
 
@@ -46,6 +46,9 @@ from .._values import parse_datetime
 from ..converter import NumberText
 from ..errors import InvalidArgumentError, KrakenFuturesError, ResponseInvalidError
 from ..models.streams import (
+    BalanceUpdate,
+    ExecutionUpdate,
+    PositionUpdate,
     StreamAsset,
     StreamCandle,
     StreamInstruments,
@@ -59,6 +62,9 @@ from .book import BOOK_DEPTHS, BookMessage, BookOutOfSyncError, BookView, LocalB
 from .errors import StreamOverflowError
 from .levels import WireLevel
 from .source import Feed, StreamSource
+
+if TYPE_CHECKING:
+    from .private import PrivateStreams
 
 __all__ = [
     "DEFAULT_BUFFER",
@@ -466,7 +472,8 @@ def _no_check() -> None:
 
 
 class Streams:
-    """``kf.stream``: public channels of Kraken's Unified WebSocket (no credentials needed).
+    """``kf.stream``: Kraken's Unified WebSocket; the public channels need no credentials,
+    ``executions``, ``positions`` and ``balances`` a Kraken key (``private``, :mod:`.private`).
 
     ``buffer`` bounds the items a non-book subscription holds for a slow consumer;
     ``max_resyncs`` the fresh snapshots in a row a book may fail before its iterator raises.
@@ -480,6 +487,7 @@ class Streams:
         check_open: Callable[[], object] = _no_check,
         buffer: int = DEFAULT_BUFFER,
         max_resyncs: int = DEFAULT_MAX_RESYNCS,
+        private: PrivateStreams | None = None,
     ) -> None:
         if converter is None:
             from ..converter import default_converter
@@ -492,6 +500,24 @@ class Streams:
         self._check_open = check_open
         self._buffer = buffer
         self._max_resyncs = max_resyncs
+        if private is None:
+            from .private import PrivateStreams
+
+            private = PrivateStreams(None, converter=converter, check_open=check_open)
+        #: The account's channels, on the private socket.
+        self.private = private
+
+    def executions(self) -> ItemSubscription[ExecutionUpdate | StreamReconnected]:
+        """Your orders' events and fills, as UWS ``executions`` sends them (a Kraken key)."""
+        return self.private.executions()
+
+    def positions(self) -> ItemSubscription[PositionUpdate | StreamReconnected]:
+        """Your futures positions: a snapshot, then each change (a Kraken key)."""
+        return self.private.positions()
+
+    def balances(self) -> ItemSubscription[BalanceUpdate | StreamReconnected]:
+        """Your asset balances: totals, then each ledger entry (a Kraken key)."""
+        return self.private.balances()
 
     def book(self, symbol: str, depth: int = 10) -> BookSubscription:
         """Verified states of ``symbol``'s L2 book, ``depth`` levels a side (10, 25, 100,

@@ -44,6 +44,7 @@ from ..streams.errors import (
     SubscriptionRejectedError,
 )
 from ..streams.source import Feed, Sink
+from .fanout import SHARED_CHANNELS, Fanout
 from .protocol import (
     ASSET_CLASS,
     HEARTBEAT_TIMEOUT,
@@ -51,6 +52,7 @@ from .protocol import (
     TERMINAL_CLOSE_CODES,
     encode_request,
 )
+from .routes import TOKEN_ERRORS
 
 if TYPE_CHECKING:  # aiohttp is imported when the first stream opens, not with the package
     import aiohttp
@@ -170,6 +172,28 @@ class _Feed:
         await self._connection._unsubscribe(self._registration)
 
 
+class _SharedFeed:
+    """One subscriber's handle on a shared private subscription: leaving unsubscribes
+    only when nobody else listens."""
+
+    __slots__ = ("_connection", "_registration", "_sink")
+
+    def __init__(self, connection: UwsConnection, registration: _Registration, sink: Sink) -> None:
+        self._connection = connection
+        self._registration = registration
+        self._sink = sink
+
+    def resync(self) -> None:
+        self._connection._spawn(self._connection._resync(self._registration))
+
+    async def close(self) -> None:
+        fanout = self._registration.sink
+        assert isinstance(fanout, Fanout)
+        fanout.remove(self._sink)
+        if not fanout.sinks:
+            await self._connection._unsubscribe(self._registration)
+
+
 class _StatusFeed:
     __slots__ = ("_connection", "_sink")
 
@@ -239,12 +263,16 @@ class UwsConnection:
     ) -> Feed:
         self._check_usable()
         key: Key = (channel, symbol)
-        if key in self._registry:
+        shared = channel in SHARED_CHANNELS and symbol is None
+        existing = self._registry.get(key)
+        if shared and existing is not None and isinstance(existing.sink, Fanout):
+            return await self._join(existing, sink)
+        if existing is not None:
             raise InvalidArgumentError(
                 f"{channel} {symbol or ''} is already streamed on this Session; "
                 "iterate that subscription (one per channel and symbol)".replace("  ", " ")
             )
-        registration = _Registration(channel, symbol, params, sink)
+        registration = _Registration(channel, symbol, params, Fanout(sink) if shared else sink)
         self._registry[key] = registration
         self._ensure_running()
         if self._ws is not None:
@@ -266,7 +294,35 @@ class UwsConnection:
         except BaseException:
             self._drop(registration)
             raise
-        return _Feed(self, registration)
+        return _SharedFeed(self, registration, sink) if shared else _Feed(self, registration)
+
+    async def _join(self, registration: _Registration, sink: Sink) -> Feed:
+        """Add ``sink`` to a shared subscription; a live one is made again so the newcomer
+        starts from a fresh snapshot (the others see a gap, as after a reconnect)."""
+        fanout = registration.sink
+        assert isinstance(fanout, Fanout)
+        acked = registration.ready.done()
+        live = acked and self._ws is not None and registration.generation == self._generation
+        fanout.add(sink, joining=acked)
+        limit = self.settings.connect_timeout + 2 * self.settings.ack_timeout
+        try:
+            async with asyncio.timeout(limit):
+                await asyncio.shield(registration.ready)
+                if live:
+                    fanout.link_lost()
+                    registration.lost = True
+                    await self._resync(registration)
+        except TimeoutError:
+            fanout.remove(sink)
+            raise StreamTimeoutError(
+                f"subscribe {registration.describe()}: no ack within {limit:g} s", endpoint="uws"
+            ) from None
+        except BaseException:
+            fanout.remove(sink)
+            raise
+        if registration.closed and fanout.error is not None:
+            raise fanout.error
+        return _SharedFeed(self, registration, sink)
 
     async def watch_status(self, sink: Sink) -> Feed:
         self._check_usable()
@@ -367,12 +423,21 @@ class UwsConnection:
         self, registration: _Registration, ws: aiohttp.ClientWebSocketResponse, generation: int
     ) -> None:
         try:
+            used = self._socket_params
             ack = await self._request(
                 ws, "subscribe", registration.request, self._acked(registration, generation)
             )
+            if not _succeeded(ack) and ack.get("error") in TOKEN_ERRORS and self._prepare:
+                # a refused token is fetched again once (unless another request already did)
+                logger.info("uws: subscribe %s refused the token", registration.describe())
+                if self._socket_params is used:
+                    self._socket_params = dict(await self._prepare(True))
+                ack = await self._request(
+                    ws, "subscribe", registration.request, self._acked(registration, generation)
+                )
         except _LinkLostError:
             return  # the next socket subscribes it again
-        except StreamTimeoutError as error:
+        except KrakenFuturesError as error:  # no ack in time, or no fresh token
             self._refuse(registration, error)
             return
         if not _succeeded(ack):

@@ -236,6 +236,11 @@ class ExecutionsState(_Live):
             order_id = self._by_cl.get(cli_ord_id)
         return self.orders.get(order_id) if order_id is not None else None
 
+    @staticmethod
+    def is_open(order: dict[str, Any]) -> bool:
+        """Whether the order, as last seen, still rests (or waits for its trigger)."""
+        return order.get("order_status") in _OPEN
+
     def open_orders(self, symbol: str | None = None) -> list[dict[str, Any]]:
         return [
             order
