@@ -58,6 +58,14 @@ every such choice is here and nowhere else:
 11. Rate limits (§8): none documented. The backend's limiter is permissive: 20 requests per
     second per socket, no cost model (``RateLimitPolicy(private_requests=20/s)``).
 12. The exchange clock is estimated from the latest ack's ``time_out`` (else the local clock).
+
+Differences from REST no choice removes (§6, §5.4, §10; asserted in
+``tests/test_scenario_both_backends.py``): an ack carries ids and times only, so the results
+of ``send``/``edit``/``cancel``/``cancel_all`` have no ``order_events`` (a fill is seen on the
+executions stream: ``orders.open``, ``kf.stream``); a position has a size and an entry price
+only (``fill_time``, ``unrealized_funding``, ``pnl_currency`` stay ``None`` unless the
+channel sends them); answers read from a stream are what the stream has shown, so a push may
+trail the ack it belongs with by a moment.
 """
 
 from __future__ import annotations
