@@ -81,7 +81,10 @@ async def test_the_twins_margin_channel(running: RunningTwin, bare: Client) -> N
         limit_price=(ask * Decimal("1.01")).quantize(Decimal(1)),
     )
     assert placed["success"] is True
-    after = (await bare.wait_for(_section("multi_collateral")))["data"]
+    # the sections the fill changed come before its ack, as its executions do
+    fresh = await bare.wait_for(_section("multi_collateral"))
+    assert bare.frames.index(fresh) < bare.frames.index(placed)
+    after = fresh["data"]
     assert after["initial_margin"] > 0
     assert after["balance_value"] < multi["balance_value"]
     assert (await bare.wait_for(_section("single_collateral")))["data"]["wallets"]

@@ -193,6 +193,7 @@ class PrivateConnection(Connection):
             self.abort()  # the engine never sees it, nor what queues behind it here
             return
         answers = self._apply(method, params, account)
+        self.hub.flush_margin()  # the margin sections the request changed go before its ack
         faults = self.server.private_faults
         if faults.drop_acks > 0:
             faults.drop_acks -= 1

@@ -571,7 +571,15 @@ class PrivateHub:
         self._margin_due.add(account)
         self._loop.call_soon(self._push_margin, account)
 
+    def flush_margin(self) -> None:
+        """Send the ``margin`` sections that are due now (a trading request's, before its ack,
+        as the executions it caused), not on the next turn of the loop."""
+        for account in tuple(self._margin_due):
+            self._push_margin(account)
+
     def _push_margin(self, account: str) -> None:
+        if account not in self._margin_due:
+            return  # flushed already
         self._margin_due.discard(account)
         members = self.margins.get(account)
         if not members:
