@@ -8,6 +8,7 @@ from its answers, so the events are checked against what a client of the REST fa
 from __future__ import annotations
 
 from decimal import Decimal
+from unittest.mock import ANY
 
 import pytest
 
@@ -15,13 +16,20 @@ from kraken_futures_async.simulator.engine.events import (
     BalanceChanged,
     BookChanged,
     Event,
+    Executed,
+    ExecutionSide,
     MarkPrice,
     OrderCancelled,
     OrderChanged,
     OrderFilled,
     OrderPlaced,
+    OrderRested,
     PositionChanged,
+    Settlement,
+    Subscribers,
     Trade,
+    Transfer,
+    TriggerFired,
 )
 
 from .test_sim_engine_support import ACCOUNT, OTHER, Twin
@@ -59,8 +67,13 @@ def test_a_resting_order_is_placed_and_added_to_the_book(twin: Twin, heard: list
             at, ACCOUNT, order_id, "a1", XBT, "buy", "lmt", Decimal("0.25"), Decimal(0), price,
             None, False,
         ),
+        OrderRested(at, order_id, ANY),
         BookChanged(at, XBT, "added", order_id),
     ]  # fmt: skip
+    rested = heard[1]
+    assert isinstance(rested, OrderRested)
+    assert rested.order.resting
+    assert rested.order.limit_price == price
 
 
 def _fills_of(twin: Twin, account: str) -> dict[str, str]:
@@ -75,8 +88,30 @@ def test_a_partial_then_a_full_fill_between_two_accounts(twin: Twin, heard: list
     heard.clear()
     at = _now(twin)
 
+    def settled(fee: Decimal, old: str, new: str, old_price: Decimal | None) -> Settlement:
+        """A flex settlement of ``old`` -> ``new`` at ``bid`` that realised nothing."""
+        balance = START_USD - abs(Decimal(old)) * bid * fee
+        return Settlement(
+            old_size=Decimal(old),
+            old_price=old_price,
+            new_size=Decimal(new),
+            new_price=bid,
+            wallet="flex",
+            currency="usd",
+            old_balance=balance,
+            new_balance=balance - (abs(Decimal(new)) - abs(Decimal(old))) * bid * fee,
+            realised=Decimal(0),
+            funding=Decimal(0),
+            fee=(abs(Decimal(new)) - abs(Decimal(old))) * bid * fee,
+            fee_rate=fee,
+        )
+
     def fill(size: str, taker_position: str, maker_position: str) -> list[Event]:
         amount = Decimal(size)
+        before = Decimal(maker_position) - amount
+        old_price = None if before == 0 else bid
+        taker_settled = settled(TAKER, f"-{before}", f"-{taker_position}", old_price)
+        maker_settled = settled(MAKER, str(before), maker_position, old_price)
         taker = twin.send(
             account=OTHER, orderType="ioc", symbol=XBT, side="sell", size=size, limitPrice=str(bid)
         )
@@ -108,13 +143,28 @@ def test_a_partial_then_a_full_fill_between_two_accounts(twin: Twin, heard: list
             BalanceChanged(
                 at, ACCOUNT, "flex", "USD", START_USD - Decimal(maker_position) * bid * MAKER
             ),
+            BookChanged(
+                at, XBT, "traded" if Decimal(maker_position) < Decimal("0.02") else "removed",
+                maker_id,
+            ),
+            Executed(
+                at, XBT, execution_id, bid, amount, twin.mark(XBT), False,
+                ExecutionSide("taker", ANY, ANY, taker_settled),
+                ExecutionSide("maker", ANY, ANY, maker_settled),
+            ),
         ]  # fmt: skip
 
     partial = fill("0.005", "0.005", "0.005")
-    assert heard == [*partial, BookChanged(at, XBT, "traded", maker_id)]
+    assert heard == partial
+    executed = heard[-1]
+    assert isinstance(executed, Executed)
+    assert executed.maker is not None
+    assert executed.maker.before.filled == 0
+    assert executed.maker.after.filled == Decimal("0.005")
+    assert executed.maker.after.order_id == maker_id
     heard.clear()
     full = fill("0.015", "0.02", "0.02")
-    assert heard == [*full, BookChanged(at, XBT, "removed", maker_id)]
+    assert heard == full
     assert twin.open_orders() == []
 
 
@@ -134,7 +184,17 @@ def test_edits_change_the_order_and_its_place_in_the_book(twin: Twin, heard: lis
     twin.checked("edit_order", ACCOUNT, orderId=order_id, size="0.01")
     assert heard == [
         OrderChanged(
-            at, ACCOUNT, order_id, XBT, "edited_by_user", Decimal("0.01"), Decimal(0), price, None
+            at,
+            ACCOUNT,
+            order_id,
+            XBT,
+            "edited_by_user",
+            Decimal("0.01"),
+            Decimal(0),
+            price,
+            None,
+            before=ANY,
+            order=ANY,
         ),
         BookChanged(at, XBT, "changed", order_id),
     ]
@@ -143,11 +203,25 @@ def test_edits_change_the_order_and_its_place_in_the_book(twin: Twin, heard: lis
     twin.checked("edit_order", ACCOUNT, orderId=order_id, limitPrice=str(moved))
     assert heard == [
         OrderChanged(
-            at, ACCOUNT, order_id, XBT, "edited_by_user", Decimal("0.01"), Decimal(0), moved, None
+            at,
+            ACCOUNT,
+            order_id,
+            XBT,
+            "edited_by_user",
+            Decimal("0.01"),
+            Decimal(0),
+            moved,
+            None,
+            before=ANY,
+            order=ANY,
         ),
         BookChanged(at, XBT, "removed", order_id),
+        OrderRested(at, order_id, ANY),
         BookChanged(at, XBT, "added", order_id),
     ]
+    moved_event = heard[0]
+    assert isinstance(moved_event, OrderChanged)
+    assert (moved_event.before.limit_price, moved_event.order.limit_price) == (price, moved)
 
 
 def test_a_cancel_closes_the_order_and_takes_it_off_the_book(
@@ -160,9 +234,15 @@ def test_a_cancel_closes_the_order_and_takes_it_off_the_book(
         "cancelled"
     )
     assert heard == [
-        OrderCancelled(at, ACCOUNT, order_id, XBT, "CANCELLED", "CANCELLED_BY_USER", Decimal(0)),
+        OrderCancelled(
+            at, ACCOUNT, order_id, XBT, "CANCELLED", "CANCELLED_BY_USER", Decimal(0), order=ANY
+        ),
         BookChanged(at, XBT, "removed", order_id),
     ]
+    cancelled = heard[0]
+    assert isinstance(cancelled, OrderCancelled)
+    assert cancelled.order.status == "CANCELLED"
+    assert not cancelled.order.resting
 
 
 def test_a_stop_fires_on_the_mark_and_trades(twin: Twin, heard: list[Event]) -> None:
@@ -176,26 +256,33 @@ def test_a_stop_fires_on_the_mark_and_trades(twin: Twin, heard: list[Event]) -> 
         OrderPlaced(
             start, ACCOUNT, order_id, None, XBT, "sell", "stp", Decimal("0.01"), Decimal(0), None,
             stop, True,
-        )
+        ),
+        OrderRested(start, order_id, ANY),
     ]  # fmt: skip
     heard.clear()
     twin.clock.advance(offset)
     (fill,) = twin.fills()
     marks = [MarkPrice(start + s, XBT, twin.mark(XBT, start + s)) for s in range(1, offset + 1)]
     assert heard[:offset] == marks
-    fired = heard[offset]
-    assert isinstance(fired, OrderChanged)
     at = start + offset
+    assert heard[offset] == TriggerFired(at, order_id, ANY)
+    fired = heard[offset + 1]
+    assert isinstance(fired, OrderChanged)
     assert fired == OrderChanged(
         at, ACCOUNT, order_id, XBT, "triggered", Decimal("0.01"), Decimal(0),
-        fired.limit_price, stop,
+        fired.limit_price, stop, before=ANY, order=ANY,
     )  # fmt: skip
     assert fired.limit_price is not None
     assert fired.limit_price < stop
-    trade = heard[offset + 1]
+    assert fired.before.is_trigger
+    assert not fired.order.is_trigger
+    trade = heard[offset + 2]
     assert isinstance(trade, Trade)
     price, size = fill["price"], Decimal("0.01")
-    assert heard[offset + 1 :] == [
+    executed = heard[-1]
+    assert isinstance(executed, Executed)
+    assert (executed.taker is not None, executed.maker) == (True, None)
+    assert heard[offset + 2 :] == [
         Trade(at, XBT, trade.trade_id, trade.execution_id, price, size, "sell"),
         OrderFilled(
             at, ACCOUNT, order_id, fill["fill_id"], trade.execution_id, XBT, "sell", price, size,
@@ -203,6 +290,7 @@ def test_a_stop_fires_on_the_mark_and_trades(twin: Twin, heard: list[Event]) -> 
         ),
         PositionChanged(at, ACCOUNT, XBT, -size, price),
         BalanceChanged(at, ACCOUNT, "flex", "USD", START_USD - size * price * TAKER),
+        executed,
     ]  # fmt: skip
 
 
@@ -213,7 +301,9 @@ def test_a_transfer_changes_two_balances(twin: Twin, heard: list[Event]) -> None
     at = _now(twin)
     assert heard == [
         BalanceChanged(at, ACCOUNT, "flex", "USD", START_USD - 250),
+        Transfer(at, ACCOUNT, "usd", "flex", START_USD, START_USD - 250, "transfer"),
         BalanceChanged(at, ACCOUNT, "cash", "usd", Decimal(250)),
+        Transfer(at, ACCOUNT, "usd", "cash", Decimal(0), Decimal(250), "transfer"),
     ]
 
 
@@ -225,9 +315,30 @@ def test_unsubscribing_stops_the_events(twin: Twin) -> None:
     price = twin.book(XBT)["bids"][0][0] - 50
     twin.send(orderType="lmt", symbol=XBT, side="buy", size="0.01", limitPrice=str(price))
     assert dropped == kept
-    assert len(kept) == 2
+    assert len(kept) == 3
     unsubscribe()
     unsubscribe()
     twin.send(orderType="lmt", symbol=XBT, side="buy", size="0.01", limitPrice=str(price))
-    assert len(kept) == 4
-    assert len(dropped) == 2
+    assert len(kept) == 6
+    assert len(dropped) == 3
+
+
+def test_a_subscriber_hears_only_the_kinds_it_asked_for() -> None:
+    subscribers = Subscribers()
+    assert not subscribers.wants(MarkPrice)
+    marks: list[Event] = []
+    stop_marks = subscribers.subscribe(marks.append, [MarkPrice])
+    assert subscribers.wants(MarkPrice)
+    assert not subscribers.wants(Trade)
+    subscribers.emit(MarkPrice(1.0, XBT, Decimal(1)))
+    subscribers.emit(Trade(1.0, XBT, 1, "e", Decimal(1), Decimal(1), "buy"))
+    assert marks == [MarkPrice(1.0, XBT, Decimal(1))]
+    everything: list[Event] = []
+    stop_everything = subscribers.subscribe(everything.append)
+    assert subscribers.wants(Trade)
+    stop_marks()
+    stop_marks()
+    assert subscribers.wants(MarkPrice)
+    stop_everything()
+    assert not subscribers.wants(MarkPrice)
+    assert not subscribers.wants(Trade)

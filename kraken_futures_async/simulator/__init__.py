@@ -10,9 +10,10 @@ Two layers with one seam between them:
   books with price-time priority, orders of every type, accounts, margin and PnL. It imports
   nothing HTTP and names no HTTP status, but it still takes endpoint-table operation names
   and REST parameters and returns REST payloads. It pushes typed events (``engine/events.py``:
-  orders placed, changed, cancelled and filled, trades, book changes, positions, balances,
-  marks) to its subscribers, for a WebSocket face to stream (the journal still records beside
-  them). Its whole interface is::
+  orders placed, rested, changed, fired, cancelled and filled, executions with their
+  settlements, transfers, trades, book changes, positions, balances, marks) to its
+  subscribers: its own journal (the history API's source) is one, the WebSocket face
+  another. Its whole interface is::
 
       exchange = Exchange(seed=..., clock=...)
       exchange.open_account(account_uid, balances={"USD": Decimal(...)})

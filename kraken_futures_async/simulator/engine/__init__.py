@@ -4,7 +4,8 @@ Modules, bottom up: ``instruments`` (the listing), ``prices`` (index and mark as
 of time), ``quotes`` (synthetic market makers and their trades), ``book`` (user orders and
 matching plans), ``accounts`` (positions, wallets, margin), ``venue`` (time, matching and the
 life of orders, its jobs split into ``venue_state``, ``matching``, ``triggers`` and
-``order_desk``), ``journal`` (what happened, for the history API and the account log), and
+``order_desk``), ``events`` (what it tells its subscribers), ``journal`` (a subscriber: what
+happened, for the history API and the account log), and
 the request/response side, one module per group of operations: ``market_data``, ``charts``,
 ``analytics``, ``market_status``, ``fees``, ``trading``, ``account_data``, ``settings``,
 ``transfers``, ``subaccounts``, ``assignment``, ``portfolio``, ``rfq``, ``history_api``,

@@ -35,6 +35,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from ._text import ONE, ZERO, iso_ms, tidy
+from .events import Settlement
 from .instruments import InstrumentSpec, MarginTier
 from .orders import Order
 
@@ -219,19 +220,23 @@ def _settlement(account: Account, spec: InstrumentSpec) -> tuple[dict[str, Decim
     return account.flex, "USD"
 
 
-def book_trade(account: Account, trade: Trade, prices: Pricing) -> Decimal:
-    """Apply one execution to position and wallet; returns the realised PnL."""
+def book_trade(account: Account, trade: Trade, prices: Pricing) -> Settlement:
+    """Apply one execution to position and wallet (funding due first); say what it did."""
     spec = trade.spec
-    wallet, currency = _settlement(account, spec)
+    wallet, key = _settlement(account, spec)
     signed = trade.size if trade.buy else -trade.size
     position = account.positions.get(spec.symbol)
-    realised = ZERO
+    realised = funding = ZERO
+    old_balance = wallet.get(key, ZERO)
+    old_price: Decimal | None = None
     if position is None:
         position = Position(spec.symbol, ZERO, trade.price, trade.time, ZERO, trade.time)
         account.positions[spec.symbol] = position
     else:
+        old_price = position.price
         accrue_funding(spec, position, trade.time, prices)
-        wallet[currency] = wallet.get(currency, ZERO) + position.funding
+        funding = position.funding
+        wallet[key] = wallet.get(key, ZERO) + funding
         position.funding = ZERO
     old = position.size
     new = old + signed
@@ -259,13 +264,30 @@ def book_trade(account: Account, trade: Trade, prices: Pricing) -> Decimal:
         fee = trade.size / trade.price * trade.fee_rate
     else:
         fee = trade.size * trade.price * trade.fee_rate
-    wallet[currency] = wallet.get(currency, ZERO) + realised - fee
+    wallet[key] = new_balance = wallet.get(key, ZERO) + realised - fee
     position.size = new
     position.fill_time = trade.time
     position.funding_from = max(position.funding_from, trade.time)
+    new_price: Decimal | None = position.price
     if new == 0:
         del account.positions[spec.symbol]
-    return realised
+        new_price = None
+    name = key if spec.inverse else "flex"
+    currency = INVERSE_ACCOUNTS[key][0] if spec.inverse else "usd"
+    return Settlement(
+        old_size=old,
+        old_price=old_price,
+        new_size=new,
+        new_price=new_price,
+        wallet=name,
+        currency=currency,
+        old_balance=old_balance,
+        new_balance=new_balance,
+        realised=realised,
+        funding=funding,
+        fee=funding + realised - (new_balance - old_balance),
+        fee_rate=trade.fee_rate,
+    )
 
 
 def _exposures(

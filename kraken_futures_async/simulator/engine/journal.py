@@ -1,12 +1,17 @@
 """What happened, written down as it happens: the history API's and the account log's source.
 
-The venue tells the journal about every order event (placed, updated by a fill or an edit,
-cancelled, rejected), every trigger event (placed, updated, activated, cancelled), every
-execution and every booking on a wallet or a position. Each is rendered at once in the history
-API's shape (``HistoricalOrder``, ``HistoricalTrigger``, ...) and kept per account, in the order
-it happened (``seq``); public market listings keep the executions and order events of each
-contract too. Event and booking ids come from the journal's own seeded generator, so keeping a
-journal changes no order or fill id.
+The journal is a subscriber of the engine's events (:mod:`.events`), like the WebSocket face:
+it hears orders resting, changing, firing and closing, every execution with both sides'
+settlements, and every transfer, and writes each at once in the history API's shape
+(``HistoricalOrder``, ``HistoricalTrigger``, position updates, account-log rows), kept per
+account in the order it happened (``seq``); public market listings keep the executions and
+order events of each contract too. Event and booking ids come from the journal's own seeded
+generator, so keeping a journal changes no order or fill id.
+
+Kraken's history writes an order down once per shape: ``OrderPlaced`` when it first rests or
+trades (a taker's placement comes right before its first execution; an order rejected before
+either has only ``OrderRejected``), and again when a fired trigger becomes an order. What has
+been written for each open order is the journal's own memory, forgotten when the order ends.
 
 The shapes themselves are in :mod:`.history_shapes`.
 """
@@ -21,7 +26,16 @@ from decimal import Decimal
 from typing import Any
 
 from ._text import ZERO, iso_ms, tidy
-from .accounts import INVERSE_ACCOUNTS, Account, Pricing, Trade, accrue_funding, book_trade
+from .events import (
+    Event,
+    Executed,
+    ExecutionSide,
+    OrderCancelled,
+    OrderChanged,
+    OrderRested,
+    Transfer,
+    TriggerFired,
+)
 from .history_shapes import (
     MAKERS,
     historical_order,
@@ -30,11 +44,10 @@ from .history_shapes import (
     reason_of,
     text,
 )
-from .instruments import InstrumentSpec
 from .orders import Order
 from .retention import Retention, SharedCap
 
-__all__ = ["AccountJournal", "Journal", "Record", "TradeBooking"]
+__all__ = ["AccountJournal", "Journal", "Record"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,26 +90,15 @@ class AccountJournal:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class TradeBooking:
-    """What one side of an execution cost and left: for the execution's order data."""
-
-    fee: Decimal
-    position: Decimal
-    rate: Decimal
-
-
-@dataclass(slots=True)
-class _Side:
-    order: Order
-    before: dict[str, Any]
-    booking: TradeBooking | None = None
-
-
 class Journal:
+    #: The event kinds the journal writes down (:meth:`hear` ignores any other).
+    KINDS = (OrderRested, TriggerFired, OrderChanged, OrderCancelled, Executed, Transfer)
+
     def __init__(self, seed: int, retention: Retention | None = None) -> None:
         self._ids = random.Random(f"journal/{seed}")
         self._seq = 0
+        #: What each open order has been written down as: "trigger" or "order".
+        self._written: dict[str, str] = {}
         self._retention = retention = retention or Retention()
         self.accounts: dict[str, AccountJournal] = {}
         #: Public order events and executions per contract, each kind capped over all contracts.
@@ -104,6 +106,11 @@ class Journal:
         self.market_executions: dict[str, deque[Record]] = {}
         self._market_orders_cap: SharedCap[Record] = SharedCap(retention.market_events)
         self._market_executions_cap: SharedCap[Record] = SharedCap(retention.market_executions)
+
+    @property
+    def orders_remembered(self) -> int:
+        """How many orders the journal remembers writing (open ones only, so it stays small)."""
+        return len(self._written)
 
     def new_uid(self) -> str:
         return str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
@@ -135,163 +142,179 @@ class Journal:
         record = self._record(at, order.symbol, name, {name: body})
         self.of(order.account).triggers.append(record)
 
-    # order and trigger events (called by the venue) ---------------------------------------
+    # hearing the engine --------------------------------------------------------------------
 
-    def placed(self, order: Order, at: float) -> None:
+    def hear(self, event: Event) -> None:
+        """Write down one engine event (subscribed for :attr:`KINDS`)."""
+        if isinstance(event, Executed):
+            self._executed(event)
+        elif isinstance(event, OrderRested):
+            self._placed(event.order, event.at)
+        elif isinstance(event, OrderChanged):
+            if event.reason == "edited_by_user":
+                self._updated(event.before, event.order, event.at, event.reason, event.reduced)
+        elif isinstance(event, OrderCancelled):
+            self._closed(event.order, event.at)
+        elif isinstance(event, TriggerFired):
+            body = {"order": historical_trigger(event.order)}
+            self._trigger_event(event.order, event.at, "OrderTriggerActivated", body)
+        elif isinstance(event, Transfer):
+            moved = (event.asset, event.wallet, event.old, event.new)
+            self._log(event.account, event.at, *moved, {"info": event.info})
+
+    # order and trigger events ---------------------------------------------------------------
+
+    def _placed(self, order: Order, at: float) -> None:
         """Write the order's placement once per shape (a fired trigger is placed again)."""
+        written = self._written.get(order.order_id)
         if order.is_trigger:
-            if order.journaled is None:
-                order.journaled = "trigger"
+            if written is None:
+                self._written[order.order_id] = "trigger"
                 body = {"order": historical_trigger(order), "reason": "new_placed_order_by_user"}
                 self._trigger_event(order, at, "OrderTriggerPlaced", body)
             return
-        if order.journaled == "order":
+        if written == "order":
             return
-        reason = "stop_order_triggered" if order.journaled else "new_placed_order_by_user"
-        order.journaled = "order"
+        reason = "stop_order_triggered" if written else "new_placed_order_by_user"
+        self._written[order.order_id] = "order"
         body = {"order": historical_order(order), "reason": reason, "reducedQuantity": ""}
         self._order_event(order, at, "OrderPlaced", body)
 
-    def activated(self, order: Order, at: float) -> None:
-        """A trigger fired (call before it turns into a regular order)."""
-        self._trigger_event(
-            order, at, "OrderTriggerActivated", {"order": historical_trigger(order)}
-        )
-
-    def updated(
-        self,
-        before: dict[str, Any],
-        order: Order,
-        at: float,
-        reason: str,
-        reduced: Decimal | None = None,
+    def _updated(
+        self, before: Order, order: Order, at: float, reason: str, reduced: Decimal | None = None
     ) -> None:
         body: dict[str, Any]
         if order.is_trigger:
-            body = {"oldOrderTrigger": before, "newOrderTrigger": historical_trigger(order)}
-            body["reason"] = reason
+            body = {"oldOrderTrigger": historical_trigger(before)}
+            body.update(newOrderTrigger=historical_trigger(order), reason=reason)
             self._trigger_event(order, at, "OrderTriggerUpdated", body)
             return
-        body = {"oldOrder": before, "newOrder": historical_order(order), "reason": reason}
-        body["reducedQuantity"] = text(reduced) if reduced else ""
+        body = {"oldOrder": historical_order(before), "newOrder": historical_order(order)}
+        body.update(reason=reason, reducedQuantity=text(reduced) if reduced else "")
         self._order_event(order, at, "OrderUpdated", body)
 
-    def closed(self, order: Order, at: float) -> None:
-        """A cancel, a rejection or a failed trigger (fully executed orders need nothing)."""
+    def _closed(self, order: Order, at: float) -> None:
+        """A cancel, a rejection or a failed trigger (a full fill ends in :meth:`_executed`)."""
         reason = reason_of(order.update_reason)
         failed = order.status == "TRIGGER_ACTIVATION_FAILURE"
         if failed or (order.is_trigger and order.status == "CANCELLED"):
             body = {"order": historical_trigger(order), "reason": reason or order.error or ""}
             self._trigger_event(order, at, "OrderTriggerCancelled", body)
         elif order.status == "CANCELLED":
-            self.placed(order, at)
+            self._placed(order, at)
             body = {"order": historical_order(order), "reason": reason}
             self._order_event(order, at, "OrderCancelled", body)
         elif order.status == "REJECTED" and not order.is_trigger:
             body = {"order": historical_order(order), "orderError": order.error or ""}
             body["reason"] = reason
             self._order_event(order, at, "OrderRejected", body)
+        self._written.pop(order.order_id, None)
 
-    # executions and bookings --------------------------------------------------------------
+    # executions and settlements ------------------------------------------------------------
 
-    def book_trade(
-        self, account: Account, trade: Trade, prices: Pricing, execution: str
-    ) -> TradeBooking:
-        """Book one side of an execution; write its position update and account-log rows."""
-        spec = trade.spec
-        wallet, key, wallet_name, currency = _settlement(account, spec)
-        position = account.positions.get(spec.symbol)
-        old_size = ZERO if position is None else position.size
-        old_price = None if position is None else position.price
-        funding = ZERO
-        if position is not None:
-            accrue_funding(spec, position, trade.time, prices)
-            funding = position.funding
-        old_balance = wallet.get(key, ZERO)
-        realised = book_trade(account, trade, prices)
-        new_balance = wallet.get(key, ZERO)
-        fee = funding + realised - (new_balance - old_balance)
-        after = account.positions.get(spec.symbol)
-        new_size = ZERO if after is None else after.size
-        new_price = None if after is None else after.price
-        mark = prices.mark_now(spec)
-        if funding != 0:
+    def _executed(self, event: Executed) -> None:
+        """A taker's placement if it is new, both sides' settlements, the execution, and each
+        order's update, in that order (Kraken's history shows them so)."""
+        sides = [side for side in (event.taker, event.maker) if side is not None]
+        if event.taker is not None:
+            self._placed(event.taker.before, event.at)
+        for side in sides:
+            self._settled(side, event)
+            self._settled_log(side, event)
+        self._execution(event)
+        for side in sides:
+            after = side.after
+            reason = "full_fill" if after.remaining <= 0 else "partial_fill"
+            self._updated(side.before, after, event.at, reason)
+            if after.remaining <= 0:
+                self._written.pop(after.order_id, None)
+
+    def _settled(self, side: ExecutionSide, event: Executed) -> None:
+        """The position updates one side's settlement wrote (funding first, if any)."""
+        settled, account = side.settlement, side.after.account
+        if settled.funding != 0:
             self._position(
                 account,
-                trade,
-                old_size,
-                old_price,
-                old_size,
-                old_price,
+                event,
+                settled.old_size,
+                settled.old_price,
+                settled.old_size,
+                settled.old_price,
                 {
                     "updateReason": "fundingRealisation",
                     "positionChange": "noChange",
-                    "fundingRealizationTime": ms(trade.time),
-                    "realizedFunding": text(funding),
+                    "fundingRealizationTime": ms(event.at),
+                    "realizedFunding": text(settled.funding),
                 },
             )
         self._position(
             account,
-            trade,
-            old_size,
-            old_price,
-            new_size,
-            new_price,
+            event,
+            settled.old_size,
+            settled.old_price,
+            settled.new_size,
+            settled.new_price,
             {
-                "fillTime": ms(trade.time),
-                "fee": text(fee),
-                "feeCurrency": currency.upper(),
-                "realizedPnL": text(realised),
-                "positionChange": _change(old_size, new_size),
-                "executionUid": execution,
-                "executionPrice": text(trade.price),
-                "executionSize": text(trade.size),
+                "fillTime": ms(event.at),
+                "fee": text(settled.fee),
+                "feeCurrency": settled.currency.upper(),
+                "realizedPnL": text(settled.realised),
+                "positionChange": _change(settled.old_size, settled.new_size),
+                "executionUid": event.execution_id,
+                "executionPrice": text(event.price),
+                "executionSize": text(event.size),
                 "tradeType": "userExecution",
-                "realizedFunding": text(funding),
+                "realizedFunding": text(settled.funding),
                 "updateReason": "trade",
             },
         )
+
+    def _settled_log(self, side: ExecutionSide, event: Executed) -> None:
+        """The two account-log rows of one side: its wallet and its position."""
+        settled, account = side.settlement, side.after.account
         common = {
-            "contract": spec.symbol.lower(),
-            "execution": execution,
-            "trade_price": tidy(trade.price),
-            "mark_price": tidy(mark),
+            "contract": event.symbol.lower(),
+            "execution": event.execution_id,
+            "trade_price": tidy(event.price),
+            "mark_price": tidy(event.mark),
             "info": "futures trade",
         }
-        self.log(
-            account.uid,
-            trade.time,
-            currency,
-            wallet_name,
-            old_balance,
-            new_balance,
-            {
-                **common,
-                "collateral": currency.upper(),
-                "fee": tidy(fee),
-                "realized_pnl": tidy(realised),
-                "realized_funding": tidy(funding),
-            },
+        wallet_fields = {
+            **common,
+            "collateral": settled.currency.upper(),
+            "fee": tidy(settled.fee),
+            "realized_pnl": tidy(settled.realised),
+            "realized_funding": tidy(settled.funding),
+        }
+        self._log(
+            account,
+            event.at,
+            settled.currency,
+            settled.wallet,
+            settled.old_balance,
+            settled.new_balance,
+            wallet_fields,
         )
-        self.log(
-            account.uid,
-            trade.time,
-            spec.symbol.lower(),
-            wallet_name,
-            old_size,
-            new_size,
-            {
-                **common,
-                "old_average_entry_price": None if old_price is None else tidy(old_price),
-                "new_average_entry_price": None if new_price is None else tidy(new_price),
-            },
+        old_price, new_price = settled.old_price, settled.new_price
+        position_fields = {
+            **common,
+            "old_average_entry_price": None if old_price is None else tidy(old_price),
+            "new_average_entry_price": None if new_price is None else tidy(new_price),
+        }
+        self._log(
+            account,
+            event.at,
+            event.symbol.lower(),
+            settled.wallet,
+            settled.old_size,
+            settled.new_size,
+            position_fields,
         )
-        return TradeBooking(fee=fee, position=new_size, rate=trade.fee_rate)
 
     def _position(
         self,
-        account: Account,
-        trade: Trade,
+        account_uid: str,
+        event: Executed,
         old_size: Decimal,
         old_price: Decimal | None,
         new_size: Decimal,
@@ -299,42 +322,32 @@ class Journal:
         fields: dict[str, Any],
     ) -> None:
         update: dict[str, Any] = {
-            "accountUid": account.uid,
-            "tradeable": trade.spec.symbol,
+            "accountUid": account_uid,
+            "tradeable": event.symbol,
             "oldPosition": text(old_size),
             "oldAverageEntryPrice": None if old_price is None else text(old_price),
             "newPosition": text(new_size),
             "newAverageEntryPrice": text(new_price if new_price is not None else ZERO),
             **fields,
         }
-        record = self._record(trade.time, trade.spec.symbol, "PositionUpdate", None, **update)
-        self.of(account.uid).positions.append(record)
+        record = self._record(event.at, event.symbol, "PositionUpdate", None, **update)
+        self.of(account_uid).positions.append(record)
 
-    def execution(
-        self,
-        uid: str,
-        at: float,
-        spec: InstrumentSpec,
-        price: Decimal,
-        size: Decimal,
-        mark: Decimal,
-        taker: _Side | None,
-        maker: _Side | None,
-    ) -> None:
+    def _execution(self, event: Executed) -> None:
         """One execution, for the users on either side and for the public listing.
 
         A side no user took is the makers': an order of theirs is shown in its place.
         """
+        taker, maker = event.taker, event.maker
         user = taker if taker is not None else maker
         assert user is not None
-        usd = size if spec.inverse else size * price
-        maker_order = historical_order(maker.order) if maker is not None else None
-        taker_order = historical_order(taker.order) if taker is not None else None
+        size, price, at = event.size, event.price, event.at
+        usd = size if event.inverse else size * price
         stand_in = {
-            "uid": str(uuid.uuid5(uuid.NAMESPACE_OID, uid)),
+            "uid": str(uuid.uuid5(uuid.NAMESPACE_OID, event.execution_id)),
             "accountUid": MAKERS,
-            "tradeable": spec.symbol,
-            "direction": "Sell" if user.order.is_buy else "Buy",
+            "tradeable": event.symbol,
+            "direction": "Sell" if user.after.is_buy else "Buy",
             "quantity": text(size),
             "filled": text(size),
             "timestamp": ms(at),
@@ -346,34 +359,29 @@ class Journal:
             "spotData": None,
         }
         details: dict[str, Any] = {
-            "uid": uid,
-            "makerOrder": maker_order or stand_in,
-            "takerOrder": taker_order or stand_in,
+            "uid": event.execution_id,
+            "makerOrder": stand_in if maker is None else historical_order(maker.after),
+            "takerOrder": stand_in if taker is None else historical_order(taker.after),
             "timestamp": ms(at),
             "quantity": text(size),
             "price": text(price),
-            "markPrice": text(mark),
-            "limitFilled": maker is None or maker.order.remaining <= 0,
+            "markPrice": text(event.mark),
+            "limitFilled": maker is None or maker.after.remaining <= 0,
             "usdValue": text(usd),
             "makerOrderData": _order_data(maker),
             "takerOrderData": _order_data(taker),
         }
-        event = {"Execution": {"execution": details, "takerReducedQuantity": ""}}
-        record = self._record(at, spec.symbol, "Execution", event)
-        listing = self.market_executions.setdefault(spec.symbol, deque())
+        body = {"Execution": {"execution": details, "takerReducedQuantity": ""}}
+        record = self._record(at, event.symbol, "Execution", body)
+        listing = self.market_executions.setdefault(event.symbol, deque())
         self._market_executions_cap.append(listing, record)
         for side in (taker, maker):
             if side is not None:
-                self.of(side.order.account).executions.append(record)
-
-    @staticmethod
-    def side(order: Order) -> _Side:
-        """An order about to trade, with its record before the trade."""
-        return _Side(order, historical_order(order))
+                self.of(side.after.account).executions.append(record)
 
     # the account log ----------------------------------------------------------------------
 
-    def log(
+    def _log(
         self,
         account_uid: str,
         at: float,
@@ -413,15 +421,6 @@ class Journal:
         journal.log.append((at, row))
 
 
-def _settlement(account: Account, spec: InstrumentSpec) -> tuple[dict[str, Decimal], str, str, str]:
-    """(wallet, its key, the wallet's name, the currency) a contract settles in."""
-    if spec.inverse:
-        name = spec.margin_account
-        assert name is not None
-        return account.margin, name, name, INVERSE_ACCOUNTS[name][0]
-    return account.flex, "USD", "flex", "usd"
-
-
 def _change(old: Decimal, new: Decimal) -> str:
     if old == 0:
         return "open" if new != 0 else "noChange"
@@ -434,15 +433,16 @@ def _change(old: Decimal, new: Decimal) -> str:
     return "decrease" if abs(new) < abs(old) else "noChange"
 
 
-def _order_data(side: _Side | None) -> dict[str, Any] | None:
-    if side is None or side.booking is None:
+def _order_data(side: ExecutionSide | None) -> dict[str, Any] | None:
+    if side is None:
         return None
+    settled = side.settlement
     return {
-        "fee": text(side.booking.fee),
-        "positionSize": text(side.booking.position),
+        "fee": text(settled.fee),
+        "positionSize": text(settled.new_size),
         "feeCalculationInfo": [
             {
-                "percentageFee": text(side.booking.rate * 100),
+                "percentageFee": text(settled.fee_rate * 100),
                 "userFeeDiscountApplied": None,
                 "marketShareRebateCredited": None,
             }

@@ -1,7 +1,7 @@
 """Matching: a taker against the book, one execution's bookings, and orders opened and closed.
 
-Each change is also told to the engine's subscribers as it happens (:mod:`.events`), beside
-the journal's record of it.
+Each change is told to the engine's subscribers as it happens (:mod:`.events`); the journal
+is one of them.
 """
 
 from __future__ import annotations
@@ -11,20 +11,32 @@ from decimal import Decimal
 from typing import Any
 
 from ._text import ONE, ZERO, quantize_down, quantize_up
-from .accounts import INVERSE_ACCOUNTS, MAKER_FEE, TAKER_FEE, Account, Trade, fill_record
+from .accounts import (
+    INVERSE_ACCOUNTS,
+    MAKER_FEE,
+    TAKER_FEE,
+    Account,
+    Trade,
+    book_trade,
+    fill_record,
+)
 from .book import Market, PublicTrade
 from .events import (
     BalanceChanged,
     BookChanged,
+    Executed,
+    ExecutionSide,
     OrderCancelled,
     OrderChanged,
     OrderFilled,
     OrderPlaced,
+    OrderRested,
     PositionChanged,
+    Settlement,
 )
 from .events import Trade as TradeEvent
 from .instruments import InstrumentSpec
-from .orders import Order, order_json
+from .orders import Order, order_json, snapshot
 from .venue_state import VenueState
 
 __all__ = ["Matching"]
@@ -37,7 +49,7 @@ class Matching(VenueState):
     # events -----------------------------------------------------------------------------
 
     def _order_placed(self, order: Order, at: float) -> None:
-        if self.events:
+        if self.events.wants(OrderPlaced):
             self.events.emit(
                 OrderPlaced(
                     at,
@@ -55,8 +67,11 @@ class Matching(VenueState):
                 )
             )
 
-    def _order_changed(self, order: Order, at: float, reason: str) -> None:
-        if self.events:
+    def _order_changed(
+        self, before: Order, order: Order, at: float, reason: str, reduced: Decimal | None = None
+    ) -> None:
+        """``before`` is a snapshot taken before the change (see :meth:`_before`)."""
+        if self.events.wants(OrderChanged):
             self.events.emit(
                 OrderChanged(
                     at,
@@ -68,11 +83,19 @@ class Matching(VenueState):
                     order.filled,
                     order.limit_price,
                     order.stop_price,
+                    reduced=reduced,
+                    before=before,
+                    order=snapshot(order),
                 )
             )
 
+    def _before(self, order: Order) -> Order:
+        """A snapshot for the ``OrderChanged`` a change is about to cause (the order itself
+        when nobody listens, as it is then never read)."""
+        return snapshot(order) if self.events.wants(OrderChanged) else order
+
     def _book_changed(self, symbol: str, at: float, what: str, order: Order | None) -> None:
-        if self.events:
+        if self.events.wants(BookChanged):
             self.events.emit(
                 BookChanged(at, symbol, what, None if order is None else order.order_id)
             )
@@ -125,25 +148,28 @@ class Matching(VenueState):
         public = PublicTrade(at, trade_id, price, size, taker_side, execution_id)
         self._tape_cap.append(market.tape, public)
         market.version += 1
-        if self.events:
-            self.events.emit(
-                TradeEvent(at, spec.symbol, trade_id, execution_id, price, size, taker_side)
-            )
-        journal = self.journal
-        sides = {id(o): journal.side(o) for o in (taker, maker) if o is not None}
+        events = self.events
+        if events.wants(TradeEvent):
+            tape = TradeEvent(at, spec.symbol, trade_id, execution_id, price, size, taker_side)
+            events.emit(tape)
+        told = events.wants(Executed)
+        filled = events.wants(OrderFilled)
+        balances = events.wants(PositionChanged) or events.wants(BalanceChanged)
+        settled: dict[int, tuple[str, Order, Settlement]] = {}
         for order, fill_type, rate in ((taker, taker_type, TAKER_FEE), (maker, "maker", MAKER_FEE)):
             if order is None:
                 continue
             account = self.accounts[order.account]
+            before = snapshot(order) if told else order
             order.filled += size
             order.updated = at
             trade = Trade(spec, order.is_buy, size, price, rate, at)
-            wallets = (dict(account.flex), dict(account.margin)) if self.events else None
-            sides[id(order)].booking = journal.book_trade(account, trade, self, execution_id)
+            wallets = (dict(account.flex), dict(account.margin)) if balances else None
+            settlement = book_trade(account, trade, self)
             record = fill_record(self.new_id(), order, size, price, at, fill_type)
             account.fills.append((at, record))
-            if wallets is not None:
-                self.events.emit(
+            if filled:
+                events.emit(
                     OrderFilled(
                         at,
                         account.uid,
@@ -158,6 +184,7 @@ class Matching(VenueState):
                         order.remaining,
                     )
                 )
+            if wallets is not None:
                 self._booked(account, spec.symbol, at, wallets)
             if order is maker:
                 if order.remaining <= 0:
@@ -165,20 +192,22 @@ class Matching(VenueState):
                 else:
                     order.update_reason = "PARTIAL_FILL"
                     self._book_changed(spec.symbol, at, "traded", order)
-        journal.execution(
-            execution_id,
-            at,
-            spec,
-            price,
-            size,
-            self.prices.mark(spec, math.floor(at)),
-            None if taker is None else sides[id(taker)],
-            None if maker is None else sides[id(maker)],
-        )
-        for side in sides.values():
-            reason = "full_fill" if side.order.remaining <= 0 else "partial_fill"
-            journal.updated(side.before, side.order, at, reason)
-            self._trim_reduce_only(self.accounts[side.order.account], spec.symbol, at)
+            settled[id(order)] = (fill_type, before, settlement)
+
+        def side(order: Order | None) -> ExecutionSide | None:
+            if order is None:
+                return None
+            fill_type, before, settlement = settled[id(order)]
+            return ExecutionSide(fill_type, before, snapshot(order), settlement)
+
+        if told:
+            mark = self.prices.mark(spec, math.floor(at))
+            taken, made = side(taker), side(maker)
+            symbol, inverse = spec.symbol, spec.inverse
+            events.emit(Executed(at, symbol, execution_id, price, size, mark, inverse, taken, made))
+        for order in (taker, maker):
+            if order is not None:
+                self._trim_reduce_only(self.accounts[order.account], spec.symbol, at)
 
     def _trim_reduce_only(self, account: Account, symbol: str, at: float) -> None:
         """Shrink or cancel resting reduce-only orders the position no longer allows."""
@@ -199,9 +228,10 @@ class Matching(VenueState):
                 self._close(account, order, "CANCELLED", "WOULD_NOT_REDUCE_POSITION", None, at)
                 continue
             if keep < order.remaining:
+                before = self._before(order)
                 order.quantity = order.filled + keep
                 order.updated = at
-                self._order_changed(order, at, "reduce_only_trim")
+                self._order_changed(before, order, at, "reduce_only_trim")
                 self._book_changed(symbol, at, "changed", order)
             allowed -= keep
 
@@ -232,22 +262,21 @@ class Matching(VenueState):
         if order.cli_ord_id is not None and account.by_cli.get(order.cli_ord_id) is order:
             del account.by_cli[order.cli_ord_id]
         account.remember(order)
-        self.journal.closed(order, at)
-        if self.events:
-            if status != "FULLY_EXECUTED":
-                self.events.emit(
-                    OrderCancelled(
-                        at,
-                        account.uid,
-                        order.order_id,
-                        order.symbol,
-                        status,
-                        error or reason,
-                        order.filled,
-                    )
+        if status != "FULLY_EXECUTED" and self.events.wants(OrderCancelled):
+            self.events.emit(
+                OrderCancelled(
+                    at,
+                    account.uid,
+                    order.order_id,
+                    order.symbol,
+                    status,
+                    error or reason,
+                    order.filled,
+                    order=snapshot(order),
                 )
-            if removed:
-                self._book_changed(order.symbol, at, "removed", order)
+            )
+        if removed:
+            self._book_changed(order.symbol, at, "removed", order)
 
     def _open(self, account: Account, market: Market, order: Order) -> None:
         market.version += 1
@@ -261,7 +290,8 @@ class Matching(VenueState):
             market.side(order.is_buy).add(order)
             order.resting = True
         self._mark_busy(market)
-        self.journal.placed(order, order.updated)
+        if self.events.wants(OrderRested):
+            self.events.emit(OrderRested(order.updated, order.order_id, snapshot(order)))
         if order.resting:
             self._book_changed(order.symbol, order.updated, "added", order)
 
@@ -292,7 +322,6 @@ class Matching(VenueState):
             if size <= 0:
                 continue
             prior = order_json(order)
-            self.journal.placed(order, at)
             execution_id = self.new_id()
             if match.level is not None:
                 match.level[1] -= size

@@ -9,7 +9,6 @@ from typing import Any
 from ._text import ZERO, is_multiple
 from .accounts import Account
 from .book import Market
-from .history_shapes import render
 from .instruments import InstrumentSpec
 from .orders import TRIGGER_KINDS, Order, order_json, trigger_json
 from .triggers import Triggers
@@ -182,8 +181,8 @@ class OrderDesk(Triggers):
             order.updated = self.now
         else:
             order.stop_price = req.stop_price
-        self._open(account, market, order)
         self._order_placed(order, self.now)
+        self._open(account, market, order)
         return Outcome("placed", order, [{"type": "PLACE", "orderTrigger": trigger_json(order)}])
 
     def find(self, account: Account, order_id: str | None, cli_ord_id: str | None) -> Order | None:
@@ -243,7 +242,7 @@ class OrderDesk(Triggers):
             if extra > 0 and not self._margin_ok(account, spec, order.is_buy, extra):
                 return Outcome("insufficientAvailableFunds", order)
         old = order_json(order)
-        before = render(order)
+        before = self._before(order)
         grows = quantity > order.quantity
         moved = limit != order.limit_price
         if order.resting and (grows or moved):
@@ -263,9 +262,8 @@ class OrderDesk(Triggers):
             self._trail(order, signal, spec.tick, at)
         order.updated = at
         order.update_reason = "EDITED_BY_USER"
-        self.journal.updated(before, order, at, "edited_by_user", reduced)
         market.version += 1
-        self._order_changed(order, at, "edited_by_user")
+        self._order_changed(before, order, at, "edited_by_user", reduced)
         if not trigger:
             self._book_changed(order.symbol, at, "changed" if order.resting else "removed", order)
         events: list[dict[str, Any]] = [

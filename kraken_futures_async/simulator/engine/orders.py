@@ -9,7 +9,8 @@ element.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import operator
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +22,7 @@ __all__ = [
     "cached_order_json",
     "open_order_json",
     "order_json",
+    "snapshot",
     "trigger_json",
 ]
 
@@ -65,8 +67,6 @@ class Order:
     update_reason: str | None = "NEW_USER_ORDER"
     error: str | None = None
     closed_at: float | None = None
-    #: What the journal has written it down as so far: None, "trigger" or "order".
-    journaled: str | None = None
 
     @property
     def remaining(self) -> Decimal:
@@ -89,6 +89,17 @@ class Order:
                 return "stp"
             return "ioc" if self.immediate else "lmt"
         return _EVENT_TYPE[self.kind]
+
+
+_EVERY_FIELD = operator.attrgetter(*(item.name for item in fields(Order)))
+
+
+def snapshot(order: Order) -> Order:
+    """A copy of the order as it stands, for an event (the venue goes on changing the original).
+
+    Built from its fields in order (a quarter of ``copy.copy``'s cost on this slotted class).
+    """
+    return Order(*_EVERY_FIELD(order))
 
 
 def order_json(order: Order) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from .accounts import (
     inverse_figures,
     normalise_currency,
 )
-from .events import BalanceChanged
+from .events import BalanceChanged, Transfer
 from .params import Params, parse_decimal
 from .venue import Venue
 
@@ -88,7 +88,7 @@ class Wallet:
         old = store.get(key, ZERO)
         store[key] = new = old + amount
         venue = self.venue
-        if venue.events:
+        if venue.events.wants(BalanceChanged):
             currency = key if self.name == "flex" else self.unit
             venue.events.emit(BalanceChanged(venue.now, self.account.uid, self.name, currency, new))
         return old, new
@@ -106,12 +106,14 @@ def move(source: Wallet, target: Wallet | None, amount: Decimal, info: str) -> N
     """Take ``amount`` from ``source`` (into ``target``, if any) and log both sides."""
     if source.free < amount:
         raise ExchangeError("insufficientFunds")
-    journal, now = source.venue.journal, source.venue.now
-    old, new = source.add(-amount)
-    journal.log(source.account.uid, now, source.unit, source.name, old, new, {"info": info})
-    if target is not None:
-        old, new = target.add(amount)
-        journal.log(target.account.uid, now, target.unit, target.name, old, new, {"info": info})
+    for wallet, change in ((source, -amount), (target, amount)):
+        if wallet is None:
+            continue
+        old, new = wallet.add(change)
+        events, now = wallet.venue.events, wallet.venue.now
+        if events.wants(Transfer):
+            uid = wallet.account.uid
+            events.emit(Transfer(now, uid, wallet.unit, wallet.name, old, new, info))
 
 
 class Transfers:

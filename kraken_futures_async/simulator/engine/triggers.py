@@ -7,8 +7,9 @@ from decimal import Decimal
 from ._text import ONE, quantize_down, quantize_up
 from .accounts import Account
 from .book import Market
+from .events import TriggerFired
 from .matching import Matching
-from .orders import Order
+from .orders import Order, snapshot
 
 __all__ = ["Triggers"]
 
@@ -70,7 +71,9 @@ class Triggers(Matching):
         spec = market.spec
         account = self.accounts[order.account]
         market.triggers.remove(order)
-        self.journal.activated(order, at)
+        before = self._before(order)
+        if self.events.wants(TriggerFired):
+            self.events.emit(TriggerFired(at, order.order_id, snapshot(order)))
         order.triggered = True
         order.updated = at
         if order.offset_value is not None and order.stop_price is not None:
@@ -94,7 +97,7 @@ class Triggers(Matching):
             return
         order.status = "ENTERED_BOOK"
         order.update_reason = "STOP_ORDER_TRIGGERED"
-        self._order_changed(order, at, "triggered")
+        self._order_changed(before, order, at, "triggered")
         account.open_orders.pop(order.order_id, None)
         _events, self_trade = self._take(market, order, second, at, "taker")
         self._finish_taker(account, market, order, self_trade, at, rest_reason="LIMIT_FROM_STOP")

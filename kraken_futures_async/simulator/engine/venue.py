@@ -63,7 +63,7 @@ class Venue(OrderDesk):
     def _step(self, market: Market, second: int) -> None:
         _, _, mark = self.prices.quote(market.spec, second)
         at = float(second)
-        if self.events:
+        if self.events.wants(MarkPrice):
             spec = market.spec
             self.events.emit(MarkPrice(at, spec.symbol, self.prices.mark(spec, second)))
         best_bid, best_ask = market.bids.best(), market.asks.best()

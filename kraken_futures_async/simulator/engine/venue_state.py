@@ -54,11 +54,12 @@ class VenueState:
         self.accounts: dict[str, Account] = {}
         self._ids = random.Random(f"ids/{seed}")
         self._seq = 0
-        self.journal = Journal(seed, retention)
         #: Users' trades on every market's tape, capped over all markets together.
         self._tape_cap: SharedCap[PublicTrade] = SharedCap(retention.tape)
-        #: Who hears the engine's events (:mod:`.events`).
+        #: Who hears the engine's events (:mod:`.events`); the journal first of all.
         self.events = Subscribers()
+        self.journal = Journal(seed, retention)
+        self.events.subscribe(self.journal.hear, Journal.KINDS)
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Hear every engine event from now on; call the result to stop."""
