@@ -1,5 +1,8 @@
 """Streams over Kraken's Unified WebSocket: ``kf.stream`` and the local order book.
 
+The account's own channels (``kf.stream.executions()``, ``positions()``, ``balances()``)
+are in :mod:`.private`.
+
 :class:`Streams` (``kf.stream``, in :mod:`.subscriptions`) hands out subscriptions fed by a
 :class:`~.source.StreamSource` (the Session's socket, :mod:`kraken_futures_async.uws`).
 The book is pure (no I/O): a decoder feeds it :class:`BookMessage` objects and it hands out
@@ -24,6 +27,7 @@ from .errors import (
     SubscriptionRejectedError,
 )
 from .levels import BookLevel, WireLevel
+from .private import PrivateStreams
 from .subscriptions import BookSubscription, ItemSubscription, Streams, StreamSubscription
 
 __all__ = [
@@ -36,6 +40,7 @@ __all__ = [
     "ChecksumMismatchError",
     "ItemSubscription",
     "LocalBook",
+    "PrivateStreams",
     "StreamConnectionError",
     "StreamError",
     "StreamMessageTooLargeError",

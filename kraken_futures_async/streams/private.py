@@ -16,7 +16,10 @@ key cannot). Without a Kraken key the call raises
 Which socket: a Session on ``backend="uws"`` already keeps the private socket, with these
 three channels subscribed for its order lookup; the streams join those subscriptions (a
 channel is subscribed once per socket: :mod:`kraken_futures_async.uws.fanout`). Any other
-Session opens its own private socket on first use and closes it with the Session.
+Session opens its own private socket on first use and closes it with the Session. Whoever
+joins a live channel (a second iterator, the order tracker) gets a fresh snapshot, which
+Kraken sends only to a new subscription: the channel is subscribed again, and the iterators
+already on it see a :class:`StreamReconnected` marker and that snapshot too.
 
 Each item is one element of a push (:class:`ExecutionUpdate`, :class:`PositionUpdate`,
 :class:`BalanceUpdate`), ``snapshot`` True for those of the snapshot a subscription starts
