@@ -19,6 +19,7 @@
     │   ├── InvalidRequestError     invalidArgument, requiredArgumentMissing, code 11, HTTP 400,
     │   │                           any redirect (HTTP 3xx: Kraken never redirects its API) ...
     │   │   ├── NotFoundError       notFound, contractNotFound, HTTP 404
+    │   │   ├── RestApiRetiredError the production REST API answered that it is gone
     │   │   └── InsufficientFundsError  insufficientFunds, code 92 INSUFFICIENT_MARGIN
     │   ├── UnavailableError        Unavailable, marketUnavailable, Server Error, 5xx, maintenance
     │   └── UnknownAPIError         a code this library does not know (kept verbatim)
@@ -53,6 +54,7 @@ __all__ = [
     "RateLimitError",
     "RequestTimeoutError",
     "ResponseInvalidError",
+    "RestApiRetiredError",
     "SessionStateError",
     "TransportError",
     "UnavailableError",
@@ -191,6 +193,14 @@ class InvalidRequestError(APIError):
 
 class NotFoundError(InvalidRequestError):
     """The path, contract or object does not exist."""
+
+
+class RestApiRetiredError(InvalidRequestError):
+    """Kraken's production REST API answered that it is gone; use ``backend="uws"``
+    (:mod:`kraken_futures_async.rest.retirement` says when and how it is recognised).
+
+    Not retry-safe and never retried: asking again gets the same answer.
+    """
 
 
 class InsufficientFundsError(InvalidRequestError):

@@ -32,7 +32,7 @@ from collections.abc import Callable
 import httpx
 
 from ..config import PRODUCTION
-from ..errors import InvalidRequestError
+from ..errors import RestApiRetiredError
 
 __all__ = [
     "REST_SWITCH_OFF",
@@ -59,13 +59,6 @@ _RETIREMENT_WORDING = re.compile(
 )
 #: Bytes of a body searched for that wording (a retirement notice says it early).
 _SEARCHED = 4096
-
-
-class RestApiRetiredError(InvalidRequestError):
-    """Kraken's production REST API answered that it is gone; use ``backend="uws"``.
-
-    Not retry-safe and never retried: asking again gets the same answer.
-    """
 
 
 def utc_today() -> dt.date:
