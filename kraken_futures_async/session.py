@@ -104,7 +104,9 @@ class Session:
     Session. ``stream_url`` overrides where it connects (by default the environment's socket,
     or ``ws(s)://<base_url host>/v2/public`` when ``base_url`` is given);
     ``stream_settings`` its timeouts, backoff and message cap (default: the Session's
-    ``max_response_bytes``).
+    ``max_response_bytes``). ``kf.stream.executions()``, ``positions()`` and ``balances()``
+    stream the account over the private socket with a Kraken key (the ``uws`` backend's
+    socket, or one of their own: :mod:`kraken_futures_async.streams.private`).
     """
 
     def __init__(
@@ -146,6 +148,7 @@ class Session:
                 environment=environment if base_url is None else None,
                 settings=stream_settings or UwsSettings(max_msg_size=max_response_bytes),
                 deadline=self._call_deadline,
+                stream_url=stream_url,
             )
         elif backend == "rest":
             backend = None
@@ -344,10 +347,11 @@ def _uws_backend(
     environment: Environment | None,
     settings: UwsSettings,
     deadline: CallDeadline,
+    stream_url: str | None,
 ) -> Backend:
     """``Session(backend="uws")``: trading over the Unified WebSocket's private socket, with a
     token fetched by the Kraken key from the environment's Spot REST host (a served twin: its
-    base URL)."""
+    base URL); market reads on the public socket ``kf.stream`` would use."""
     from .auth import KRAKEN_API_KEY_ENV, KRAKEN_API_SECRET_ENV
     from .uws.backend import UwsBackend
     from .uws.token import TokenProvider
@@ -368,4 +372,5 @@ def _uws_backend(
         url=None if production else base_url,
         settings=settings,
         deadline=deadline,
+        public_url=resolve_stream_url(stream_url, base_url=base_url, environment=environment),
     )

@@ -142,3 +142,25 @@ async def test_without_a_kraken_key_or_when_told_the_tracker_polls(
             assert calls.count(ops.OPEN_ORDERS.name) == 1  # the first poll
             assert tracker.snapshot().polls == 1
     assert served_twin.twin.spot_tokens.issued == 0
+
+
+async def test_a_stream_that_cannot_start_leaves_the_tracker_polling(
+    served_twin: RunningTwin,
+) -> None:
+    twin = served_twin.twin
+    no_websocket = twin.issue_kraken_key(websocket=False)  # its token request is refused
+    keyed = Session(
+        twin.credentials(kraken_key=no_websocket),
+        base_url=served_twin.url,
+        rate_limits=RateLimitPolicy.unlimited(),
+        retry=RetryPolicy.never(),
+        timeout=5.0,
+    )
+    async with asyncio.timeout(30), keyed as kf:
+        calls = counting(kf)
+        tracker = await kf.track_orders(interval=60)
+        assert not tracker.streaming
+        assert tracker.last_error is not None
+        assert "Permission denied" in str(tracker.last_error)
+        assert calls.count(ops.OPEN_ORDERS.name) == 1  # it polled instead
+        assert tracker.running

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import pytest
 
 from kraken_futures_async import (
+    AuthenticationError,
     Credentials,
     MissingCredentialsError,
     RateLimitPolicy,
@@ -253,4 +254,25 @@ async def test_without_a_kraken_key_nothing_is_sent(served_twin: RunningTwin) ->
         with pytest.raises(MissingCredentialsError):
             await kf.track_orders(stream=True)
     assert served_twin.twin.spot_tokens.issued == 0
+    assert private_sockets(served_twin) == 0
+
+
+async def test_a_refused_kraken_key_ends_the_subscription_at_once(
+    served_twin: RunningTwin,
+) -> None:
+    twin = served_twin.twin
+    no_websocket = twin.issue_kraken_key(websocket=False)
+    async with Session(
+        twin.credentials(kraken_key=no_websocket),
+        base_url=served_twin.url,
+        rate_limits=RateLimitPolicy.unlimited(),
+        retry=RetryPolicy.never(),
+        timeout=5.0,
+    ) as kf:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        with pytest.raises(AuthenticationError, match="Permission denied"):
+            async with asyncio.timeout(WAIT), kf.stream.executions() as events:
+                await anext(events)
+        assert loop.time() - started < WAIT  # not retried until a timeout
     assert private_sockets(served_twin) == 0

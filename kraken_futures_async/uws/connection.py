@@ -29,6 +29,7 @@ import attrs
 
 from ..converter import decode_json_numbers_as_text
 from ..errors import (
+    AuthenticationError,
     ConfigurationError,
     ConnectionFailedError,
     InvalidArgumentError,
@@ -635,6 +636,10 @@ class UwsConnection:
                 failures += 1
                 self._last_error = error
                 logger.warning("uws: cannot open %s (attempt %d): %s", self.url, failures, error)
+                if isinstance(error, AuthenticationError):
+                    # a refused key does not heal by waiting: every stream hears it now
+                    self._finish(error, permanent=False)
+                    return
             else:
                 healthy, ended = await self._run_socket(ws)
                 if ended is not None:
