@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 from collections.abc import Awaitable, Mapping
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit, urlunsplit
@@ -142,7 +143,8 @@ class UwsBackend:
         self._connection: UwsConnection | None = None
         self._observers: list[Observer] = []
         self._limiter = _limiter()
-        self._offset = dt.timedelta(0)
+        #: The exchange's epoch seconds minus the loop's monotonic clock (None: not heard yet).
+        self._offset: float | None = None
         self.executions = ExecutionsState(self.server_now)
         self.positions = PositionsState()
         self.balances = WalletsState()
@@ -178,7 +180,11 @@ class UwsBackend:
         self._observers.append(observer)
 
     def server_now(self) -> dt.datetime:
-        return dt.datetime.now(dt.UTC) + self._offset
+        """The exchange's time: its latest ack's ``time_out`` advanced by the monotonic clock
+        (a wall clock that steps would move it)."""
+        if self._offset is None:
+            return dt.datetime.now(dt.UTC)
+        return dt.datetime.fromtimestamp(_monotonic() + self._offset, dt.UTC)
 
     def subscribe(self, channel: str, request: Any) -> Any:
         raise UnsupportedOperationError(
@@ -274,7 +280,7 @@ class UwsBackend:
     def _note_time(self, ack: Message) -> None:
         sent = when(ack.get("time_out"))
         if sent is not None:
-            self._offset = sent - dt.datetime.now(dt.UTC)
+            self._offset = sent.timestamp() - _monotonic()
 
     async def _before_sending(self, step: Awaitable[Any], until: float | None, what: str) -> None:
         """A step before the request leaves (streams, limiter, token), within the deadline:
@@ -400,6 +406,8 @@ class UwsBackend:
     async def _send(self, order: SendOrder, until: float | None) -> SendOrderResult:
         params = order_params(order)
         params.update(self._deadline_param(order, "add_order"))
+        if order.cli_ord_id is not None:
+            self.executions.sending(order.cli_ord_id)  # is it watched until it is looked up?
         ack = await self._call("add_order", params, until)
         result = _result(ack)
         received = when(ack.get("time_in"))
@@ -531,6 +539,14 @@ class UwsBackend:
         return DeadManSwitchStatus(
             current_time=now, trigger_time=None if request.timeout == 0 else trigger
         )
+
+
+def _monotonic() -> float:
+    """The running loop's clock (asyncio's default is ``time.monotonic``), or that outside one."""
+    try:
+        return asyncio.get_running_loop().time()
+    except RuntimeError:
+        return time.monotonic()
 
 
 def _result(ack: Message) -> dict[str, Any]:

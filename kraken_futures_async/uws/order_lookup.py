@@ -4,10 +4,15 @@
 last 50 fills, then every order event) and answers :class:`UwsOrderLookup`: an order's state
 by client order id or id, and the fills seen of it. It knows since when it has seen every
 fill (``covered_from``): a snapshot with fewer than 50 fills shows all of them, one with 50
-reaches back to its oldest; a dropped socket breaks the cover until the next snapshot. So a
-trace is ``complete`` only when the stream is live and covers the time asked about, which
-is what lets order safety re-send a lost order (kraken-uws-api.md §5.1, §10; the choices are
-in :mod:`.routes`, 8-10). UWS keeps no order record beyond this: ``recorded`` is None.
+reaches back to its oldest; a dropped socket breaks the cover until the next snapshot. It
+also knows which order requests left while the live subscription was already live
+(:meth:`ExecutionsState.sending`), and since when it has seen every order event
+(``events_from``, for requests it was not told about): the snapshot shows open orders only,
+so an order that closed without a fill (an IOC that found nothing, a cancel) while the
+socket was down is invisible after it. So a trace is ``complete`` only when the stream is
+live and every order event and fill since the request left has been seen, which is what
+lets order safety re-send a lost order (kraken-uws-api.md §5.1, §10; the choices are in
+:mod:`.routes`, 8-10). UWS keeps no order record beyond this: ``recorded`` is None.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -49,6 +54,8 @@ SNAPSHOT_FILLS = 50
 MAX_FILLS = 5000
 #: Closed orders kept in memory for lookups.
 MAX_CLOSED = 5000
+#: Client order ids whose sending is remembered (the latest ones).
+MAX_SENT = 5000
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 _OPEN = {"new", "partially_filled", "pending_new"}
@@ -137,7 +144,13 @@ class ExecutionsState(_Live):
         self._fill_ids: set[str] = set()
         #: Every fill since this time has been seen (None: no cover, the stream is not live).
         self.covered_from: dt.datetime | None = None
+        #: Every order event since this time has been seen: the live subscription's snapshot
+        #: arrived then (exchange clock); None: not live.
+        self.events_from: dt.datetime | None = None
         self.snapshots = 0
+        #: Client order id -> the snapshot count its requests left under (None: not live,
+        #: or not all under the same one).
+        self._sent: OrderedDict[str, int | None] = OrderedDict()
 
     # -- the sink -------------------------------------------------------------------------
 
@@ -151,11 +164,11 @@ class ExecutionsState(_Live):
 
     def link_lost(self) -> None:
         super().link_lost()
-        self.covered_from = None
+        self.covered_from = self.events_from = None
 
     def fail(self, error: KrakenFuturesError) -> None:
         super().fail(error)
-        self.covered_from = None
+        self.covered_from = self.events_from = None
 
     def _snapshot(self, elements: list[dict[str, Any]]) -> None:
         # orders that were open and are not in the snapshot closed unseen: forget them
@@ -171,8 +184,27 @@ class ExecutionsState(_Live):
                     oldest = moment
             self._apply(element, snapshot=True)
         self.covered_from = _EPOCH if trades < SNAPSHOT_FILLS else oldest
+        self.events_from = self._clock()
         self.snapshots += 1
         self._snapshot_done()
+
+    def sending(self, cl_ord_id: str) -> None:
+        """An order request with this client order id is about to leave."""
+        epoch = self.snapshots if self.live else None
+        if self._sent.get(cl_ord_id, epoch) != epoch:
+            epoch = None  # an earlier attempt left under another subscription
+        self._sent[cl_ord_id] = epoch
+        self._sent.move_to_end(cl_ord_id)
+        while len(self._sent) > MAX_SENT:
+            self._sent.popitem(last=False)
+
+    def watched(self, cl_ord_id: str) -> bool | None:
+        """Whether the stream has been live without a break since every request with this
+        client order id left (None: no request with it was announced)."""
+        if cl_ord_id not in self._sent:
+            return None
+        epoch = self._sent[cl_ord_id]
+        return self.live and epoch is not None and epoch == self.snapshots
 
     def _forget(self, order_id: str) -> None:
         order = self.orders.pop(order_id, None)
@@ -396,8 +428,17 @@ class UwsOrderLookup:
             if (cli_ord_id and fill.cli_ord_id == cli_ord_id)
             or (order_id and fill.order_id == order_id)
         )
-        cover = state.covered_from
-        complete = state.live and cover is not None and (since is None or cover <= since)
+        watched = state.watched(cli_ord_id) if cli_ord_id else None
+        if watched is not None:
+            # every event and fill since the request left came on this live subscription
+            return OrderTrace(None, fills, watched)
+        cover, events = state.covered_from, state.events_from
+        complete = (
+            state.live
+            and cover is not None
+            and events is not None
+            and (since is None or (cover <= since and events <= since))
+        )
         return OrderTrace(None, fills, complete)
 
     async def recorded(self, cli_ord_id: str, since: dt.datetime) -> OrderRecord | None:
