@@ -171,6 +171,19 @@ async def test_ack_delayed_arrives_late_after_the_orders_events(
     assert [(e.kind, e.delay) for e in events] == [(SocketFault.ACK_DELAYED, 0.4)]
 
 
+async def test_request_lost_never_reaches_the_engine_and_the_socket_stays(
+    served: RunningTwin, client: Client
+) -> None:
+    strike(served, SocketFault.REQUEST_LOST)
+    req_id = await client.send("add_order", **order(served, "vanished"))
+    ok = await client.call("cancel_all", asset_class="derivatives")
+    assert ok["result"] == {"count": 0}  # answered after it: the lost one was never taken
+    assert not acked(client, req_id)
+    assert executions_of(client, "vanished") == []
+    assert "vanished" not in open_cl_ids(served)
+    assert served.twin.app.uws.socket_faults.counts == {SocketFault.REQUEST_LOST: 1}
+
+
 async def test_a_refusal_meets_the_fault_too_and_only_the_named_methods_are_struck(
     served: RunningTwin, client: Client
 ) -> None:
@@ -189,6 +202,7 @@ def test_the_dice_are_seeded_and_mixed_at_the_asked_rates() -> None:
         SocketFaultRule(kind=SocketFault.DROP_AFTER, probability=0.05),
         SocketFaultRule(kind=SocketFault.ACK_LOST, probability=0.05),
         SocketFaultRule(kind=SocketFault.ACK_DELAYED, probability=0.05, delay=2.0),
+        SocketFaultRule(kind=SocketFault.REQUEST_LOST, probability=0.05),
     )
 
     def run(seed: int) -> list[SocketFaultEvent]:
@@ -202,7 +216,7 @@ def test_the_dice_are_seeded_and_mixed_at_the_asked_rates() -> None:
     assert first == again
     assert first != other
     share = len(first) / 4000
-    assert 0.15 < share < 0.23  # 1 - 0.95**4 = 0.185
+    assert 0.19 < share < 0.27  # 1 - 0.95**5 = 0.226
     kinds = {e.kind for e in first}
     assert kinds == set(SocketFault)
     assert all(e.delay == 2.0 for e in first if e.kind is SocketFault.ACK_DELAYED)

@@ -12,7 +12,9 @@ most one rule strikes a request (each rolled in turn). The kinds, around the eng
 * ``ack_lost``: the engine applies it and no ack is ever sent; the socket stays up, so the
   executions events still arrive;
 * ``ack_delayed``: the engine applies it and the ack leaves ``delay`` seconds later (its
-  ``time_out`` is when it leaves); events the request caused are not held back.
+  ``time_out`` is when it leaves); events the request caused are not held back;
+* ``request_lost``: the request vanishes on the way in: the socket stays up, the engine never
+  sees it, no ack comes (the one ambiguous case a live executions stream can prove empty).
 
 Each fault that fires is written down (:class:`SocketFaultEvent`: kind, method, ``req_id``,
 ``cl_ord_id``), so a test compares what the client was told with what really happened.
@@ -39,6 +41,7 @@ class SocketFault(enum.Enum):
     DROP_AFTER = "drop_after"
     ACK_LOST = "ack_lost"
     ACK_DELAYED = "ack_delayed"
+    REQUEST_LOST = "request_lost"
 
 
 def _methods(methods: Iterable[str]) -> frozenset[str]:

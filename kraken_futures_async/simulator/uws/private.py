@@ -11,7 +11,7 @@ the next trading requests after applying them (an ambiguous send), answer the ne
 requests with ``EAPI:Invalid token``, and abort connections without a close frame (the
 client sees 1006). Seeded faults on trading requests (:mod:`.faults`, from
 ``UwsConfig.socket_faults``): the socket dropped before or after the engine took the request,
-the ack lost, the ack delayed.
+the ack lost, the ack delayed, the request lost on the way in.
 """
 
 from __future__ import annotations
@@ -191,6 +191,8 @@ class PrivateConnection(Connection):
         fault = self.server.socket_faults.roll(method, req_id, params)
         if fault is not None and fault.kind is SocketFault.DROP_BEFORE:
             self.abort()  # the engine never sees it, nor what queues behind it here
+            return
+        if fault is not None and fault.kind is SocketFault.REQUEST_LOST:
             return
         answers = self._apply(method, params, account)
         self.hub.flush_margin()  # the margin sections the request changed go before its ack
