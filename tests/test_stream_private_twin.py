@@ -276,3 +276,22 @@ async def test_a_refused_kraken_key_ends_the_subscription_at_once(
                 await anext(events)
         assert loop.time() - started < WAIT  # not retried until a timeout
     assert private_sockets(served_twin) == 0
+
+
+async def test_a_stop_orders_trigger_arrives_typed(served_twin: RunningTwin) -> None:
+    async with asyncio.timeout(30), session(served_twin) as kf, kf.stream.executions() as events:
+        stop = far_bid(served_twin)
+        placed = await kf.orders.send(
+            symbol=SYMBOL,
+            side="sell",
+            size=SIZE,
+            order_type="stp",
+            stop_price=stop,
+            limit_price=stop - 10,
+        )
+        assert placed.order_id is not None
+        new = await first(events, is_event(ExecType.NEW, placed.order_id))
+        assert new.triggers is not None
+        assert new.triggers.price == stop
+        assert isinstance(new.triggers.price, Decimal)
+        assert new.triggers.reference is not None

@@ -29,6 +29,7 @@ __all__ = [
     "BalanceWallet",
     "ExecType",
     "ExecutionFee",
+    "ExecutionTriggers",
     "ExecutionUpdate",
     "PositionUpdate",
     "StreamAsset",
@@ -207,6 +208,21 @@ class ExecutionFee:
 
 
 @attrs.frozen(kw_only=True)
+class ExecutionTriggers:
+    """A trigger order's terms: ``price`` against ``reference`` (``last``, ``index``...),
+    ``price_type`` ``static`` or ``pct``/``quote`` offsets; the rest as Kraken fills them in."""
+
+    price: Decimal | None = None
+    reference: str | None = None
+    price_type: str | None = attrs.field(default=None, metadata=wire("price_type"))
+    actual_price: Decimal | None = attrs.field(default=None, metadata=wire("actual_price"))
+    peak_price: Decimal | None = attrs.field(default=None, metadata=wire("peak_price"))
+    last_price: Decimal | None = attrs.field(default=None, metadata=wire("last_price"))
+    status: str | None = None
+    timestamp: dt.datetime | None = None
+
+
+@attrs.frozen(kw_only=True)
 class ExecutionUpdate:
     """One element of the ``executions`` channel: an order event or a fill (``TRADE``).
 
@@ -232,7 +248,7 @@ class ExecutionUpdate:
     time_in_force: str | None = attrs.field(default=None, metadata=wire("time_in_force"))
     post_only: bool | None = attrs.field(default=None, metadata=wire("post_only"))
     reduce_only: bool | None = attrs.field(default=None, metadata=wire("reduce_only"))
-    triggers: dict[str, Any] | None = None
+    triggers: ExecutionTriggers | None = None
     amended: bool | None = None
     cancel_reason: str | None = attrs.field(default=None, metadata=wire("cancel_reason"))
     reason: str | None = None

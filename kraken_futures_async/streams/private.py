@@ -154,7 +154,8 @@ class PrivateStreams:
         return self._items("executions", decode)
 
     def positions(self) -> ItemSubscription[PositionUpdate | StreamReconnected]:
-        """Your futures positions (UWS ``positions``): a snapshot, then each change."""
+        """Your futures positions (UWS ``positions``): a snapshot, then each change (the
+        channel's ``options`` list is not read: the library trades futures)."""
         converter = self._converter
 
         def decode(kind: str, data: Any) -> Iterable[PositionUpdate]:
