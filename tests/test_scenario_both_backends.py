@@ -17,7 +17,7 @@ from typing import Any, Literal, TypeVar
 import attrs
 import pytest
 
-from kraken_futures_async import RateLimitPolicy, Session
+from kraken_futures_async import InvalidArgumentError, RateLimitPolicy, Session
 from kraken_futures_async.models import (
     Accounts,
     CancelAllResult,
@@ -67,14 +67,13 @@ def served() -> Iterator[Twinned]:
 
 
 def _session(twinned: Twinned, backend: Backend) -> Session:
-    # the twin's Futures key and its Kraken key (the UWS token); check_orders off: UWS has no
-    # instruments query (§10), and the scenario compares the wires, not the local checks
+    # the twin's Futures key and its Kraken key (the UWS token); the orders are checked
+    # locally on both wires (over UWS against the instrument channel's snapshot)
     return Session(
         twinned.twin.credentials(),
         base_url=twinned.running.url,
         backend=backend,
         rate_limits=RateLimitPolicy.unlimited(),
-        check_orders=False,
     )
 
 
@@ -116,6 +115,11 @@ async def scenario(twinned: Twinned, backend: Backend) -> Answers:
     far_ask = (ask * Decimal("1.1")).quantize(Decimal(1))
     async with asyncio.timeout(90), _session(twinned, backend) as kf:
         accounts_before = await kf.account.accounts()
+        # an order off the contract's tick is refused locally on both wires
+        with pytest.raises(InvalidArgumentError, match="tick size"):
+            await kf.orders.send(
+                symbol=SYMBOL, side="buy", size=SIZE, limit_price=far_bid + Decimal("0.5")
+            )
         # a resting limit order with a client order id; its size and price amended; cancelled
         placed = await kf.orders.send(
             symbol=SYMBOL, side="buy", size=SIZE, limit_price=far_bid, cli_ord_id="rest-1"

@@ -491,13 +491,16 @@ async def test_unsupported_operations_send_nothing(server: FakePrivateUws) -> No
         with pytest.raises(UnsupportedOperationError):
             await kf.orders.fills()
         with pytest.raises(UnsupportedOperationError):
-            await kf.market.tickers()
+            await kf.market.trades("PF_XBTUSD")
         assert server.requests == []
         assert server.sockets == []
         backend = kf.backend
         assert isinstance(backend, UwsBackend)
         assert "kf.stream.executions()" in backend.why_unsupported(ops.FILLS)
-        assert "kf.stream.book(symbol)" in backend.why_unsupported(ops.ORDERBOOK)
+        assert "kf.stream.trades(symbol)" in backend.why_unsupported(ops.TRADES)
+        # market reads come from the public channels (tests/test_uws_market_reads.py)
+        assert backend.supports(ops.ORDERBOOK)
+        assert backend.supports(ops.TICKERS)
         assert "orders.open()" in backend.why_unsupported(ops.ORDER_STATUS)
         with pytest.raises(UnsupportedOperationError, match=r"kf\.stream\.executions"):
             await backend.execute(ops.FILLS, FillsQuery())

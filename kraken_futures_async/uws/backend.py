@@ -12,6 +12,8 @@ call's deadline; a socket closing after a request left, or an ack that never com
 the same ambiguous errors as a lost HTTP answer, so order safety looks the order up in the
 executions state (:class:`~.order_lookup.UwsOrderLookup`). Operations UWS cannot serve are
 refused by :meth:`UwsBackend.supports` and explained by :meth:`UwsBackend.why_unsupported`.
+``market.instruments``, ``orderbook``, ``ticker`` and ``tickers`` are read from the public
+channels' snapshots on a public socket of the backend's own (:mod:`.market_reads`).
 The wire mapping and every choice where Kraken's documentation is silent: :mod:`.routes`.
 """
 
@@ -60,6 +62,7 @@ from ..safety.outcomes import LATE
 from .account_state import MarginState, WalletsState, accounts_from
 from .batch import chunks, run_batch
 from .connection import UwsConnection, UwsSettings
+from .market_reads import MARKET_READS, MarketReads, public_url
 from .order_lookup import (
     BalancesState,
     ExecutionsState,
@@ -106,6 +109,11 @@ def private_url(url: str | None = None) -> str:
     return urlunsplit((scheme, parts.netloc, PRIVATE_PATH, "", ""))
 
 
+def _public_url(private: str) -> str:
+    """Kraken's public socket for Kraken's private one, else ``/v2/public`` on its host."""
+    return public_url(None if private == PRODUCTION_PRIVATE_URL else private)
+
+
 def _limiter() -> RateLimiter:
     """Choice 11 of :mod:`.routes`: 20 requests a second, nothing else."""
     policy = RateLimitPolicy(
@@ -123,7 +131,9 @@ class UwsBackend:
     ``token_provider``: where tokens come from. ``url``: the private socket (default
     Kraken's; see :func:`private_url`). ``settings``: the socket's timeouts and backoff.
     ``deadline``: seconds per call, or the Session's :class:`CallDeadline` so
-    ``kf.deadline(...)`` reaches here (default 30 s).
+    ``kf.deadline(...)`` reaches here (default 30 s). ``public_url``: the public socket the
+    market reads use (default: ``/v2/public`` on the private socket's host; a Session passes
+    its ``stream_url``), with the same ``settings``.
     """
 
     name = "uws"
@@ -135,12 +145,15 @@ class UwsBackend:
         url: str | None = None,
         settings: UwsSettings | None = None,
         deadline: CallDeadline | float | None = 30.0,
+        public_url: str | None = None,
     ) -> None:
         self.url = url if url is not None and url.endswith(PRIVATE_PATH) else private_url(url)
+        self.public_url = public_url or _public_url(self.url)
         self._tokens = token_provider
         self._settings = settings or UwsSettings()
         self._deadline = deadline if isinstance(deadline, CallDeadline) else CallDeadline(deadline)
         self._connection: UwsConnection | None = None
+        self._market: MarketReads | None = None
         self._observers: list[Observer] = []
         self._limiter = _limiter()
         #: The exchange's epoch seconds minus the loop's monotonic clock (None: not heard yet).
@@ -196,12 +209,18 @@ class UwsBackend:
         self._connection = UwsConnection(self.url, settings=self._settings, prepare=self._prepare)
         # every ack (subscriptions included) sets the exchange clock before an order leaves
         self._connection.on_any_ack = self._note_time
+        self._market = MarketReads(self.public_url, self._settings)
 
     async def aclose(self) -> None:
         self._closed = True
         connection, self._connection = self._connection, None
-        if connection is not None:
-            await connection.aclose()
+        market, self._market = self._market, None
+        try:
+            if market is not None:
+                await market.aclose()
+        finally:
+            if connection is not None:
+                await connection.aclose()
 
     async def execute(self, operation: Operation[RequestT, ResultT], request: RequestT) -> ResultT:
         if operation.name not in SUPPORTED:
@@ -327,6 +346,10 @@ class UwsBackend:
     # -- the operations -------------------------------------------------------------------
 
     async def _run(self, name: str, request: Any, until: float | None) -> Any:
+        if name in MARKET_READS:
+            if self._market is None or self._closed:
+                raise SessionStateError("the uws backend is not open")
+            return await self._market.read(name, request, until)
         await self._before_sending(self._ensure_streams(), until, name)
         if name == ops.OPEN_ORDERS.name:
             await self._before_sending(self._live(self.executions), until, name)

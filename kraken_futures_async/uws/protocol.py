@@ -29,6 +29,11 @@ Where the reference marks a fact [?], the client does what Kraken's Spot WebSock
 9. An ack whose ``success`` is missing or not ``true`` is a refusal (§2.2).
 10. The book's own choices (a checksum on every message, exponent digits, the entering
     level on a delete) are in :mod:`kraken_futures_async.streams.book`.
+11. The UWS backend's market reads (§10: ``GET /instruments``, ``/orderbook``, ``/tickers``)
+    subscribe for a snapshot and unsubscribe after, on a public socket of the backend's own:
+    a book at depth 1000 (the deepest, §4.2), every symbol of the ``instrument`` snapshot in
+    one ``ticker`` request with a symbol list (§4.3); UWS fields map to REST's models as
+    :mod:`.market_reads` says, field by field, and fields UWS does not send are None.
 """
 
 from __future__ import annotations

@@ -58,6 +58,8 @@ every such choice is here and nowhere else:
 11. Rate limits (§8): none documented. The backend's limiter is permissive: 20 requests per
     second per socket, no cost model (``RateLimitPolicy(private_requests=20/s)``).
 12. The exchange clock is estimated from the latest ack's ``time_out`` (else the local clock).
+13. ``market.instruments``/``orderbook``/``ticker``/``tickers`` are read from the public
+    channels (§4.1-4.3) on the backend's own public socket: :mod:`.protocol` choice 11.
 
 Differences from REST no choice removes (§6, §5.4, §10; asserted in
 ``tests/test_scenario_both_backends.py``): an ack carries ids and times only, so the results
@@ -124,17 +126,18 @@ SUPPORTED = frozenset(
         ops.OPEN_ORDERS.name,
         ops.OPEN_POSITIONS.name,
         ops.ACCOUNTS.name,
+        # from the public channels' snapshots (choice 13, :mod:`.market_reads`)
+        ops.INSTRUMENTS.name,
+        ops.ORDERBOOK.name,
+        ops.TICKER.name,
+        ops.TICKERS.name,
     }
 )
 
 _STREAM = "the public channels: kf.stream.{}"
 #: What to use instead, by operation (§10).
 _INSTEAD: dict[str, str] = {
-    "tickers": _STREAM.format("ticker(symbol) per symbol"),
-    "ticker": _STREAM.format("ticker(symbol)"),
-    "orderbook": _STREAM.format("book(symbol)"),
     "trades": _STREAM.format("trades(symbol) (the last 50 only, no paging back)"),
-    "instruments": _STREAM.format("instruments()"),
     "candles": "kf.stream.ohlc(symbol) for live candles; UWS keeps no candle history",
     "fills": "UWS shows only the last 50 fills (the executions snapshot); use "
     "kf.stream.executions() for fills as they happen",
