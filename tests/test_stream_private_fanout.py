@@ -123,3 +123,36 @@ async def test_two_executions_streams_on_one_session_share_one_subscription(
         # the last one out unsubscribed
         await wait_until(lambda: not hub.executions)
         assert uws(served_twin).connections
+
+
+async def test_joining_after_the_token_was_revoked_fetches_one_and_keeps_both(
+    served_twin: RunningTwin,
+) -> None:
+    tokens = served_twin.twin.spot_tokens
+    async with (
+        asyncio.timeout(30),
+        session(served_twin) as kf,
+        kf.stream.executions() as first,
+        kf.stream.balances() as balances,
+    ):
+        async with asyncio.timeout(WAIT):
+            await anext(balances)  # the balances snapshot: both subscriptions are live
+        for token in list(tokens._tokens):
+            tokens.revoke(token)
+        # joining makes the subscription again: its unsubscribe is refused, then resent
+        async with kf.stream.executions() as second:
+            assert tokens.issued == 2
+            exchange = served_twin.twin.exchange
+            assert isinstance(exchange, Exchange)
+            price = (exchange.mark_price(SYMBOL) * Decimal("0.8")).quantize(Decimal(1))
+            placed = await kf.orders.send(
+                symbol=SYMBOL, side="buy", size=Decimal("0.01"), limit_price=price
+            )
+            for events in (first, second):
+                async with asyncio.timeout(WAIT):
+                    while True:
+                        item = await anext(events)
+                        if isinstance(item, ExecutionUpdate) and not item.snapshot:
+                            break
+                assert item.order_id == placed.order_id
+                assert item.exec_type is ExecType.NEW

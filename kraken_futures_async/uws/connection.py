@@ -424,18 +424,9 @@ class UwsConnection:
         self, registration: _Registration, ws: aiohttp.ClientWebSocketResponse, generation: int
     ) -> None:
         try:
-            used = self._socket_params
-            ack = await self._request(
-                ws, "subscribe", registration.request, self._acked(registration, generation)
+            ack = await self._request_token_once(
+                ws, "subscribe", registration, self._acked(registration, generation)
             )
-            if not _succeeded(ack) and ack.get("error") in TOKEN_ERRORS and self._prepare:
-                # a refused token is fetched again once (unless another request already did)
-                logger.info("uws: subscribe %s refused the token", registration.describe())
-                if self._socket_params is used:
-                    self._socket_params = dict(await self._prepare(True))
-                ack = await self._request(
-                    ws, "subscribe", registration.request, self._acked(registration, generation)
-                )
         except _LinkLostError:
             return  # the next socket subscribes it again
         except KrakenFuturesError as error:  # no ack in time, or no fresh token
@@ -453,10 +444,10 @@ class UwsConnection:
             if registration.closed or ws is None or registration.generation != generation:
                 return  # not live on this socket: the next subscribe brings a snapshot
             try:
-                ack = await self._request(ws, "unsubscribe", registration.request)
+                ack = await self._request_token_once(ws, "unsubscribe", registration)
             except _LinkLostError:
                 return
-            except StreamTimeoutError as error:
+            except KrakenFuturesError as error:
                 self._refuse(registration, error)
                 return
             if not _succeeded(ack):
@@ -469,6 +460,24 @@ class UwsConnection:
             if not registration.closed:
                 await self._subscribe_now(registration, ws, generation)
 
+    async def _request_token_once(
+        self,
+        ws: aiohttp.ClientWebSocketResponse,
+        method: str,
+        registration: _Registration,
+        on_ack: Callable[[Message], None] | None = None,
+    ) -> Message:
+        """A (un)subscribe whose token Kraken refuses is sent again once with a fresh token
+        (fetched unless another request already fetched one since this one left)."""
+        used = self._socket_params
+        ack = await self._request(ws, method, registration.request, on_ack)
+        if _succeeded(ack) or ack.get("error") not in TOKEN_ERRORS or self._prepare is None:
+            return ack
+        logger.info("uws: %s %s refused the token", method, registration.describe())
+        if self._socket_params is used:
+            self._socket_params = dict(await self._prepare(True))
+        return await self._request(ws, method, registration.request, on_ack)
+
     async def _unsubscribe(self, registration: _Registration) -> None:
         if registration.closed:
             return
@@ -480,12 +489,12 @@ class UwsConnection:
             if ws is None or registration.generation != self._generation:
                 return
             try:
-                ack = await self._request(ws, "unsubscribe", registration.request)
+                ack = await self._request_token_once(ws, "unsubscribe", registration)
             except _LinkLostError:
                 return
-            except StreamTimeoutError:
+            except KrakenFuturesError as error:
                 # leaving a stream must not hang or fail the caller: its pushes are dropped
-                logger.warning("uws: no ack for unsubscribe %s", registration.describe())
+                logger.warning("uws: unsubscribe %s: %s", registration.describe(), error)
                 return
             registration.generation = 0
             if not _succeeded(ack):
