@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ..auth import API_KEY_ENV, API_SECRET_ENV
-from . import jobs
+from . import jobs, quick_bench
 from .output import Output
 from .target import TWIN, Target, connect
 
@@ -164,17 +164,34 @@ async def run_demo(args: argparse.Namespace, out: Output) -> int:
             "moved": report.stream.moved,
             **attrs.asdict(report.stream, recurse=False),
         },
+        "backends": [
+            {
+                **attrs.asdict(run, recurse=False),
+                "ok": run.ok,
+                "order_latency": run.order_latency,
+                "skipped": {s.step: s.skipped for s in run.trade.skipped} if run.trade else {},
+            }
+            for run in report.backends
+        ],
     }
 
     def table() -> RenderableType:
         from rich.console import Group
 
-        from .render import demo_summary, snapshot_table, stream_table, trade_table
+        from .render import (
+            backends_table,
+            demo_summary,
+            snapshot_table,
+            stream_table,
+            trade_table,
+        )
 
+        others = [run.trade for run in report.backends[1:] if run.trade is not None]
         return Group(
             snapshot_table(report.snapshot, rows=args.rows),
-            trade_table(report.trade),
+            trade_table(report.trade, *others),
             stream_table(report.stream),
+            backends_table(report.backends),
             demo_summary(report),
         )
 
@@ -235,7 +252,7 @@ async def run_bench(args: argparse.Namespace, out: Output) -> int:
         _no_real_orders(target, args.allow_production, "bench")
     async with connect(target) as conn:
         with out.progress() as progress:
-            report = await jobs.bench(
+            report = await quick_bench.bench(
                 conn, progress, calls=args.calls, symbol=args.symbol, orders=orders
             )
 

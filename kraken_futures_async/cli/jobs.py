@@ -16,21 +16,20 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import attrs
 
-from ..errors import InvalidRequestError, KrakenFuturesError
-from ..models import Instrument, OrderBook, Ticker
+from ..errors import InvalidRequestError, KrakenFuturesError, UnsupportedOperationError
+from ..models import Instrument, OpenPosition, OrderBook, OrderRequestStatus, Ticker
 from ..ratelimit import Budget
 from ..session import Session
 from .meter import LatencySummary
 from .target import Connection
 
 if TYPE_CHECKING:
+    from .backends import BackendRun
     from .watch import StreamStep
 
 T = TypeVar("T")
 
 __all__ = [
-    "BenchReport",
-    "BenchRow",
     "BudgetReport",
     "DemoReport",
     "NoProgress",
@@ -39,7 +38,6 @@ __all__ = [
     "TradeLog",
     "TradeStep",
     "UnknownSymbolError",
-    "bench",
     "demo",
     "find_instrument",
     "nearest_symbols",
@@ -203,6 +201,9 @@ class TradeStep:
     step: str
     detail: str
     ms: float
+    #: Why the Session's backend could not take this step (then ``detail`` says what was done
+    #: instead, if anything): ``None`` when it did.
+    skipped: str | None = None
 
 
 @attrs.frozen
@@ -212,6 +213,25 @@ class TradeLog:
     steps: list[TradeStep]
     #: The position at the end (zero when the session closed what it opened).
     final_position: Decimal
+    #: The backend the session traded over (``rest``, ``uws``).
+    backend: str = "rest"
+    seconds: float = 0.0
+    #: Order calls acknowledged as asked: resting orders placed, edits, cancels, market orders.
+    placed: int = 0
+    edited: int = 0
+    cancelled: int = 0
+    market_orders: int = 0
+    #: Order calls the exchange refused (any other status).
+    refused: int = 0
+
+    @property
+    def skipped(self) -> list[TradeStep]:
+        return [s for s in self.steps if s.skipped is not None]
+
+    @property
+    def calls(self) -> int:
+        """Calls that went over this session's backend (skipped steps left out)."""
+        return len(self.steps) - len(self.skipped)
 
 
 def order_size(instrument: Instrument, size: Decimal | None) -> Decimal:
@@ -229,96 +249,182 @@ def _on_tick(price: Decimal, tick: Decimal | None) -> Decimal:
     return (price / tick).quantize(Decimal(1), rounding=ROUND_DOWN) * tick
 
 
+#: Steps whose data a session may take from another (``market``) when its backend cannot.
+MARKET_STEPS = frozenset({"instruments", "order book"})
+#: Seconds a session waits for its positions to show a fill (a backend that answers from
+#: pushed state, UWS, sees the position a push after the order's ack).
+POSITION_PATIENCE = 2.0
+
+
+async def _held(kf: Session, symbol: str, until: Callable[[Decimal], bool]) -> list[OpenPosition]:
+    """Open positions, read again (briefly) until ``symbol``'s size passes ``until``."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + POSITION_PATIENCE
+    while True:
+        positions = await kf.account.open_positions()
+        held = sum((p.size for p in positions if p.symbol == symbol), Decimal(0))
+        if until(held) or loop.time() >= give_up:
+            return positions
+        await asyncio.sleep(0.02)
+
+
 async def trade(
-    kf: Session, symbol: str, progress: Progress, *, size: Decimal | None = None
+    kf: Session,
+    symbol: str,
+    progress: Progress,
+    *,
+    size: Decimal | None = None,
+    market: Session | None = None,
 ) -> TradeLog:
-    """Place a resting order, move it, cancel it; take a fill; look at positions; go flat."""
+    """Place a resting order, move it, cancel it; take a fill; look at positions; go flat.
+
+    A step ``kf``'s backend cannot take (:class:`UnsupportedOperationError`: market data
+    and fills over UWS) is logged as skipped with the backend's reason; the instruments
+    and the book the session needs then come from ``market`` (a REST Session), if given.
+    """
     steps: list[TradeStep] = []
     total = 10
+    counts = {"placed": 0, "edited": 0, "cancelled": 0, "market_orders": 0, "refused": 0}
+    started_at = time.perf_counter()
     progress.start(f"trading {symbol}", total=total)
 
-    async def step(name: str, call: Awaitable[T], describe: Callable[[T], str]) -> T:
+    async def step(
+        name: str, call: Callable[[Session], Awaitable[T]], describe: Callable[[T], str]
+    ) -> T | None:
         started = time.perf_counter()
-        result = await call
+        try:
+            result = await call(kf)
+        except UnsupportedOperationError as exc:
+            if market is None or name not in MARKET_STEPS:
+                steps.append(TradeStep(name, "skipped", 0.0, skipped=exc.message))
+                progress.advance()
+                return None
+            started = time.perf_counter()
+            result = await call(market)
+            ms = (time.perf_counter() - started) * 1e3
+            detail = f"from the {market.backend.name} session: {describe(result)}"
+            steps.append(TradeStep(name, detail, ms, skipped=exc.message))
+            progress.advance()
+            return result
         steps.append(TradeStep(name, describe(result), (time.perf_counter() - started) * 1e3))
         progress.advance()
         return result
 
+    def order(
+        kind: str, ok: OrderRequestStatus, describe: Callable[[Any], str]
+    ) -> Callable[[Any], str]:
+        """``describe`` for an order call, counting its acknowledgement as it goes."""
+
+        def counted(result: Any) -> str:
+            counts[kind if result.status is ok else "refused"] += 1
+            return describe(result)
+
+        return counted
+
     instruments = await step(
-        "instruments", kf.market.instruments(), lambda r: plural(len(r), "contract")
+        "instruments", lambda s: s.market.instruments(), lambda r: plural(len(r), "contract")
     )
+    if instruments is None:
+        raise KrakenFuturesError(f"no instrument list to trade {symbol} by")
     instrument = find_instrument(instruments, symbol)
     amount = order_size(instrument, size)
     await step(
         "accounts",
-        kf.account.accounts(),
+        lambda s: s.account.accounts(),
         lambda a: f"available margin {a.flex.available_margin}" if a.flex else "no flex account",
     )
     book = await step(
         "order book",
-        kf.market.orderbook(symbol),
+        lambda s: s.market.orderbook(symbol),
         lambda b: f"bid {_price(b.best_bid)} / ask {_price(b.best_ask)}",
     )
-    if book.best_bid is None:
+    if book is None or book.best_bid is None:
         raise KrakenFuturesError(f"{symbol} has no bids to trade against")
     bid = book.best_bid.price
     resting = _on_tick(bid * Decimal("0.95"), instrument.tick_size)
     placed = await step(
         "place",
-        kf.orders.send(
+        lambda s: s.orders.send(
             symbol=symbol, side="buy", size=amount, order_type="lmt", limit_price=resting
         ),
-        lambda r: f"buy {amount} @ {resting}: {r.status.value} ({_short(r.order_id)})",
+        order(
+            "placed",
+            OrderRequestStatus.PLACED,
+            lambda r: f"buy {amount} @ {resting}: {r.status.value} ({_short(r.order_id)})",
+        ),
     )
+    order_id = placed.order_id if placed is not None else None
     moved = _on_tick(bid * Decimal("0.96"), instrument.tick_size)
     await step(
         "edit",
-        kf.orders.edit(order_id=placed.order_id, limit_price=moved),
-        lambda r: f"limit price {resting} -> {moved}: {r.status.value}",
+        lambda s: s.orders.edit(order_id=order_id, limit_price=moved),
+        order(
+            "edited",
+            OrderRequestStatus.EDITED,
+            lambda r: f"limit price {resting} -> {moved}: {r.status.value}",
+        ),
     )
     await step(
         "open orders",
-        kf.orders.open(),
-        lambda r: f"{len(r)} resting; ours at {_limit_of(r, placed.order_id)}",
+        lambda s: s.orders.open(),
+        lambda r: f"{len(r)} resting; ours at {_limit_of(r, order_id)}",
     )
     await step(
         "cancel",
-        kf.orders.cancel(order_id=placed.order_id),
-        lambda r: f"{r.status.value}",
+        lambda s: s.orders.cancel(order_id=order_id),
+        order("cancelled", OrderRequestStatus.CANCELLED, lambda r: f"{r.status.value}"),
     )
     taken = await step(
         "fill",
-        kf.orders.send(symbol=symbol, side="buy", size=amount, order_type="mkt"),
-        lambda r: f"market buy {amount}: {r.status.value}",
+        lambda s: s.orders.send(symbol=symbol, side="buy", size=amount, order_type="mkt"),
+        order(
+            "market_orders",
+            OrderRequestStatus.PLACED,
+            lambda r: f"market buy {amount}: {r.status.value}",
+        ),
     )
+    taken_id = taken.order_id if taken is not None else None
     await step(
         "fills",
-        kf.orders.fills(),
-        lambda r: _describe_fills([f for f in r if f.order_id == taken.order_id]),
+        lambda s: s.orders.fills(),
+        lambda r: _describe_fills([f for f in r if f.order_id == taken_id]),
     )
+    filled = taken is not None and taken.status is OrderRequestStatus.PLACED
     positions = await step(
         "positions",
-        kf.account.open_positions(),
+        lambda s: _held(s, symbol, lambda held: not filled or held != 0),
         lambda r: ", ".join(f"{p.symbol} {p.side.value} {p.size} @ {p.price}" for p in r) or "flat",
     )
-    held = sum((p.size for p in positions if p.symbol == symbol), Decimal(0))
+    held = sum((p.size for p in positions or () if p.symbol == symbol), Decimal(0))
     if held:
         progress.start(f"closing {symbol}", total=2)
         await step(
             "close",
-            kf.orders.send(
+            lambda s: s.orders.send(
                 symbol=symbol, side="sell", size=held, order_type="mkt", reduce_only=True
             ),
-            lambda r: f"reduce-only market sell {held}: {r.status.value}",
+            order(
+                "market_orders",
+                OrderRequestStatus.PLACED,
+                lambda r: f"reduce-only market sell {held}: {r.status.value}",
+            ),
         )
         positions = await step(
             "positions",
-            kf.account.open_positions(),
+            lambda s: _held(s, symbol, lambda held: held == 0),
             lambda r: ", ".join(f"{p.symbol} {p.side.value} {p.size}" for p in r) or "flat",
         )
     progress.stop()
-    final = sum((p.size for p in positions if p.symbol == symbol), Decimal(0))
-    return TradeLog(symbol, amount, steps, final)
+    final = sum((p.size for p in positions or () if p.symbol == symbol), Decimal(0))
+    return TradeLog(
+        symbol,
+        amount,
+        steps,
+        final,
+        backend=kf.backend.name,
+        seconds=time.perf_counter() - started_at,
+        **counts,
+    )
 
 
 def find_instrument(instruments: Sequence[Instrument], symbol: str) -> Instrument:
@@ -348,7 +454,7 @@ def _describe_fills(fills: Sequence[Any]) -> str:
         return "no fill yet"
     size = sum((f.size for f in fills), Decimal(0))
     worth = sum((f.size * f.price for f in fills), Decimal(0))
-    average = (worth / size).normalize()
+    average = format((worth / size).normalize(), "f")  # 82480, never 8.248E+4
     return f"{plural(len(fills), 'fill')}, {size} @ {average} ({fills[0].fill_type.value})"
 
 
@@ -381,6 +487,8 @@ class DemoReport:
     seconds: float
     #: A few seconds of the book over the socket while an order comes and goes.
     stream: StreamStep
+    #: The trading session over each backend, side by side: REST (``trade``), then UWS.
+    backends: list[BackendRun] = attrs.field(factory=list)
 
     @property
     def ok(self) -> bool:
@@ -390,6 +498,7 @@ class DemoReport:
             and not self.twin_refusals
             and self.trade.final_position == 0
             and self.stream.ok
+            and all(run.ok for run in self.backends)
         )
 
 
@@ -420,16 +529,20 @@ async def demo(
     stream_seconds: float = DEMO_STREAM_SECONDS,
 ) -> DemoReport:
     """The main job: a parallel snapshot of the whole market, a short session, a few seconds
-    of the book streamed over the socket, a summary.
+    of the book streamed over the socket, the session again over the Unified WebSocket, a
+    summary.
 
-    The streaming step runs when ``conn`` was opened with ``streams=True`` (else it is
-    reported as skipped, with the reason).
+    The streaming step and the UWS session run when ``conn`` was opened with
+    ``streams=True`` (else each is reported as not run, with the reason).
     """
+    from .backends import rest_run, uws_run
     from .watch import StreamStep, stream_step
 
     started = time.perf_counter()
     snap = await snapshot(conn.session, progress)
+    before = conn.meter.total
     log = await trade(conn.session, symbol, progress)
+    rest = rest_run(conn, log, conn.meter.total - before)
     if conn.stream_url is None:
         streamed = StreamStep(symbol=symbol, skipped=conn.no_streams or "no stream URL")
     else:
@@ -438,6 +551,7 @@ async def demo(
             conn.session, symbol, url=conn.stream_url, seconds=stream_seconds
         )
         progress.stop()
+    over_uws = await uws_run(conn, symbol, progress)
     meter = conn.meter
     return DemoReport(
         target=conn.target.describe(),
@@ -451,111 +565,5 @@ async def demo(
         twin_refusals=conn.twin_refusals(),
         seconds=time.perf_counter() - started,
         stream=streamed,
-    )
-
-
-# --- a quick benchmark of whatever the command talks to -------------------------------------
-
-
-@attrs.frozen
-class BenchRow:
-    kind: str
-    calls: int
-    latency: LatencySummary
-    cpu_us_per_call: float
-    calls_per_second: float
-
-
-@attrs.frozen
-class BenchReport:
-    target: str
-    rows: list[BenchRow]
-    #: Whether the twin ran in this process (its CPU is then counted with the client's).
-    in_process: bool
-
-
-async def _timed(kind: str, calls: int, call: Callable[[], Awaitable[object]]) -> BenchRow:
-    latencies: list[float] = []
-    cpu = time.process_time()
-    wall = time.perf_counter()
-    for _ in range(calls):
-        started = time.perf_counter()
-        await call()
-        latencies.append(time.perf_counter() - started)
-    wall = time.perf_counter() - wall
-    cpu = time.process_time() - cpu
-    return BenchRow(kind, calls, LatencySummary.of(latencies), cpu / calls * 1e6, calls / wall)
-
-
-async def bench(
-    conn: Connection,
-    progress: Progress,
-    *,
-    calls: int = 30,
-    symbol: str = "PF_XBTUSD",
-    orders: bool = True,
-) -> BenchReport:
-    """Sequential calls of each kind, then one concurrent fan-out of every order book.
-
-    The defaults stay inside Kraken's budget: ``calls`` orders cost 10 units each.
-    """
-    kf = conn.session
-    instruments = await kf.market.instruments()  # also warms the pool
-    instrument = find_instrument(instruments, symbol)
-    kinds: list[tuple[str, Callable[[], Awaitable[object]]]] = [
-        ("tickers", kf.market.tickers),
-        ("order book", lambda: kf.market.orderbook(symbol)),
-    ]
-    if kf.has_credentials:
-        kinds.append(("signed GET (open orders)", kf.orders.open))
-        if orders:
-            book = await kf.market.orderbook(symbol)
-            if book.best_bid is not None:
-                # far below the market: the orders rest, and are cancelled afterwards
-                price = _on_tick(book.best_bid.price * Decimal("0.9"), instrument.tick_size)
-                size = order_size(instrument, None)
-
-                async def place() -> object:
-                    return await kf.orders.send(
-                        symbol=symbol, side="buy", size=size, limit_price=price
-                    )
-
-                kinds.append(("order (send)", place))
-
-    rows: list[BenchRow] = []
-    progress.start("sequential calls", total=len(kinds))
-    try:
-        for kind, call in kinds:
-            rows.append(await _timed(kind, calls, call))
-            progress.advance()
-    finally:
-        if kf.has_credentials and orders:
-            await kf.orders.cancel_all(symbol)
-    symbols = [i.symbol for i in instruments if i.tradeable]
-    progress.start(f"fan-out of {plural(len(symbols), 'order book')}", total=1)
-    rows.append(await _fan_out(kf, symbols))
-    progress.stop()
-    return BenchReport(conn.target.describe(), rows, in_process=conn.twin is not None)
-
-
-async def _fan_out(kf: Session, symbols: Sequence[str]) -> BenchRow:
-    latencies: list[float] = []
-
-    async def one(symbol: str) -> None:
-        started = time.perf_counter()
-        await kf.market.orderbook(symbol)
-        latencies.append(time.perf_counter() - started)
-
-    cpu = time.process_time()
-    wall = time.perf_counter()
-    await asyncio.gather(*(one(s) for s in symbols))
-    wall = time.perf_counter() - wall
-    cpu = time.process_time() - cpu
-    n = len(symbols)
-    return BenchRow(
-        f"fan-out ({plural(n, 'book')} at once)",
-        n,
-        LatencySummary.of(latencies),
-        cpu / n * 1e6,
-        n / wall,
+        backends=[rest, over_uws],
     )

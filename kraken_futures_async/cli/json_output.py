@@ -31,6 +31,8 @@ def plain(value: Any) -> Any:
         return None if math.isnan(value) or math.isinf(value) else round(value, 6)
     if attrs.has(type(value)):
         return {f.name: plain(getattr(value, f.name)) for f in attrs.fields(type(value))}
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a NamedTuple: PriceLevel
+        return {name: plain(v) for name, v in zip(value._fields, value, strict=True)}
     if isinstance(value, Mapping):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):

@@ -26,12 +26,17 @@ from rich.text import Text
 
 from ..models import OrderBook, Ticker
 from ..streams import BookView
-from .jobs import BenchReport, DemoReport, Snapshot, TradeLog, plural
+from .backends import ROWS as BACKEND_ROWS
+from .backends import BackendRun
+from .backends import cells as backend_cells
+from .jobs import DemoReport, Snapshot, TradeLog, TradeStep, plural
 from .meter import LatencySummary
+from .quick_bench import BenchReport
 from .watch import StreamStep, WatchState, spread
 
 __all__ = [
     "RichProgress",
+    "backends_table",
     "bench_table",
     "book_table",
     "demo_summary",
@@ -300,14 +305,72 @@ def _first(failed: dict[str, str]) -> str:
     return f"{symbol}: {reason}"
 
 
-def trade_table(log: TradeLog) -> Table:
-    table = Table(title=f"trading session on {log.symbol}", box=box.SIMPLE_HEAD)
+def trade_table(log: TradeLog, *others: TradeLog) -> RenderableType:
+    """The session's steps; with ``others`` (the same session over other backends), one
+    column of what happened and one of milliseconds per backend, and below the table why
+    each skipped step was skipped."""
+    if not others:
+        table = Table(title=f"trading session on {log.symbol}", box=box.SIMPLE_HEAD)
+        table.add_column("#", justify="right")
+        table.add_column("step")
+        table.add_column("what happened")
+        table.add_column("ms", justify="right")
+        for n, step in enumerate(log.steps, 1):
+            table.add_row(str(n), step.step, step.detail, f"{step.ms:.1f}")
+        return table
+    logs = [log, *others]
+    names = " and ".join(one.backend for one in logs)
+    table = Table(title=f"trading session on {log.symbol} over {names}", box=box.SIMPLE_HEAD)
     table.add_column("#", justify="right")
     table.add_column("step")
-    table.add_column("what happened")
-    table.add_column("ms", justify="right")
-    for n, step in enumerate(log.steps, 1):
-        table.add_row(str(n), step.step, step.detail, f"{step.ms:.1f}")
+    for one in logs:
+        table.add_column(f"{one.backend}: what happened")
+        table.add_column(f"{one.backend} ms", justify="right")
+    for n in range(max(len(one.steps) for one in logs)):
+        row: list[RenderableType] = [str(n + 1), _step_name(logs, n)]
+        for one in logs:
+            row += _step_cells(one.steps[n] if n < len(one.steps) else None)
+        table.add_row(*row)
+    notes = [
+        Text(f"{one.backend} skipped {step.step}: {step.skipped}", "yellow")
+        for one in logs
+        for step in one.skipped
+    ]
+    return Group(table, *notes)
+
+
+def _step_name(logs: Sequence[TradeLog], n: int) -> str:
+    return next(one.steps[n].step for one in logs if n < len(one.steps))
+
+
+def _step_cells(step: TradeStep | None) -> list[RenderableType]:
+    if step is None:
+        return ["", ""]
+    if step.skipped is None:
+        return [step.detail, f"{step.ms:.1f}"]
+    instead = "" if step.detail == "skipped" else f"; {step.detail}"
+    return [Text(f"skipped (see below){instead}", "yellow"), "-"]
+
+
+def backends_table(runs: Sequence[BackendRun]) -> Table:
+    """The trading session's figures with a column per backend."""
+    table = Table(title="the trading session over each backend", box=box.SIMPLE_HEAD)
+    table.add_column("")
+    for run in runs:
+        table.add_column(run.backend)
+    columns = [backend_cells(run) for run in runs]
+    for i, name in enumerate(BACKEND_ROWS):
+        table.add_row(name, *(column[i] for column in columns))
+    verdicts = [
+        Text(
+            ("flat, no refusals" if run.not_run is None else "not run")
+            if run.ok
+            else "problems (see above)",
+            "green" if run.ok else "red",
+        )
+        for run in runs
+    ]
+    table.add_row("verdict", *verdicts)
     return table
 
 
@@ -381,8 +444,10 @@ def demo_summary(report: DemoReport) -> Group:
         )
     else:
         table.add_row("streamed book", f"skipped ({stream.skipped})")
+    ran = [run.backend for run in report.backends if run.not_run is None and run.trade]
+    over = f" over {' and '.join(ran)}" if len(ran) > 1 else ""
     verdict = Text(
-        "main job done: every book fetched, the session went flat, no refusals"
+        f"main job done: every book fetched, the session went flat{over}, no refusals"
         + (", every streamed checksum verified" if stream.skipped is None else "")
         if report.ok
         else "main job finished with problems (see above)",

@@ -84,6 +84,11 @@ class Connection:
     stream_url: str | None = None
     #: Why there is no ``stream_url`` (streams not asked for, or an extra not installed).
     no_streams: str | None = None
+    #: The exchange's base URL on a real socket (the served twin's, or ``--base-url``):
+    #: what a ``backend="uws"`` Session connects to. ``None`` for an unserved twin.
+    served_url: str | None = None
+    #: The keys the Session signs with (the twin's own, or the environment's).
+    credentials: Credentials | None = None
 
     def twin_refusals(self) -> int | None:
         """``apiLimitExceeded`` answers counted by the embedded twin (``None`` if remote)."""
@@ -187,11 +192,13 @@ async def connect(
         twin = Twin(TwinConfig(seed=target.seed))
         async with contextlib.AsyncExitStack() as stack:
             stream_url: str | None = None
+            served_url: str | None = None
             no_streams: str | None = NOT_ASKED
             if streams and not streams_available():
                 no_streams = STREAMS_NEED
             elif streams:
-                stream_url = _ws(await stack.enter_async_context(serve_on_loopback(twin)))
+                served_url = await stack.enter_async_context(serve_on_loopback(twin))
+                stream_url = _ws(served_url)
                 no_streams = None
             session = twin.session(
                 transport=MeteredTransport(twin.transport(), meter),
@@ -208,11 +215,14 @@ async def connect(
                     twin=twin,
                     stream_url=stream_url,
                     no_streams=no_streams,
+                    served_url=served_url,
+                    credentials=twin.credentials(),
                 )
         return
     else:
+        credentials = _credentials_from_env()
         session = Session(
-            _credentials_from_env(),
+            credentials,
             environment=PRODUCTION,
             base_url=target.base_url,
             transport=MeteredTransport(_pool(), meter),
@@ -227,4 +237,6 @@ async def connect(
             target=target,
             stream_url=session.stream_url if streams else None,
             no_streams=None if streams else NOT_ASKED,
+            served_url=None if target.production else session.base_url,
+            credentials=credentials,
         )
