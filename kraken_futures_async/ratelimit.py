@@ -41,6 +41,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 import attrs
 from aiolimiter import AsyncLimiter
@@ -50,9 +51,11 @@ from .errors import InvalidArgumentError
 __all__ = [
     "Budget",
     "BudgetUsage",
+    "BudgetWindow",
     "CostWindow",
     "RateLimitPolicy",
     "RateLimiter",
+    "SharedWindows",
     "WindowLimit",
 ]
 
@@ -102,6 +105,12 @@ class RateLimitPolicy:
         if not 0.0 <= value < 1.0:
             raise InvalidArgumentError(f"reserve is a share of the budget in [0, 1), got {value}")
 
+    def shared_windows(self) -> SharedWindows | None:
+        """Where the cost windows live when several processes share one key (``None``: in
+        this process). ``Session(shared_budget=...)`` gives a policy that says where
+        (:mod:`.shared_budget`)."""
+        return None
+
     @classmethod
     def card(cls) -> RateLimitPolicy:
         return cls()
@@ -132,6 +141,38 @@ class BudgetUsage:
     waiting: int
     #: Seconds left of a cool-down after ``apiLimitExceeded`` (0 when open).
     closed_for: float
+
+
+class BudgetWindow(Protocol):
+    """What a :class:`RateLimiter` needs of a cost window: the in-process :class:`CostWindow`,
+    or one kept in Redis for several processes on one key."""
+
+    capacity: int
+    reserve: int
+    units_admitted: int
+
+    async def acquire(
+        self,
+        cost: int,
+        *,
+        priority: bool = False,
+        then: Callable[[], Awaitable[object]] | None = None,
+    ) -> None: ...
+
+    def usage(self, now: float | None = None) -> BudgetUsage: ...
+
+    def cool_down(self, seconds: float) -> None: ...
+
+
+class SharedWindows(Protocol):
+    """Builds the cost windows of a budget shared by several processes (see ``shared``)."""
+
+    def window(
+        self, budget: Budget, limit: WindowLimit, *, margin: float, reserve: int
+    ) -> BudgetWindow: ...
+
+    async def unmetered_private(self) -> None:
+        """Called before a private call no cost window admits (it still needs a nonce)."""
 
 
 #: asyncio runs a timer once the clock is within its resolution of the deadline; a deadline
@@ -282,8 +323,17 @@ class CostWindow:
         close the budget for every later call, and a full window always frees the budget.
         """
         seconds = min(max(seconds, 0.0), self.period)
-        until = asyncio.get_running_loop().time() + seconds
-        self._closed_until = max(self._closed_until, until)
+        self.close_until(asyncio.get_running_loop().time() + seconds)
+
+    def close_until(self, when: float) -> None:
+        """Admit nothing before ``when`` (the loop's clock): a cool-down, or a shared budget's
+        fallback that must first let everything the other processes sent leave the window."""
+        self._closed_until = max(self._closed_until, when)
+
+    def entries(self, now: float) -> list[tuple[float, int, bool]]:
+        """(seconds left in the window, units, risk-reducing) of each admission still in it."""
+        self._expire(now)
+        return [(leaves_at - now, units, priority) for leaves_at, units, priority in self._admitted]
 
 
 def _take_if_free(bucket: AsyncLimiter) -> Callable[[], Awaitable[object]]:
@@ -303,7 +353,8 @@ class RateLimiter:
         self.policy = policy
         self._public = self._requests(policy.public_requests)
         self._private = self._requests(policy.private_requests)
-        self.budgets: dict[Budget, CostWindow] = {}
+        self.budgets: dict[Budget, BudgetWindow] = {}
+        self._shared = policy.shared_windows()
         for budget, limit in (
             (Budget.DERIVATIVES, policy.derivatives_budget),
             (Budget.HISTORY, policy.history_budget),
@@ -312,7 +363,12 @@ class RateLimiter:
                 # Only the derivatives budget has risk-reducing calls to keep room for.
                 share = policy.reserve if budget is Budget.DERIVATIVES else 0.0
                 reserve = math.floor(limit.capacity * share)
-                self.budgets[budget] = CostWindow(limit, margin=policy.margin, reserve=reserve)
+                if self._shared is not None:
+                    self.budgets[budget] = self._shared.window(
+                        budget, limit, margin=policy.margin, reserve=reserve
+                    )
+                else:
+                    self.budgets[budget] = CostWindow(limit, margin=policy.margin, reserve=reserve)
 
     @staticmethod
     def _requests(limit: WindowLimit | None) -> AsyncLimiter | None:
@@ -346,8 +402,11 @@ class RateLimiter:
         window = self.budgets.get(budget) if budget is not None else None
         if window is not None:
             await window.acquire(cost, priority=priority, then=take)
-        elif take is not None:
+            return
+        if take is not None:
             await take()
+        if private and self._shared is not None:
+            await self._shared.unmetered_private()
 
     def usage(self) -> dict[Budget, BudgetUsage]:
         """A snapshot of every budget kept, for reports (call it on the Session's loop)."""

@@ -57,6 +57,7 @@ from .uws import UwsConnection, UwsSettings
 
 if TYPE_CHECKING:
     from .deadman import DeadMansSwitch
+    from .shared_budget import SharedBudget
     from .tracker import OrderTracker
 
 __all__ = ["Session"]
@@ -129,6 +130,7 @@ class Session:
         backend: Backend | Literal["rest", "uws"] | None = None,
         stream_url: str | None = None,
         stream_settings: UwsSettings | None = None,
+        shared_budget: str | SharedBudget | None = None,
     ) -> None:
         self.base_url = resolve_base_url(base_url if base_url is not None else environment)
         self._credentials = credentials
@@ -154,6 +156,13 @@ class Session:
             backend = None
         elif backend is not None and not hasattr(backend, "execute"):
             raise ConfigurationError(f"backend is 'rest', 'uws' or a Backend, got {backend!r}")
+        # shared_budget: the key's budget and nonce in Redis, for many processes on one key
+        self._shared = None
+        if shared_budget is not None:
+            from .shared_budget import bind
+
+            self._shared = bind(shared_budget, credentials, backend)
+            rate_limits, nonces = self._shared.configure(rate_limits or RateLimitPolicy(), nonces)
         # the private socket can follow a REST backend built here from a URL, not a transport
         streams_follow = backend is None and transport is None
         self._backend: Backend = backend or RestBackend(
@@ -232,6 +241,8 @@ class Session:
     async def __aenter__(self) -> Session:
         if self._state is not _State.UNOPENED:
             raise SessionStateError(f"a Session opens once; this one is {self._state.value}")
+        if self._shared is not None:
+            await self._shared.start()
         await self._backend.open()
         self._state = _State.OPEN
         return self
@@ -264,6 +275,8 @@ class Session:
                     await self._private_streams.aclose()
                 finally:
                     await self._backend.aclose()
+                    if self._shared is not None:
+                        await self._shared.aclose()
         self._state = _State.CLOSED
 
     def deadline(self, seconds: float | None) -> contextlib.AbstractContextManager[None]:
