@@ -26,7 +26,12 @@ from kraken_futures_async.simulator import ManualClock, RunningTwin, Twin, TwinC
 from kraken_futures_async.simulator.uws import UwsConfig
 from kraken_futures_async.uws.backend import UwsBackend
 from kraken_futures_async.uws.connection import UwsSettings
-from kraken_futures_async.uws.market_reads import BOOK_DEPTH, instrument_from, public_url
+from kraken_futures_async.uws.market_reads import (
+    BOOK_DEPTH,
+    MarketReads,
+    instrument_from,
+    public_url,
+)
 from kraken_futures_async.uws.token import TokenProvider
 
 SYMBOL = "PF_XBTUSD"
@@ -301,3 +306,38 @@ async def test_a_silent_public_socket_ends_at_the_calls_deadline(served: Running
             with pytest.raises(RequestTimeoutError, match="deadline"):
                 await kf.market.orderbook(SYMBOL)
             assert loop.time() - started < 3.0
+
+
+async def test_reads_leave_no_subscription_behind(served: RunningTwin) -> None:
+    server = served.twin.app.uws
+
+    def live() -> int:
+        return sum(len(c.subscriptions) for c in tuple(server.connections))
+
+    async with asyncio.timeout(30), _uws(served) as over_uws:
+        await over_uws.market.instruments()
+        await over_uws.market.orderbook(SYMBOL)
+        await over_uws.market.ticker(OTHER)
+        assert server.connections  # the public socket stays open between reads
+        for _ in range(500):
+            if not live():
+                break
+            await asyncio.sleep(0.02)
+        assert live() == 0
+        # and the next read of the same book subscribes again without a refusal
+        assert (await over_uws.market.orderbook(SYMBOL)).bids
+
+
+async def test_a_refused_symbol_among_several_is_left_out(served: RunningTwin) -> None:
+    reads = MarketReads(public_url(served.url), UwsSettings(ack_timeout=5.0))
+    try:
+        async with asyncio.timeout(30):
+            # refused in the middle of a request, then refused first (the request is re-made)
+            middle = await reads.tickers([SYMBOL, "PF_NOSUCHUSD", OTHER], None, "tickers")
+            first = await reads.tickers(["PF_NOSUCHUSD", OTHER], None, "tickers")
+            with pytest.raises(APIError, match="PF_NOSUCHUSD"):
+                await reads.tickers(["PF_NOSUCHUSD"], None, "ticker")
+    finally:
+        await reads.aclose()
+    assert [t.symbol for t in middle] == [SYMBOL, OTHER]
+    assert [t.symbol for t in first] == [OTHER]

@@ -31,8 +31,10 @@ stays open between reads and closes with the backend. The choices (protocol.py c
   symbol of the ``instrument`` snapshot in one subscribe request with a symbol list (no index
   tickers: UWS has none), at most :data:`TICKER_CHUNK` symbols a request, one request after
   another ([?]: Kraken documents 200 subscriptions a socket for ``level3`` only, §4.6; the
-  twin caps every socket at 200). ``bid``, ``bid_size`` (``bid_qty``), ``ask``, ``ask_size``
-  (``ask_qty``), ``last``, ``vol_24h`` (``volume``), ``high_24h``, ``low_24h``,
+  twin caps every socket at 200). A symbol refused among several is left out (logged at
+  INFO), as REST's ``tickers`` lists what it has (refused first, the request is made again
+  without it). ``bid``, ``bid_size`` (``bid_qty``), ``ask``, ``ask_size`` (``ask_qty``),
+  ``last``, ``vol_24h`` (``volume``), ``high_24h``, ``low_24h``,
   ``change_24h`` (``change_pct``, a percentage as REST's is), ``open_24h`` = ``last -
   change``; ``mark_price``, ``index_price``, ``funding_rate``, ``funding_rate_prediction``,
   ``open_interest`` only if the channel sends fields of those names (not seen, §4.3);
@@ -317,11 +319,24 @@ class MarketReads:
         request (a symbol list)."""
         wanted = list(dict.fromkeys(symbols))
         tickers: list[Ticker] = []
+        partial = len(wanted) > 1
         for start in range(0, len(wanted), TICKER_CHUNK):
             chunk = wanted[start : start + TICKER_CHUNK]
-            params = {"symbol": chunk, "snapshot": True}
-            found = await self._snapshot("ticker", None, params, frozenset(chunk), until, what)
-            tickers.extend(ticker_from(found[s], self._converter) for s in chunk if s in found)
+            while chunk:
+                params = {"symbol": chunk, "snapshot": True}
+                try:
+                    found = await self._snapshot(
+                        "ticker", None, params, frozenset(chunk), until, what, partial=partial
+                    )
+                except SubscriptionRejectedError as exc:
+                    refused = _refused_symbol(exc)
+                    if not partial or refused not in chunk:
+                        raise
+                    logger.info("uws: %s left out %s: %s", what, refused, exc.code)
+                    chunk = [s for s in chunk if s != refused]
+                    continue
+                tickers.extend(ticker_from(found[s], self._converter) for s in chunk if s in found)
+                break
         return tickers
 
     # -- one snapshot -------------------------------------------------------------------
@@ -343,8 +358,13 @@ class MarketReads:
         wanted: frozenset[str] | None,
         until: float | None,
         what: str | None = None,
+        *,
+        partial: bool = False,
     ) -> dict[str | None, Any]:
-        """Subscribe, wait for the snapshot of every wanted symbol, unsubscribe after."""
+        """Subscribe, wait for the snapshot of every wanted symbol, unsubscribe after.
+
+        ``partial``: a symbol refused among several is left out (logged), as REST's
+        ``tickers`` lists what it has; otherwise a refusal raises."""
         what = what or f"{channel} {symbol or ''}".strip()
         lock = self._locks.setdefault((channel, symbol), asyncio.Lock())
         sink = _Snapshot(wanted)
@@ -361,7 +381,8 @@ class MarketReads:
                     feed = await self._connection.subscribe(channel, symbol, params, sink)
                 except SubscriptionRejectedError:
                     if wanted is not None and len(wanted) > 1:
-                        self._spawn(self._unsubscribe_rest(channel, params))
+                        # the first symbol was refused; the others may be subscribed
+                        await self._unsubscribe_rest(channel, params)
                     raise
             patience = self._settings.ack_timeout
             loop = asyncio.get_running_loop()
@@ -381,7 +402,9 @@ class MarketReads:
                 self._spawn(_close(feed, lock))
         if sink.error is not None:
             raise sink.error
-        if sink.refused:
+        if sink.refused and partial and sink.found:
+            logger.info("uws: %s left out refused symbols: %s", what, sorted(sink.refused))
+        elif sink.refused:
             refused, error = next(iter(sink.refused.items()))
             raise SubscriptionRejectedError(
                 f"Kraken refused subscribe {channel} {refused}: {error}",
@@ -412,6 +435,13 @@ async def _close(feed: Any, lock: asyncio.Lock) -> None:
         logger.info("uws: unsubscribe after a market read failed: %s", exc)
     finally:
         lock.release()
+
+
+def _refused_symbol(error: SubscriptionRejectedError) -> str | None:
+    """The symbol a refusal names (Spot v2 puts it beside ``error``), if any."""
+    payload = error.payload
+    symbol = payload.get("symbol") if isinstance(payload, dict) else None
+    return symbol if isinstance(symbol, str) else None
 
 
 def _late(what: str, why: str) -> RequestTimeoutError:
