@@ -13,13 +13,16 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+import attrs
+
 from kraken_futures_async import Credentials, RateLimitPolicy, RetryPolicy, Session
 from kraken_futures_async.operations import catalog as ops
 from kraken_futures_async.simulator import RunningTwin
 from kraken_futures_async.simulator.engine import Exchange
+from kraken_futures_async.streams import StreamConnectionError
 from kraken_futures_async.tracker import OrderTracker
 
-from .test_stream_twin_support import SYMBOL, served_twin, session, uws, wait_until
+from .test_stream_twin_support import SETTINGS, SYMBOL, served_twin, session, uws, wait_until
 
 __all__ = ["served_twin"]
 
@@ -164,3 +167,27 @@ async def test_a_stream_that_cannot_start_leaves_the_tracker_polling(
         assert "Permission denied" in str(tracker.last_error)
         assert calls.count(ops.OPEN_ORDERS.name) == 1  # it polled instead
         assert tracker.running
+
+
+async def test_a_stream_that_ends_for_good_leaves_the_tracker_polling(
+    served_twin: RunningTwin,
+) -> None:
+    one_socket = attrs.evolve(SETTINGS, max_reconnect_attempts=0)  # a drop is the end
+    async with (
+        asyncio.timeout(30),
+        session(served_twin, stream_settings=one_socket) as kf,
+        session(served_twin) as other,
+    ):
+        calls = counting(kf)
+        tracker = await kf.track_orders(interval=0.2)
+        assert tracker.streaming
+        uws(served_twin).abort_private()
+        await wait_until(lambda: not tracker.streaming)
+        assert isinstance(tracker.last_error, StreamConnectionError)
+        assert tracker.failures == 1
+        placed = await other.orders.send(
+            symbol=SYMBOL, side="buy", size=SIZE, limit_price=far_bid(served_twin)
+        )
+        assert placed.order_id is not None
+        await wait_until(shows(tracker, placed.order_id))  # found by a poll
+        assert ops.OPEN_ORDERS.name in calls
