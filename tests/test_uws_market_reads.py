@@ -24,6 +24,7 @@ from kraken_futures_async.models import Instrument, OrderRequestStatus
 from kraken_futures_async.models.streams import StreamPair
 from kraken_futures_async.simulator import ManualClock, RunningTwin, Twin, TwinConfig, run_in_thread
 from kraken_futures_async.simulator.uws import UwsConfig
+from kraken_futures_async.streams import StreamConnectionError
 from kraken_futures_async.uws.backend import UwsBackend
 from kraken_futures_async.uws.connection import UwsSettings
 from kraken_futures_async.uws.market_reads import (
@@ -341,3 +342,29 @@ async def test_a_refused_symbol_among_several_is_left_out(served: RunningTwin) -
         await reads.aclose()
     assert [t.symbol for t in middle] == [SYMBOL, OTHER]
     assert [t.symbol for t in first] == [OTHER]
+
+
+async def test_the_sessions_deadline_and_stream_settings_bound_a_read(
+    served: RunningTwin,
+) -> None:
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        loop = asyncio.get_running_loop()
+        session = _uws(
+            served,
+            stream_url=f"ws://127.0.0.1:{port}/v2/public",
+            stream_settings=UwsSettings(connect_timeout=0.4, ack_timeout=0.4),
+            deadline=20.0,
+        )
+        async with asyncio.timeout(10), session as kf:
+            started = loop.time()
+            with kf.deadline(0.3), pytest.raises(RequestTimeoutError, match="deadline"):
+                await kf.market.ticker(SYMBOL)
+            assert loop.time() - started < 2.0
+            # without a short deadline, the stream settings' timeouts end the wait
+            started = loop.time()
+            with pytest.raises(StreamConnectionError):
+                await kf.market.instruments()
+            assert loop.time() - started < 3.0
