@@ -443,3 +443,40 @@ async def test_requests_not_announced_need_the_snapshot_before_they_left() -> No
     state.link_lost()
     lost = await lookup.trace(cli_ord_id="x", order_id=None, since=_T0 + dt.timedelta(seconds=11))
     assert not lost.complete
+
+
+async def test_nothing_counts_as_proof_only_after_a_round_trip_on_the_socket() -> None:
+    """An order taken just before its deadline: its "new" event may still be on the way."""
+    at = [_T0]
+    state = _live_state(at)
+    state.sending("late-event")
+    in_flight = {
+        "order_id": "9b1c0000-0000-4000-8000-000000000001",
+        "cl_ord_id": "late-event",
+        "exec_type": "new",
+        "order_status": "new",
+        "symbol": "PF_XBTUSD",
+        "side": "buy",
+        "order_type": "limit",
+        "order_qty": "0.01",
+        "timestamp": "2026-11-24T00:00:00.000000Z",
+    }
+
+    async def pong_after_the_event() -> bool:
+        state.deliver("update", [in_flight])  # sent before the pong, so it arrives first
+        return True
+
+    async def no_pong() -> bool:
+        return False
+
+    found = await UwsOrderLookup(state, _ready, pong_after_the_event).trace(
+        cli_ord_id="late-event", order_id=None, since=_T0
+    )
+    assert found.status is not None
+    assert found.status.order.order_id == in_flight["order_id"]
+    state.sending("silent")
+    unproven = await UwsOrderLookup(state, _ready, no_pong).trace(
+        cli_ord_id="silent", order_id=None, since=_T0
+    )
+    assert unproven.status is None
+    assert not unproven.complete

@@ -164,7 +164,7 @@ class UwsBackend:
         self.margin = MarginState()
         #: Whether the ``margin`` channel was accepted (``accounts`` then waits for it).
         self._margin_served = False
-        self._lookup = UwsOrderLookup(self.executions, self._streams_live)
+        self._lookup = UwsOrderLookup(self.executions, self._streams_live, self._round_trip)
         self._subscribed = False
         self._subscribing = asyncio.Lock()
         self._closed = False
@@ -295,6 +295,16 @@ class UwsBackend:
                     await state.changed.wait()
         except TimeoutError:
             logger.info("uws: %s not live after %g s", type(state).__name__, _STREAM_PATIENCE)
+
+    async def _round_trip(self) -> bool:
+        """A ping answered on the socket (its pushes come in order: every one sent before the
+        pong has arrived); False when none came within ``ack_timeout``."""
+        try:
+            await self.connection.request("ping", {}, within=self._settings.ack_timeout)
+        except KrakenFuturesError as exc:
+            logger.info("uws: no round trip on the private socket (%s)", exc)
+            return False
+        return True
 
     def _note_time(self, ack: Message) -> None:
         sent = when(ack.get("time_out"))

@@ -21,7 +21,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -405,9 +405,13 @@ class UwsOrderLookup:
         self,
         state: ExecutionsState,
         ready: Callable[[], Any],
+        barrier: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
         self._state = state
         self._ready = ready
+        #: A round trip on the socket (True once its answer came): every push the exchange
+        #: sent before answering it has arrived, so an order event still in flight is seen.
+        self._barrier = barrier
 
     async def status(self, *, cli_ord_id: str | None, order_id: str | None) -> OrderStatus | None:
         await self._ready()
@@ -418,6 +422,17 @@ class UwsOrderLookup:
         self, *, cli_ord_id: str | None, order_id: str | None, since: dt.datetime | None
     ) -> OrderTrace:
         await self._ready()
+        trace = self._look(cli_ord_id, order_id, since)
+        if trace.found or not trace.complete or self._barrier is None:
+            return trace
+        # "nothing, and every event seen": only once what is in flight has arrived
+        if not await self._barrier():
+            return OrderTrace(None, trace.fills, False)
+        return self._look(cli_ord_id, order_id, since)
+
+    def _look(
+        self, cli_ord_id: str | None, order_id: str | None, since: dt.datetime | None
+    ) -> OrderTrace:
         state = self._state
         found = state.find(cli_ord_id=cli_ord_id, order_id=order_id)
         if found is not None:
