@@ -61,7 +61,9 @@ Trading methods (``add_order``, ``amend_order``, ``cancel_order``, ``cancel_all`
 operations; channels ``executions``, ``positions`` and ``balances`` are fed by the engine's
 events. Same bounds as the public socket (frame size, queue); fault switches on
 :class:`UwsServer`: ``drop_next_acks`` (applied, unanswered), ``reject_next_tokens``
-(``EAPI:Invalid token`` mid-session), ``abort_private`` (no close frame: 1006).
+(``EAPI:Invalid token`` mid-session), ``abort_private`` (no close frame: 1006); and seeded
+faults on trading requests (``UwsConfig.socket_faults``, :mod:`.faults`): the socket dropped
+before or after the engine took the request, the ack lost or delayed, the request lost.
 
 Private-socket choices where the reference marks a fact [?], made as Spot v2 does:
 
