@@ -6,13 +6,12 @@ whose shape is not a plain object (order-book levels, the accounts map, event un
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import cattrs
+import msgspec
 
-from .._fast_structure import slot_setters
 from .._values import to_decimal
 from . import _nothing, charts, history
 from .account import (
@@ -225,24 +224,9 @@ _ACCOUNT_KINDS: dict[str, str] = {
 }
 
 
-def _level_builder() -> Callable[[Decimal, Decimal], PriceLevel]:
-    """``PriceLevel(price, size)``, filling the two slots directly when that is the same.
-
-    A book has up to hundreds of levels per answer; this halves the time to structure them.
-    """
-    setters = slot_setters(PriceLevel)
-    if setters is None:
-        return PriceLevel
-    set_price, set_size = setters
-    new = object.__new__
-
-    def build(price: Decimal, size: Decimal) -> PriceLevel:
-        level = new(PriceLevel)
-        set_price(level, price)
-        set_size(level, size)
-        return level
-
-    return build
+#: Builds a level without NamedTuple's Python-level ``__new__``.
+_new_level = tuple.__new__
+_LEVELS = tuple[PriceLevel, ...]
 
 
 def _require_mapping(value: Any, what: str) -> dict[str, Any]:
@@ -251,12 +235,14 @@ def _require_mapping(value: Any, what: str) -> dict[str, Any]:
     return value
 
 
-def register_hooks(conv: cattrs.Converter) -> None:
-    """Teach ``conv`` the payloads that are not plain objects."""
+def register_hooks(conv: cattrs.Converter, *, fast: bool = False) -> None:
+    """Teach ``conv`` the payloads that are not plain objects.
+
+    ``fast=True`` (the production converter) also structures a book side's levels in one
+    msgspec call; whatever that refuses goes through the per-level hook, which decides.
+    """
     strict = bool(getattr(conv, "forbid_extra_keys", False))
     base_dead_man_switch = conv.get_structure_hook(DeadManSwitchStatus)
-
-    new_level = _level_builder()
 
     def structure_level(value: Any, _: type) -> PriceLevel:
         if value.__class__ is list and len(value) == 2:
@@ -266,10 +252,26 @@ def register_hooks(conv: cattrs.Converter) -> None:
                 price = Decimal(price) if price.__class__ is int else to_decimal(price)
             if size.__class__ is not Decimal:
                 size = Decimal(size) if size.__class__ is int else to_decimal(size)
-            return new_level(price, size)
+            return _new_level(PriceLevel, (price, size))
         if not isinstance(value, list | tuple) or len(value) != 2:
             raise TypeError(f"an order-book level is [price, size], got {value!r}")
         return PriceLevel(to_decimal(value[0]), to_decimal(value[1]))
+
+    conv.register_structure_hook(PriceLevel, structure_level)
+    if fast:
+        each_level = conv.get_structure_hook(_LEVELS)
+
+        def structure_levels(value: Any, tp: Any) -> tuple[PriceLevel, ...]:
+            # A side of decoded JSON in C: [[Decimal | int | str, ...], ...] gives the same
+            # Decimals as to_decimal (strings and floats too); anything else, the hook above.
+            if value.__class__ is list:
+                try:
+                    return msgspec.convert(value, _LEVELS)
+                except msgspec.ValidationError:
+                    pass
+            return each_level(value, tp)  # type: ignore[no-any-return]
+
+        conv.register_structure_hook_func(lambda tp: tp == _LEVELS, structure_levels)
 
     def structure_event(value: Any, _: type) -> Any:
         raw = _require_mapping(value, "an order event")
@@ -300,7 +302,6 @@ def register_hooks(conv: cattrs.Converter) -> None:
             raw["triggerTime"] = None
         return base_dead_man_switch(raw, DeadManSwitchStatus)  # type: ignore[no-any-return]
 
-    conv.register_structure_hook(PriceLevel, structure_level)
     conv.register_structure_hook(OrderEvent, structure_event)
     conv.register_structure_hook(Accounts, structure_accounts)
     conv.register_structure_hook(DeadManSwitchStatus, structure_dead_man_switch)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import NamedTuple
 
 import attrs
 
@@ -69,8 +70,14 @@ class Ticker:
         return self.mark_price is None and self.symbol[:3].lower() in ("in_", "rr_")
 
 
-@attrs.frozen
-class PriceLevel:
+class PriceLevel(NamedTuple):
+    """One order-book level: ``level.price``, ``level.size``, or ``price, size = level``.
+
+    A plain tuple of two exact Decimals (the shape of the wire's ``[price, size]``), the
+    cheapest exact record Python has: a book of 200 levels is built in C, and a level
+    compares equal to ``(price, size)``. The same shape as the streams' ``BookLevel``.
+    """
+
     price: Decimal
     size: Decimal
 
