@@ -12,6 +12,7 @@ from typing import Any
 
 from .calls import KINDS, LIB_AIOHTTP, LIB_HTTPX, RAW_AIOHTTP
 from .streams import markdown as streams_markdown
+from .uws_round_trip import markdown as uws_markdown
 
 PEERS = ("python-kraken-sdk", "ccxt")
 SDK = "python-kraken-sdk (async)"
@@ -318,6 +319,8 @@ def markdown(results: dict[str, Any], plots_prefix: str = "") -> str:
         out += _transport_md(results["transport"])
     if results.get("streams"):
         out += streams_markdown(results["streams"])
+    if results.get("uws"):
+        out += uws_markdown(results["uws"])
     out.append("")
     return "\n".join(out)
 

@@ -12,6 +12,8 @@ Suites, in order (a few minutes in all on 2 cores):
 * ``transport``     httpx's own pool vs AiohttpTransport on a minimal server (bench_transport)
 * ``streams``       client CPU per book update vs raw aiohttp + json.loads, and 50 books
                     sustained (benchmarks/streams.py; its own twin process)
+* ``uws``           client CPU and latency of an order round trip (send, cancel) over UWS
+                    against REST (benchmarks/uws_round_trip.py; its own twin process)
 
 Peers (python-kraken-sdk, ccxt) join when the ``bench`` extra is installed. Results go to
 ``benchmarks/results/`` (results.md, headline.md, results.json, PNGs; not committed); a full
@@ -33,12 +35,22 @@ from typing import Any
 
 import httpx
 
-from . import bench_transport, calls, cancel, fanout, parsing, report, streams, sustained
+from . import (
+    bench_transport,
+    calls,
+    cancel,
+    fanout,
+    parsing,
+    report,
+    streams,
+    sustained,
+    uws_round_trip,
+)
 from .contenders import peers_installed
 from .harness import Control, Served, median, twin_process
 
 HERE = Path(__file__).parent
-SUITES = ("calls", "fanout", "sustained", "parsing", "cancel", "transport", "streams")
+SUITES = ("calls", "fanout", "sustained", "parsing", "cancel", "transport", "streams", "uws")
 
 
 def _default_transport() -> str:
@@ -154,6 +166,13 @@ def main(argv: list[str] | None = None) -> int:
             seconds=3.0 if args.quick else 10.0,
             rounds=2 if args.quick else 5,
             round_seconds=2.0 if args.quick else 3.0,
+            say=_say,
+        )
+    if "uws" in args.only:
+        _say("uws: order round trips over UWS vs REST")
+        results["uws"] = uws_round_trip.run(
+            rounds=2 if args.quick else uws_round_trip.ROUNDS,
+            orders=5 if args.quick else uws_round_trip.ORDERS,
             say=_say,
         )
     results["meta"]["seconds"] = time.perf_counter() - started
