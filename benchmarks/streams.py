@@ -107,7 +107,7 @@ class Child:
         assert stdout is not None
         line = stdout.readline()
         if not line:
-            raise RuntimeError(f"{self.process.args[3:]} ended (exit {self.process.wait()})")
+            raise RuntimeError(f"{self.process.args!r} ended (exit {self.process.wait()})")
         answer: dict[str, Any] = json.loads(line)
         return answer
 
