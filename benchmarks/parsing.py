@@ -7,6 +7,14 @@ production converter's structure hook (a cattrs converter whose per-class functi
 from ``_fast_structure``) into frozen ``Ticker`` models, what every ``tickers()`` call does
 after the bytes arrive. The last row is a whole ``kf.market.tickers()`` on an httpx
 ``MockTransport``, so it adds httpx, the limiter and the pipeline around the same parse.
+
+The JSON reads side by side: orjson (no Decimals, the yardstick), json, json with
+``parse_float=Decimal`` (the library's decoder before issue 13), msgspec and msgspec with
+``float_hook=Decimal`` (the library's decoder since). The row marked "prototype" is not the
+library's path: msgspec decoding the same bytes straight into ``msgspec.Struct`` mirrors of
+the models (renamed to the wire's keys), then into the same frozen ``Ticker`` models in C
+(``msgspec.convert(..., from_attributes=True)``); it is checked equal to the library's
+models first, and shows what a typed decode at the pipeline's call site would give.
 """
 
 from __future__ import annotations
@@ -19,15 +27,21 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import httpx
+import msgspec
 import orjson
 
 from kraken_futures_async import RateLimitPolicy, Session
-from kraken_futures_async.converter import default_converter
+from kraken_futures_async.converter import default_converter, wire_name
+from kraken_futures_async.models import OptionGreeks, Ticker
 from kraken_futures_async.rest.endpoints import endpoint
 from kraken_futures_async.rest.envelope import read_payload
 
 from .harness import Control, median, rotated
+
+LIBRARY = "kraken_futures_async: Decimal JSON + envelope + converter (cattrs) into Ticker models"
+TYPED = "prototype, not the library's path: msgspec typed decode into the same Ticker models"
 
 
 def _library_parse(body: bytes) -> Callable[[], object]:
@@ -39,6 +53,43 @@ def _library_parse(body: bytes) -> Callable[[], object]:
         return hook(read_payload(tickers, response), tickers.result)
 
     return parse
+
+
+def _mirror(cls: type, nested: dict[type, Any]) -> Any:
+    """A ``msgspec.Struct`` with ``cls``'s fields under their wire names (prototype only)."""
+    attrs.resolve_types(cls)
+    fields: list[tuple[str, Any, Any]] = []
+    for field in attrs.fields(cls):
+        tp = field.type
+        for model, struct in nested.items():
+            if tp == model | None:
+                tp = struct | None
+        default = msgspec.NODEFAULT if field.default is attrs.NOTHING else field.default
+        fields.append((field.name, tp, msgspec.field(default=default, name=wire_name(field))))
+    return msgspec.defstruct(f"Wire{cls.__name__}", fields, kw_only=True)
+
+
+def _typed_parse(body: bytes, library: object) -> Callable[[], object] | None:
+    """The prototype: bytes to Struct mirrors to ``Ticker`` models, all in msgspec's C."""
+    greeks = _mirror(OptionGreeks, {})
+    wire_ticker = _mirror(Ticker, {OptionGreeks: greeks})
+    answer = msgspec.defstruct(
+        "WireTickers",
+        [
+            ("result", str),
+            ("tickers", list.__class_getitem__(wire_ticker)),
+            ("serverTime", str | None, None),
+        ],
+    )
+    decoder = msgspec.json.Decoder(answer)
+    result_type = list[Ticker]
+
+    def parse() -> object:
+        decoded: Any = decoder.decode(body)
+        return msgspec.convert(decoded.tickers, result_type, from_attributes=True)
+
+    models = parse()
+    return parse if repr(models) == repr(library) else None
 
 
 def _timed(parse: Callable[[], object], repeat: int) -> float:
@@ -72,15 +123,20 @@ async def _whole_call(body: bytes, repeat: int) -> list[float]:
 async def run(control: Control, *, rounds: int, repeat: int) -> dict[str, Any]:
     body = await control.tickers_body()
     count = len(orjson.loads(body)["tickers"])
+    exact = msgspec.json.Decoder(float_hook=Decimal)
+    library = _library_parse(body)
     contenders: dict[str, Callable[[], object]] = {
         "orjson.loads": lambda: orjson.loads(body),
         "json.loads": lambda: json.loads(body),
         "json.loads(parse_float=Decimal)": lambda: json.loads(body, parse_float=Decimal),
+        "msgspec.json.decode": lambda: msgspec.json.decode(body),
+        "msgspec.json.Decoder(float_hook=Decimal).decode": lambda: exact.decode(body),
         # report.py finds this row by "cattrs"
-        "kraken_futures_async: Decimal JSON + envelope + converter (cattrs) into Ticker models": (
-            _library_parse(body)
-        ),
+        LIBRARY: library,
     }
+    typed = _typed_parse(body, library())
+    if typed is not None:
+        contenders[TYPED] = typed
     for parse in contenders.values():
         _timed(parse, 3)
     times: dict[str, list[float]] = {name: [] for name in contenders}
