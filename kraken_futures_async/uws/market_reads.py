@@ -342,9 +342,12 @@ class MarketReads:
     # -- one snapshot -------------------------------------------------------------------
 
     def _on_ack(self, ack: Mapping[str, Any]) -> None:
-        """A refusal of one symbol of a several-symbol subscribe ends the wait for it."""
+        """A refusal of one symbol of a several-symbol subscribe ends the wait for it (an
+        unsubscribe's refusal, a previous read's leaving, concerns no one waiting)."""
         symbol = ack.get("symbol")
-        if ack.get("success") is True or not isinstance(symbol, str):
+        if ack.get("success") is True or ack.get("method") != "subscribe":
+            return
+        if not isinstance(symbol, str):
             return
         error = ack.get("error")
         for waiting in self._waiting:
