@@ -223,7 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--allow-production", action="store_true", help="really trade on Kraken (real money)"
     )
 
-    demo = command("demo", "the main job: snapshot, trading session, summary")
+    demo = command(
+        "demo", "the main job: snapshot, trading session over REST and over UWS, summary"
+    )
     demo.add_argument("--symbol", type=_symbol, default="PF_XBTUSD", help="(PF_XBTUSD)")
     demo.add_argument(
         "--rows", type=_positive_int, default=10, help="books to show in the table (10)"

@@ -96,6 +96,8 @@ async def uws_run(conn: Connection, symbol: str, progress: Progress) -> BackendR
     # (else every order would log that it went unchecked).
     checks = session.backend.supports(ops.INSTRUMENTS)
     session.instrument_rules.enabled = checks
+    if session.backend.supports(ops.ORDERBOOK):
+        wire += " (market data: /v2/public)"
     try:
         async with session:
             log = await trade(session, symbol, progress, market=conn.session)
