@@ -394,7 +394,12 @@ class MarketReads:
                 async with asyncio.timeout_at(limit):
                     await sink.done.wait()
             except TimeoutError:
-                raise _late(what, "no snapshot came") from None
+                raise RequestTimeoutError(
+                    f"{what}: no snapshot within {patience:g} s of the ack (ack_timeout) "
+                    "or by the call's deadline",
+                    endpoint=what,
+                    sent=True,
+                ) from None
         except TimeoutError:
             raise _late(what, "no ack came") from None
         finally:
