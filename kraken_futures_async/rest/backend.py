@@ -27,6 +27,7 @@ from ..operations import Operation
 from ..ratelimit import RateLimiter, RateLimitPolicy
 from ..retry import RetryPolicy
 from .endpoints import ENDPOINTS, Endpoint, WireParams
+from .hot_path import Cookieless
 from .order_lookup import RestOrderLookup
 from .pipeline import HttpPipeline, Stamp
 from .request_encoding import encode_request, stamps_on_sending
@@ -52,21 +53,6 @@ def _default_transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport:
     from .transports.aiohttp import AiohttpTransport
 
     return AiohttpTransport(limits=limits)
-
-
-class _Cookieless(httpx.Cookies):
-    """A cookie store that keeps nothing.
-
-    Kraken's REST API authenticates every call by its headers and needs no cookie; reading
-    the ones a proxy or CDN sets (http.cookiejar) cost ~20 us per answer, and keeping them
-    would only send them back.
-    """
-
-    def extract_cookies(self, response: httpx.Response) -> None:
-        return None
-
-    def set_cookie_header(self, request: httpx.Request) -> None:
-        return None
 
 
 class RestBackend:
@@ -133,7 +119,7 @@ class RestBackend:
             },
         )
         # httpx keeps its store in ``_cookies`` (its ``cookies`` setter would copy ours away)
-        client._cookies = _Cookieless()
+        client._cookies = Cookieless()
         self._pipeline = HttpPipeline(
             client,
             auth=auth,

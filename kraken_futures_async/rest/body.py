@@ -16,7 +16,7 @@ from typing import Protocol, cast
 
 import httpx
 
-__all__ = ["MAX_BODY_EXTENSION", "BodyTooLargeError", "read_body"]
+__all__ = ["MAX_BODY_EXTENSION", "BodyTooLargeError", "decode_body", "read_body"]
 
 #: The request extension that tells a transport the cap, so it can stop reading early too.
 MAX_BODY_EXTENSION = "kraken_futures_async.max_response_bytes"
@@ -31,7 +31,9 @@ _ZLIB_WBITS = {
 class BodyTooLargeError(httpx.TransportError):
     """The answer's body passed ``limit`` bytes (raw or decoded) and was not read further."""
 
-    def __init__(self, limit: int, *, request: httpx.Request, declared: int | None = None) -> None:
+    def __init__(
+        self, limit: int, *, request: httpx.Request | None, declared: int | None = None
+    ) -> None:
         size = f" ({declared:,} bytes declared)" if declared is not None else ""
         super().__init__(
             f"the answer is larger than the {limit:,}-byte cap{size} and was not read further",
@@ -99,7 +101,7 @@ class _Chain:
         return data
 
 
-def _decoder(header: str, limit: int, request: httpx.Request) -> _Decoder | None:
+def _decoder(header: str, limit: int, request: httpx.Request | None) -> _Decoder | None:
     names = [name.strip().lower() for name in header.split(",")]
     names = [name for name in names if name and name != "identity"]
     if not names:
@@ -159,3 +161,25 @@ async def read_body(response: httpx.Response, limit: int) -> bytes:
     # its body) is freed at once, not whenever the cycle collector runs.
     response.stream = httpx.ByteStream(body)
     return body
+
+
+def decode_body(raw: bytes, encoding: str | None, limit: int) -> bytes:
+    """A body read whole (its raw size already capped) undone of ``encoding``, as
+    :func:`read_body` would give it: the same cap on the inflated size, the same errors."""
+    if len(raw) > limit:
+        raise BodyTooLargeError(limit, request=None)
+    if encoding is None:
+        return raw
+    try:
+        decoder = _decoder(encoding, limit, None)
+        if decoder is None:
+            return raw
+        body = decoder.decode(raw)
+        rest = decoder.flush()
+    except _OverflowError:
+        raise BodyTooLargeError(limit, request=None) from None
+    except zlib.error as exc:
+        raise httpx.DecodingError(
+            f"the answer's {encoding} encoding is corrupt: {exc}", request=None
+        ) from None
+    return body + rest if rest else body

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -26,7 +26,7 @@ from ..errors import (
 )
 from .endpoints import Endpoint
 
-__all__ = ["check_order_status", "read_payload"]
+__all__ = ["Answer", "check_order_status", "read_payload"]
 
 _SNIPPET = 120
 #: Characters of a redirect's Location shown in its error.
@@ -37,7 +37,26 @@ _VISIBLE = re.compile(rb"\S")
 _USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@]*@")
 
 
-def _retry_after(response: httpx.Response) -> float | None:
+class Answer(Protocol):
+    """What reading an answer needs: an ``httpx.Response``, or the hot path's lighter one."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def headers(self) -> httpx.Headers: ...
+
+    @property
+    def content(self) -> bytes: ...
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def encoding(self) -> str | None: ...
+
+
+def _retry_after(response: Answer) -> float | None:
     for header in ("rate-limit-reset", "retry-after"):
         value = response.headers.get(header)
         if value is not None:
@@ -57,7 +76,7 @@ def _code(value: Any) -> str | int | None:
 
 def _api_error(
     endpoint: Endpoint,
-    response: httpx.Response,
+    response: Answer,
     code: str | int | None,
     message: str,
     body: Any,
@@ -78,7 +97,7 @@ def _api_error(
     return cls(message, **kwargs)
 
 
-def _non_json(endpoint: Endpoint, response: httpx.Response) -> APIError | ResponseInvalidError:
+def _non_json(endpoint: Endpoint, response: Answer) -> APIError | ResponseInvalidError:
     # The message needs the start of the body only: decoding and splitting megabytes of a
     # garbled answer for a 120-character snippet cost several copies of it.
     content = response.content
@@ -98,7 +117,7 @@ def _non_json(endpoint: Endpoint, response: httpx.Response) -> APIError | Respon
     return ResponseInvalidError(f"expected JSON, got: {snippet}", endpoint=endpoint.name)
 
 
-def _redirect(endpoint: Endpoint, response: httpx.Response) -> InvalidRequestError:
+def _redirect(endpoint: Endpoint, response: Answer) -> InvalidRequestError:
     """A redirect as a refusal naming where it pointed (any user:password@ left out)."""
     location = response.headers.get("location")
     if location is None:
@@ -117,7 +136,7 @@ def _redirect(endpoint: Endpoint, response: httpx.Response) -> InvalidRequestErr
     )
 
 
-def _decode(endpoint: Endpoint, response: httpx.Response) -> Any:
+def _decode(endpoint: Endpoint, response: Answer) -> Any:
     try:
         return decode_json(response.content)
     except ValueError:
@@ -130,13 +149,13 @@ def _decode(endpoint: Endpoint, response: httpx.Response) -> Any:
     raise _non_json(endpoint, response)
 
 
-def _is_json(response: httpx.Response) -> bool:
+def _is_json(response: Answer) -> bool:
     return "json" in response.headers.get("content-type", "")
 
 
 def read_payload(
     endpoint: Endpoint,
-    response: httpx.Response,
+    response: Answer,
     on_server_time: Callable[[str], None] | None = None,
 ) -> Any:
     """The answer's payload (``result_key`` or the whole body), or the error it carries.

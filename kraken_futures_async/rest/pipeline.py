@@ -14,7 +14,7 @@ import random
 import sys
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import cattrs
 import httpx
@@ -34,11 +34,16 @@ from ..errors import (
 )
 from ..ratelimit import RateLimiter
 from ..retry import RetryPolicy
-from .body import MAX_BODY_EXTENSION, BodyTooLargeError, read_body
+from .body import MAX_BODY_EXTENSION, BodyTooLargeError, decode_body, read_body
 from .endpoints import Endpoint, ParamsIn, WireParams
-from .envelope import check_order_status, read_payload
+from .envelope import Answer, check_order_status, read_payload
+from .hot_path import HotAnswer, HotPath, log_like_httpx
 from .retirement import gone_error
+from .signing import KrakenFuturesAuth
 from .wire import json_object, urlencode_pairs
+
+if TYPE_CHECKING:
+    from .transports.aiohttp import AiohttpTransport
 
 __all__ = ["HttpPipeline", "Stamp"]
 
@@ -90,6 +95,8 @@ class HttpPipeline:
         #: Absolute URL per relative one, and the client's headers merged per Content-Type.
         self._urls: dict[str, httpx.URL] = {}
         self._headers: dict[str | None, httpx.Headers] = {}
+        #: The short route over the library's own transport (:mod:`.hot_path`).
+        self._hot = HotPath(client, self._request)
         #: Exchange epoch seconds minus the loop's monotonic clock, from the latest
         #: ``serverTime``; None until the exchange has answered once.
         self._clock_offset: float | None = None
@@ -264,8 +271,16 @@ class HttpPipeline:
     async def _attempt(
         self, endpoint: Endpoint, params: WireParams, path_params: dict[str, str] | None
     ) -> Any:
-        request = self.build_request(endpoint, params, path_params)
-        response = await self._send(endpoint, request)
+        auth = self._auth if endpoint.private else None
+        transport = self._hot.transport(auth)
+        response: Answer | None = None
+        if transport is not None:
+            response = await self._send_hot(
+                transport, endpoint, params, path_params, cast(KrakenFuturesAuth | None, auth)
+            )
+        if response is None:
+            request = self.build_request(endpoint, params, path_params)
+            response = await self._send(endpoint, request)
         if self._judge_gone:
             gone = gone_error(endpoint.name, response)
             if gone is not None:
@@ -308,6 +323,42 @@ class HttpPipeline:
             raise _transport_error(endpoint, exc) from exc
         logger.debug("%s %s -> %s", request.method, request.url.path, response.status_code)
         return response
+
+    async def _send_hot(
+        self,
+        transport: AiohttpTransport,
+        endpoint: Endpoint,
+        params: WireParams,
+        path_params: dict[str, str] | None,
+        auth: KrakenFuturesAuth | None,
+    ) -> HotAnswer | None:
+        """:meth:`_send` without httpx's objects (:mod:`.hot_path`): the same bytes sent, the
+        same cap, errors and log lines; None when the route needs httpx after all."""
+        prepared = self._hot.prepare(endpoint, params, path_params, auth)
+        if prepared is None:
+            return None
+        url, headers, content = prepared
+        method = endpoint.method
+        limit = self.bounds.max_response_bytes
+        self.requests_sent += 1
+        try:
+            exchanged = await transport.exchange(
+                method, url, headers, content, self._hot.timeouts(), limit
+            )
+            encoding = None
+            for name, _ in exchanged.raw_headers:
+                if name.lower() == b"content-encoding":
+                    encoding = httpx.Headers(list(exchanged.raw_headers)).get("content-encoding")
+                    break
+            body = decode_body(exchanged.content, encoding, limit)
+        except httpx.HTTPError as exc:
+            logger.debug("%s %s -> %s", method, httpx.URL(url).path, type(exc).__name__)
+            raise _transport_error(endpoint, exc) from exc
+        answer = HotAnswer(exchanged.status, exchanged.reason, exchanged.raw_headers, body)
+        log_like_httpx(method, url, answer)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("%s %s -> %s", method, httpx.URL(url).path, answer.status_code)
+        return answer
 
     def _structure(self, endpoint: Endpoint, payload: Any) -> Any:
         try:
@@ -388,7 +439,7 @@ def warn_deprecated(endpoint: Endpoint) -> None:
     warnings.warn(message, DeprecationWarning, stacklevel=level)
 
 
-def with_header_fields(endpoint: Endpoint, response: httpx.Response, payload: Any) -> Any:
+def with_header_fields(endpoint: Endpoint, response: Answer, payload: Any) -> Any:
     """``payload`` with the row's response headers added under keys the body does not have."""
     if not isinstance(payload, dict):
         return payload

@@ -29,10 +29,9 @@ import logging
 import re
 from collections.abc import Callable
 
-import httpx
-
 from ..config import PRODUCTION
 from ..errors import RestApiRetiredError
+from .envelope import Answer
 
 __all__ = [
     "REST_SWITCH_OFF",
@@ -94,7 +93,7 @@ def warn_if_retiring(base_url: str, today: Callable[[], dt.date] | None = None) 
     return True
 
 
-def gone_error(endpoint: str, response: httpx.Response) -> RestApiRetiredError | None:
+def gone_error(endpoint: str, response: Answer) -> RestApiRetiredError | None:
     """The error for a production answer saying the REST API is gone, else None.
 
     The caller checks :func:`is_production` first; here only the answer is judged.

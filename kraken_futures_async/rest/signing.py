@@ -47,13 +47,19 @@ class KrakenFuturesAuth(httpx.Auth):
     def __repr__(self) -> str:
         return f"KrakenFuturesAuth({self._credentials!r})"
 
+    def signed_headers(self, post_data: str, url_path: str) -> list[tuple[str, str]]:
+        """``APIKey``, ``Nonce`` (unless the source gives none) and ``Authent``, in the order
+        they are added to a request, for ``post_data`` sent to ``url_path``."""
+        nonce = self._nonces.next()
+        authent = sign(self._credentials.secret, post_data, nonce, endpoint_path(url_path))
+        headers = [("APIKey", self._credentials.api_key)]
+        if nonce:
+            headers.append(("Nonce", nonce))
+        headers.append(("Authent", authent))
+        return headers
+
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         post_data = request.url.query.decode("ascii") + request.content.decode()
-        nonce = self._nonces.next()
-        request.headers["APIKey"] = self._credentials.api_key
-        if nonce:
-            request.headers["Nonce"] = nonce
-        request.headers["Authent"] = sign(
-            self._credentials.secret, post_data, nonce, endpoint_path(request.url.path)
-        )
+        for name, value in self.signed_headers(post_data, request.url.path):
+            request.headers[name] = value
         yield request

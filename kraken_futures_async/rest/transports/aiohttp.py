@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import ssl as ssl_module
 from collections.abc import Mapping
+from typing import NamedTuple
 
 import aiohttp
 import httpx
@@ -20,13 +21,25 @@ import yarl
 from ...config import DEFAULT_LIMITS, DEFAULT_MAX_RESPONSE_BYTES
 from ..body import MAX_BODY_EXTENSION, BodyTooLargeError
 
-__all__ = ["AiohttpTransport", "to_httpx_error"]
+__all__ = ["AiohttpTransport", "Exchanged", "to_httpx_error"]
 
 #: aiohttp fills these in when a request lacks them; httpx already chose (or removed) them.
 _NO_AUTO_HEADERS = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
 _HTTP_11 = b"HTTP/1.1"
 
+#: Distinct URLs whose parsed form is kept (cleared when full).
+_URLS_KEPT = 512
+
 _TimeoutKey = tuple[float | None, float | None]
+
+
+class Exchanged(NamedTuple):
+    """One answer as it came: status, reason, raw headers in order, raw (undecoded) body."""
+
+    status: int
+    reason: str
+    raw_headers: tuple[tuple[bytes, bytes], ...]
+    content: bytes
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -64,6 +77,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         max_connections = limits.max_connections
         self._slots = asyncio.Semaphore(max_connections) if max_connections else None
         self._timeouts: dict[_TimeoutKey, aiohttp.ClientTimeout] = {}
+        self._urls: dict[str, yarl.URL] = {}
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open" if self._session else "unopened"
@@ -108,7 +122,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             self._timeouts[key] = timeout
         return timeout
 
-    async def _take_slot(self, request: httpx.Request, wait: float | None) -> None:
+    async def _take_slot(self, request: httpx.Request | None, wait: float | None) -> None:
         slots = self._slots
         if slots is None:
             return
@@ -121,19 +135,37 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         except TimeoutError as exc:
             raise httpx.PoolTimeout("no free connection in time", request=request) from exc
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    def _url(self, url: str) -> yarl.URL:
+        """The URL as aiohttp's already-encoded form, kept per string (bounded)."""
+        parsed = self._urls.get(url)
+        if parsed is None:
+            if len(self._urls) >= _URLS_KEPT:
+                self._urls.clear()
+            parsed = self._urls[url] = yarl.URL(url, encoded=True)
+        return parsed
+
+    async def exchange(
+        self,
+        method: str,
+        url: str,
+        headers: list[tuple[str, str]],
+        body: bytes | None,
+        timeouts: Mapping[str, float | None],
+        limit: int,
+        request: httpx.Request | None = None,
+    ) -> Exchanged:
+        """Send exactly these bytes and read the raw answer, at most ``limit`` bytes of it.
+
+        The one exchange both routes share: :meth:`handle_async_request` for httpx, and the
+        pipeline's hot path, which calls it without building httpx objects. Failures are
+        httpx's exceptions (``request`` attached when there is one).
+        """
         session = self._session or self._open()
-        timeouts: Mapping[str, float | None] = request.extensions.get("timeout") or {}
-        limit: int = request.extensions.get(MAX_BODY_EXTENSION, self._max_body)
-        body = await request.aread()
-        encoding = request.headers.encoding
-        headers = [(k.decode(encoding), v.decode(encoding)) for k, v in request.headers.raw]
-        url = yarl.URL(str(request.url), encoded=True)
         await self._take_slot(request, timeouts.get("pool"))
         try:
             async with session.request(
-                request.method,
-                url,
+                method,
+                self._url(url),
                 headers=headers,
                 data=body or None,
                 timeout=self._client_timeout(timeouts),
@@ -145,12 +177,23 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         finally:
             if self._slots is not None:
                 self._slots.release()
-        extensions = {"http_version": _HTTP_11, "reason_phrase": (answer.reason or "").encode()}
+        return Exchanged(answer.status, answer.reason or "", answer.raw_headers, content)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        timeouts: Mapping[str, float | None] = request.extensions.get("timeout") or {}
+        limit: int = request.extensions.get(MAX_BODY_EXTENSION, self._max_body)
+        body = await request.aread()
+        encoding = request.headers.encoding
+        headers = [(k.decode(encoding), v.decode(encoding)) for k, v in request.headers.raw]
+        answer = await self.exchange(
+            request.method, str(request.url), headers, body, timeouts, limit, request
+        )
+        extensions = {"http_version": _HTTP_11, "reason_phrase": answer.reason.encode()}
         return httpx.Response(
             answer.status,
             headers=list(answer.raw_headers),
             # A stream keeps the headers as received (content= would invent a Content-Length).
-            stream=httpx.ByteStream(content),
+            stream=httpx.ByteStream(answer.content),
             request=request,
             extensions=extensions,
         )
@@ -163,7 +206,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             await session.close()
 
 
-async def _read_capped(answer: aiohttp.ClientResponse, limit: int, request: httpx.Request) -> bytes:
+async def _read_capped(
+    answer: aiohttp.ClientResponse, limit: int, request: httpx.Request | None
+) -> bytes:
     """The raw body, refused (connection dropped) as soon as it must pass ``limit`` bytes."""
     declared = answer.content_length
     if declared is not None:
@@ -182,7 +227,7 @@ async def _read_capped(answer: aiohttp.ClientResponse, limit: int, request: http
     return b"".join(chunks)
 
 
-def to_httpx_error(exc: BaseException, request: httpx.Request) -> httpx.TransportError:
+def to_httpx_error(exc: BaseException, request: httpx.Request | None) -> httpx.TransportError:
     """The httpx exception that httpx's own transport raises for the same failure."""
     message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     kind: type[httpx.TransportError]
