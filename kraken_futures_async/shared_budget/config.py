@@ -37,7 +37,7 @@ class SharedBudget:
     #: Prefix of every Redis key (followed by a hash of the API key, never the key).
     key_prefix: str = "kraken_futures_async"
     #: Seconds one Redis command may take before Redis counts as away.
-    timeout: float = 0.25
+    timeout: float = 0.5
     #: Seconds between two pings while Redis is away.
     probe_interval: float = 0.25
     #: Longest wait between two looks at the shared window.
