@@ -233,3 +233,39 @@ def test_the_shared_policy_keeps_the_limits() -> None:
     assert RateLimitPolicy().shared_windows() is None
     limiter = RateLimiter(policy)
     assert limiter.budgets[Budget.DERIVATIVES].reserve == 50
+
+
+async def test_a_deadline_gives_the_ticket_back(
+    redis_server: RedisServer, processes: list[SharedBudgetBinding]
+) -> None:
+    from redis.asyncio import Redis
+
+    first, second = (window_of(binding) for binding in processes[:2])
+    await first.acquire(SMALL.capacity - RESERVE)
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.2):
+            await second.acquire(5)
+    client = Redis.from_url(redis_server.url)
+    try:
+        line = processes[1].link.key(Budget.DERIVATIVES.value, "line:0")
+        for _ in range(100):
+            if not await client.zcard(line):
+                break
+            await asyncio.sleep(0.01)
+        assert await client.zcard(line) == 0
+    finally:
+        await client.aclose()
+
+
+async def test_a_session_without_redis_does_not_open() -> None:
+    from kraken_futures_async import Session
+
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    session = Session(
+        CREDENTIALS,
+        base_url="http://127.0.0.1:1",
+        shared_budget=SharedBudget(url=url, fallback_share=None),
+    )
+    with pytest.raises(SharedBudgetUnavailableError, match="fallback_share"):
+        async with session:
+            pass
