@@ -31,6 +31,7 @@ from decimal import Decimal
 from typing import Any
 
 import attrs
+import pytest
 
 from kraken_futures_async import (
     KrakenFuturesError,
@@ -40,7 +41,9 @@ from kraken_futures_async import (
 )
 from kraken_futures_async.errors import ConnectionFailedError, RequestTimeoutError
 from kraken_futures_async.models import OrderRequestStatus, SendOrderResult
+from kraken_futures_async.operations import OwnDeadline, SendOrder
 from kraken_futures_async.retry import OrderSafety
+from kraken_futures_async.safety import OrderTrace, Reconciler
 from kraken_futures_async.simulator import Twin, TwinConfig
 from kraken_futures_async.simulator.engine import Exchange
 from kraken_futures_async.simulator.twin import _bind, _server
@@ -65,9 +68,9 @@ WORKERS = 8
 ACK_WAIT = 2.0
 DELAY_WITHIN = 0.5
 DELAY_PAST = 6.0
-#: Seconds each worker waits between two orders: 8 workers send about 4 orders a second, so
-#: a dropped socket (about one order in eleven) strikes every few seconds.
-PACE = 2.0
+#: Seconds each worker waits between two orders: 8 workers send about one order a second,
+#: so a dropped socket (about one order in eleven) strikes every ten seconds or so.
+PACE = 6.0
 #: The library's own processBefore window, and the patience of the lookups.
 SAFETY = OrderSafety(process_before=2.0, patience=60.0, poll_interval=0.5)
 #: About a fifth of the orders meet one (1 - 0.955**3 * 0.975**2 * 0.97 = 20.0 %).
@@ -480,3 +483,76 @@ async def test_nothing_counts_as_proof_only_after_a_round_trip_on_the_socket() -
     )
     assert unproven.status is None
     assert not unproven.complete
+
+
+async def test_after_a_drop_a_live_stream_that_still_shows_nothing_is_final() -> None:
+    at = [_T0]
+    state = _live_state(at)
+
+    async def pong() -> bool:
+        return True
+
+    lookup = UwsOrderLookup(state, _ready, pong)
+    state.sending("gone-dark")
+    state.link_lost()
+    reconnecting = await lookup.trace(cli_ord_id="gone-dark", order_id=None, since=_T0)
+    assert not reconnecting.complete
+    assert not reconnecting.final  # the next snapshot may still show it
+    state.deliver("snapshot", [])
+    trace = await lookup.trace(cli_ord_id="gone-dark", order_id=None, since=_T0)
+    assert not trace.complete
+    assert trace.final
+
+
+class _BlindLookup:
+    """A lookup that sees nothing and says it never will (what UWS says after a drop)."""
+
+    def __init__(self) -> None:
+        self.traces = 0
+
+    async def status(self, *, cli_ord_id: str | None, order_id: str | None) -> None:
+        return None
+
+    async def trace(
+        self, *, cli_ord_id: str | None, order_id: str | None, since: dt.datetime | None
+    ) -> OrderTrace:
+        self.traces += 1
+        return OrderTrace(None, (), False, final=True)
+
+    async def recorded(self, cli_ord_id: str, since: dt.datetime) -> None:
+        return None
+
+
+async def test_a_final_blind_lookup_after_the_deadline_is_unknown_at_once_never_resent() -> None:
+    own = OwnDeadline(2.0)
+    own.stamp(_T0)
+    order = SendOrder(
+        symbol="PF_XBTUSD",
+        side="buy",
+        size=Decimal("0.001"),
+        order_type="lmt",
+        limit_price=Decimal(50_000),
+        cli_ord_id="blind",
+        process_before=own,
+    )
+    lookup = _BlindLookup()
+    reconciler = Reconciler(
+        lookup=lookup, clock=lambda: _T0 + dt.timedelta(seconds=3), patience=600.0
+    )
+    resent: list[SendOrder] = []
+
+    async def resend(request: SendOrder) -> SendOrderResult:
+        resent.append(request)
+        raise AssertionError("sent again")
+
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(OrderStatusUnknownError) as caught:
+        await reconciler.resolve_send(
+            order, RequestTimeoutError("lost", sent=True), resend, since=_T0
+        )
+    assert caught.value.cli_ord_id == "blind"
+    assert "from what the exchange still shows" in str(caught.value)
+    assert resent == []
+    assert lookup.traces == 1
+    assert loop.time() - started < 5  # not the 600 s of patience

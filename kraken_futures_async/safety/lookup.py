@@ -24,6 +24,9 @@ class OrderTrace:
     fills: tuple[Fill, ...]
     #: The fills searched reach back to the time asked for, so "no fill" means none exists.
     complete: bool
+    #: Incomplete for good: asked after the order's deadline, this lookup will never learn
+    #: more (a WebSocket's view after a dropped socket), so waiting for it is pointless.
+    final: bool = False
 
     @property
     def found(self) -> bool:

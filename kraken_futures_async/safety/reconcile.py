@@ -131,10 +131,10 @@ class Reconciler:
                 attempts += 1
 
     def _unknown(
-        self, what: str, cli_ord_id: str | None, operation: str
+        self, what: str, cli_ord_id: str | None, operation: str, why: str | None = None
     ) -> OrderStatusUnknownError:
         return OrderStatusUnknownError(
-            f"could not establish within {self.patience:g} s whether {what}; "
+            f"could not establish {why or f'within {self.patience:g} s'} whether {what}; "
             "look the order up by its client order id",
             cli_ord_id=cli_ord_id,
             endpoint=operation,
@@ -308,6 +308,7 @@ class Reconciler:
         cli_ord_id = request.cli_ord_id
         own = isinstance(request.process_before, OwnDeadline)
         search_from = None if since is None else since - _SLACK
+        question = f"order {cli_ord_id!r} was placed"
         logger.info("order %s: answer lost (%s); looking it up", cli_ord_id, first_error)
 
         async def look() -> SendOrderResult | _Again:
@@ -332,6 +333,11 @@ class Reconciler:
                 # is still seen by it: ask less often until then, saving the budget.
                 until = (deadline - looked_at).total_seconds() + 0.001
                 return _Again(max(self.poll_interval, min(until, 10 * self.poll_interval)))
+            if not trace.complete and trace.final and deadline is not None:
+                logger.info("order %s: the lookup cannot tell, now or later", cli_ord_id)
+                raise self._unknown(
+                    question, cli_ord_id, "send_order", "from what the exchange still shows"
+                )
             if not trace.complete or deadline is None:
                 return _Again(self.poll_interval)
             # No trace, and the exchange refuses every earlier attempt by now. Its own record
@@ -353,7 +359,6 @@ class Reconciler:
                 logger.info("order %s: answer lost again (%s)", cli_ord_id, exc)
             return _Again(self.poll_interval)
 
-        question = f"order {cli_ord_id!r} was placed"
         return await self._settle(look, question, cli_ord_id, "send_order")
 
     async def _recorded(self, cli_ord_id: str, since: dt.datetime) -> OrderRecord | None:

@@ -423,12 +423,16 @@ class UwsOrderLookup:
     ) -> OrderTrace:
         await self._ready()
         trace = self._look(cli_ord_id, order_id, since)
-        if trace.found or not trace.complete or self._barrier is None:
+        if trace.found or not self._state.live or self._barrier is None:
             return trace
-        # "nothing, and every event seen": only once what is in flight has arrived
+        # "nothing" counts only once what is in flight has arrived
         if not await self._barrier():
             return OrderTrace(None, trace.fills, False)
-        return self._look(cli_ord_id, order_id, since)
+        trace = self._look(cli_ord_id, order_id, since)
+        if trace.found or trace.complete or not self._state.live:
+            return trace
+        # live, and still blind to it: the snapshot shows no more, nothing else will come
+        return OrderTrace(None, trace.fills, False, final=True)
 
     def _look(
         self, cli_ord_id: str | None, order_id: str | None, since: dt.datetime | None
