@@ -32,7 +32,7 @@ def endpoint_path(url_path: str) -> str:
 def sign(secret: bytes, post_data: str, nonce: str, path: str) -> str:
     """Authent = base64(HMAC-SHA512(secret, SHA256(postData + nonce + endpointPath)))."""
     digest = hashlib.sha256((post_data + nonce + path).encode()).digest()
-    return base64.b64encode(hmac.new(secret, digest, hashlib.sha512).digest()).decode()
+    return base64.b64encode(hmac.digest(secret, digest, "sha512")).decode()
 
 
 class KrakenFuturesAuth(httpx.Auth):

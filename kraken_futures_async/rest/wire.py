@@ -9,14 +9,18 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
+import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from .._values import format_datetime, format_decimal
 
 __all__ = ["encode_params", "json_object", "json_value", "urlencode_pairs", "wire_value"]
+
+#: Text that ``quote_plus`` leaves as it is (its always-safe characters).
+_UNQUOTED = re.compile(r"[A-Za-z0-9_.~-]*").fullmatch
 
 
 def wire_value(value: Any) -> str:
@@ -63,5 +67,17 @@ def encode_params(params: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def urlencode_pairs(pairs: list[tuple[str, str]] | tuple[tuple[str, str], ...]) -> str:
-    """``application/x-www-form-urlencoded``: what is signed is exactly what is sent."""
-    return urlencode(pairs)
+    """``application/x-www-form-urlencoded``: what is signed is exactly what is sent.
+
+    The same text as ``urllib.parse.urlencode(pairs)``; symbols, sizes and ids, which need no
+    quoting, skip ``quote_plus`` (most of an order's encoding cost).
+    """
+    parts = []
+    for key, value in pairs:
+        if type(key) is not str or type(value) is not str:
+            parts.append(urlencode([(key, value)]))
+            continue
+        key = key if _UNQUOTED(key) else quote_plus(key, safe="")
+        value = value if _UNQUOTED(value) else quote_plus(value, safe="")
+        parts.append(f"{key}={value}")
+    return "&".join(parts)
