@@ -134,21 +134,21 @@ SUPPORTED = frozenset(
     }
 )
 
-_STREAM = "the public channels: kf.stream.{}"
+_STREAM = "use the public channels: kf.stream.{}"
 #: What to use instead, by operation (§10).
 _INSTEAD: dict[str, str] = {
     "trades": _STREAM.format("trades(symbol) (the last 50 only, no paging back)"),
-    "candles": "kf.stream.ohlc(symbol) for live candles; UWS keeps no candle history",
-    "fills": "UWS shows only the last 50 fills (the executions snapshot); use "
+    "candles": "use kf.stream.ohlc(symbol) for live candles; UWS keeps no candle history",
+    "fills": "UWS shows only the last 50 fills (the executions snapshot): use "
     "kf.stream.executions() for fills as they happen",
-    "order_status": "UWS has no order-status query; use orders.open() (open orders from the "
+    "order_status": "UWS has no order-status query: use orders.open() (open orders from the "
     "executions stream) or kf.stream.executions(); closed orders are not reachable",
-    "leverage_preferences": "UWS's preferences channel (not served by this backend yet)",
-    "set_leverage_preference": "UWS's set_preference method (not served by this backend yet)",
-    "fee_schedules": "Spot REST GetTradeVolume",
-    "fee_schedule_volumes": "Spot REST GetTradeVolume",
-    "account_log": "Spot REST Ledgers (and the ledgers channel for new entries)",
-    "account_log_csv": "Spot REST Ledgers",
+    "leverage_preferences": "use UWS's preferences channel (not served by this backend yet)",
+    "set_leverage_preference": "use UWS's set_preference method (not served by this backend yet)",
+    "fee_schedules": "use Spot REST GetTradeVolume",
+    "fee_schedule_volumes": "use Spot REST GetTradeVolume",
+    "account_log": "use Spot REST Ledgers (and the ledgers channel for new entries)",
+    "account_log_csv": "use Spot REST Ledgers",
 }
 
 
@@ -159,10 +159,10 @@ def why_unsupported(name: str) -> str:
         name.startswith(("history_", "market_", "chart_"))
         or name in {"tick_types", "historical_funding_rates"}
     ):
-        instead = "nothing over UWS: Kraken's history and charts services have no socket"
+        instead = "Kraken's history and charts services have no socket"
     if instead is None:
-        instead = "nothing: Kraken's Unified WebSocket has no counterpart (kraken-uws-api.md §10)"
-    return f"{name} is not available over the uws backend; use {instead}"
+        instead = "Kraken's Unified WebSocket has no counterpart (kraken-uws-api.md §10)"
+    return f"{name} is not available over the uws backend: {instead}"
 
 
 # --- encoding ------------------------------------------------------------------------------
