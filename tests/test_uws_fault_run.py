@@ -186,17 +186,15 @@ class FaultRunReport:
 
     outcomes: list[Outcome]
     ledger: TruthLedger
-    #: Each fault that struck an order: client order id -> its kind.
+    #: The fault that last struck each order: client order id -> its kind.
     struck: dict[str, str]
+    #: Every fault that fired, by kind (an order sent again may meet another).
+    faults: Counter[str]
     #: How many times each order's request reached the twin's socket.
     arrived: Counter[str]
     real_seconds: float
     virtual_seconds: float
     reconnects: int
-
-    @property
-    def faults(self) -> Counter[str]:
-        return Counter(self.struck.values())
 
     def accepted(self) -> dict[str, list[str]]:
         return self.ledger.accepted()
@@ -313,22 +311,26 @@ def run_fault_run(
             backend: Any = kf.backend
             return outcomes, backend.connection.reconnects
 
+    shared = random.getstate()
     random.seed(seed)  # the client's reconnect jitter
     started = time.perf_counter()
-    with asyncio.Runner(loop_factory=VirtualClockLoop) as runner:
-        loop = runner.get_loop()
-        begun = loop.time()
-        outcomes, reconnects = runner.run(scenario())
-        virtual = loop.time() - begun
-    struck = {
-        e.cl_ord_id or "": e.kind.value
-        + (f"_{e.delay:g}s" if e.kind is SocketFault.ACK_DELAYED else "")
-        for e in server.socket_faults.events
-    }
+    try:
+        with asyncio.Runner(loop_factory=VirtualClockLoop) as runner:
+            loop = runner.get_loop()
+            begun = loop.time()
+            outcomes, reconnects = runner.run(scenario())
+            virtual = loop.time() - begun
+    finally:
+        random.setstate(shared)
+    kinds = [
+        (e.cl_ord_id or "", e.kind.value + (f"_{e.delay:g}s" if e.delay else ""))
+        for e in counting.events
+    ]
     return FaultRunReport(
         outcomes,
         ledger,
-        struck,
+        dict(kinds),
+        Counter(kind for _, kind in kinds),
         counting.arrived,
         time.perf_counter() - started,
         virtual,
@@ -383,7 +385,7 @@ def test_the_truth_is_held_to_each_answer() -> None:
         Outcome("a", error=OrderStatusUnknownError("?", cli_ord_id="a")),
         Outcome("b", result=placed),
     ]
-    report = FaultRunReport(outcomes, ledger, {}, Counter(), 0.0, 0.0, 0)
+    report = FaultRunReport(outcomes, ledger, {}, Counter(), Counter(), 0.0, 0.0, 0)
     assert report.duplicates == {"a": 2}
     assert [o.cli_ord_id for o, _ in report.wrong_answers()] == ["b"]
     assert report.figures()["unknown_in_truth_placed"] == 1
