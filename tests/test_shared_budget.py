@@ -185,19 +185,22 @@ async def test_redis_keys_name_a_hash_of_the_key(
     assert API_KEY not in repr(processes[0])
 
 
-async def test_unreachable_at_start_is_a_clear_error_without_fallback() -> None:
+@pytest.mark.parametrize("share", [None, 0.25])
+async def test_unreachable_at_start_is_a_clear_error(share: float | None) -> None:
     url = f"redis://:hunter2@127.0.0.1:{free_port()}/0"
-    binding = bind(SharedBudget(url=url, fallback_share=None), CREDENTIALS)
+    binding = bind(SharedBudget(url=url, fallback_share=share), CREDENTIALS)
     with pytest.raises(SharedBudgetUnavailableError, match="does not answer") as caught:
         await binding.start()
     assert "hunter2" not in str(caught.value)
+    assert "fallback_at_start" in str(caught.value)
 
 
 async def test_unreachable_at_start_starts_on_the_fallback(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     url = f"redis://127.0.0.1:{free_port()}/0"
-    binding = bind(SharedBudget(url=url, fallback_share=0.5, probe_interval=0.05), CREDENTIALS)
+    config = SharedBudget(url=url, fallback_share=0.5, fallback_at_start=True, probe_interval=0.05)
+    binding = bind(config, CREDENTIALS)
     loop = asyncio.get_running_loop()
     with caplog.at_level(logging.WARNING, "kraken_futures_async.shared_budget"):
         await binding.start()
@@ -266,6 +269,6 @@ async def test_a_session_without_redis_does_not_open() -> None:
         base_url="http://127.0.0.1:1",
         shared_budget=SharedBudget(url=url, fallback_share=None),
     )
-    with pytest.raises(SharedBudgetUnavailableError, match="fallback_share"):
+    with pytest.raises(SharedBudgetUnavailableError, match="fallback_at_start"):
         async with session:
             pass

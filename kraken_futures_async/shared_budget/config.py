@@ -26,14 +26,18 @@ class SharedBudget:
     ``client`` an already built ``redis.asyncio.Redis`` instead (the Session then leaves it
     open). ``fallback_share``: the share of the budget each process may spend on its own
     while Redis is away (0.25 keeps four processes under the exchange's limit; give
-    ``1 / processes`` or less). ``None`` disables the fallback: a Session then does not open
-    without Redis, and a call while Redis is away raises
-    :class:`~kraken_futures_async.shared_budget.SharedBudgetUnavailableError` without sending.
+    ``1 / processes`` or less). ``None`` disables the fallback: a call while Redis is away
+    raises :class:`~kraken_futures_async.shared_budget.SharedBudgetUnavailableError` without
+    sending. A Session whose Redis does not answer when it opens raises that error too (a
+    wrong URL should not pass unnoticed), unless ``fallback_at_start`` lets it start on the
+    fallback.
     """
 
     url: str = "redis://127.0.0.1:6379/0"
     client: Any = attrs.field(default=None, repr=False)
     fallback_share: float | None = attrs.field(default=0.25, validator=_check_share)
+    #: Open on the fallback when Redis does not answer at start (needs ``fallback_share``).
+    fallback_at_start: bool = False
     #: Prefix of every Redis key (followed by a hash of the API key, never the key).
     key_prefix: str = "kraken_futures_async"
     #: Seconds one Redis command may take before Redis counts as away.
@@ -50,5 +54,7 @@ class SharedBudget:
     def __attrs_post_init__(self) -> None:
         if self.timeout <= 0 or self.probe_interval <= 0 or self.min_poll <= 0:
             raise InvalidArgumentError("the shared budget's timeouts must be positive")
+        if self.fallback_at_start and self.fallback_share is None:
+            raise InvalidArgumentError("fallback_at_start needs a fallback_share")
         if self.lease <= self.max_poll:
             raise InvalidArgumentError("a ticket's lease must outlast the longest poll")

@@ -115,12 +115,12 @@ class RedisLink:
             for state in state_keys or (self.key("none"),):
                 reply = await self.run("INIT", [state, self.key("slots")], [self.epoch])
         except RedisDownError as exc:
-            if self.config.fallback_share is None:
+            if self.config.fallback_share is None or not self.config.fallback_at_start:
                 await self.aclose()
                 raise SharedBudgetUnavailableError(
                     f"the shared budget's Redis at {safe_url(self.config.url)} does not answer "
-                    f"({exc}); start it, or give SharedBudget(fallback_share=...) to start on "
-                    "a local share of the budget"
+                    f"({exc}); start it, or give SharedBudget(fallback_at_start=True) to start "
+                    "on the fallback's share of the budget"
                 ) from None
             logger.warning(
                 "shared budget: Redis at %s does not answer at start (%s): this process "
