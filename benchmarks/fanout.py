@@ -16,7 +16,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import aiohttp
+import httpx
+
 from kraken_futures_async import RateLimitPolicy
+from kraken_futures_async.rest.transports import AiohttpTransport
 
 from .contenders import (
     POOL,
@@ -35,10 +39,56 @@ from .contenders import (
 from .harness import Control, median, rotated
 
 LATENCY = 0.020
+#: Connection limits tried side by side (the default, 64, is the main rows' own).
+POOL_SWEEP = (16, 32, 128, 288)
 #: ccxt with its limiter fetches this many books, and the whole fan-out is projected.
 LIMITED_SAMPLE = 10
 
 Maker = Callable[[str, Key, Order], Contender]
+
+
+class RawAiohttpPool(RawAiohttp):
+    """Raw aiohttp with a connection limit of its own (the pool sweep's reference)."""
+
+    def __init__(self, name: str, url: str, key: Key, order: Order, pool: int) -> None:
+        super().__init__(name, url, key, order)
+        self.pool = pool
+
+    async def open(self) -> None:
+        self.client = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=self.pool))
+
+
+def _library_with_pool(pool: int) -> Maker:
+    def make(url: str, key: Key, order: Order) -> Contender:
+        limits = httpx.Limits(
+            max_connections=pool, max_keepalive_connections=pool, keepalive_expiry=30
+        )
+        library = Library(
+            f"kraken_futures_async, AiohttpTransport, pool {pool}",
+            url,
+            key,
+            order,
+            transport=AiohttpTransport(limits=limits),
+            rate_limits=RateLimitPolicy.kraken(),
+            note="pool sweep",
+        )
+        library.pool = pool
+        return library
+
+    return make
+
+
+def _raw_with_pool(pool: int) -> Maker:
+    def make(url: str, key: Key, order: Order) -> Contender:
+        name = f"raw aiohttp + json.loads, pool {pool}"
+        return RawAiohttpPool(name, url, key, order, pool)
+
+    return make
+
+
+def sweep(pools: tuple[int, ...] = POOL_SWEEP) -> list[Maker]:
+    """The library and raw aiohttp at each connection limit, to choose the default by."""
+    return [make(pool) for pool in pools for make in (_library_with_pool, _raw_with_pool)]
 
 
 def contenders(*, peers: bool) -> list[Maker]:
@@ -83,7 +133,9 @@ def ideal(books: int, pool: int, latency: float = LATENCY) -> float:
     return math.ceil(books / pool) * latency
 
 
-async def run(control: Control, *, rounds: int, peers: bool) -> dict[str, Any]:
+async def run(
+    control: Control, *, rounds: int, peers: bool, pools: tuple[int, ...] = POOL_SWEEP
+) -> dict[str, Any]:
     url = control.url
     await control.limits(False)
     order = await control.order()
@@ -91,7 +143,7 @@ async def run(control: Control, *, rounds: int, peers: bool) -> dict[str, Any]:
     await control.latency(LATENCY, "orderbook")
     opened: list[Contender] = []
     try:
-        for make in contenders(peers=peers and peers_installed()):
+        for make in [*contenders(peers=peers and peers_installed()), *sweep(pools)]:
             contender = make(url, await control.new_key(), order)
             await contender.open()
             await _fan_out(contender, symbols)  # warm the pool
@@ -125,6 +177,7 @@ async def run(control: Control, *, rounds: int, peers: bool) -> dict[str, Any]:
         ]
         for row in rows:
             row["server_cpu_ms"] = median(server_cpu[row["contender"]]) * 1e3
+        _add_throughput(rows)
         if peers and peers_installed():
             rows.append(await _limited_ccxt(url, await control.new_key(), order, symbols))
     finally:
@@ -162,3 +215,15 @@ async def _limited_ccxt(url: str, key: Key, order: Order, symbols: list[str]) ->
     row["projected"] = True
     row["note"] = f"{contender.note}; {len(sample)} books measured, {len(symbols)} projected"
     return row
+
+
+def _add_throughput(rows: list[dict[str, Any]]) -> None:
+    """Each row's throughput as a multiple of raw aiohttp's with the same connection limit."""
+    raw = {
+        int(r["pool"]): float(r["wall_ms"])
+        for r in rows
+        if str(r["contender"]).startswith("raw aiohttp + json.loads")
+    }
+    for row in rows:
+        reference = raw.get(int(row["pool"]))
+        row["x_raw_aiohttp_throughput"] = None if reference is None else reference / row["wall_ms"]
