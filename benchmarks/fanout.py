@@ -134,7 +134,7 @@ def ideal(books: int, pool: int, latency: float = LATENCY) -> float:
 
 
 async def run(
-    control: Control, *, rounds: int, peers: bool, pools: tuple[int, ...] = POOL_SWEEP
+    control: Control, *, rounds: int, peers: bool, sweep_pools: tuple[int, ...] = POOL_SWEEP
 ) -> dict[str, Any]:
     url = control.url
     await control.limits(False)
@@ -143,7 +143,7 @@ async def run(
     await control.latency(LATENCY, "orderbook")
     opened: list[Contender] = []
     try:
-        for make in [*contenders(peers=peers and peers_installed()), *sweep(pools)]:
+        for make in [*contenders(peers=peers and peers_installed()), *sweep(sweep_pools)]:
             contender = make(url, await control.new_key(), order)
             await contender.open()
             await _fan_out(contender, symbols)  # warm the pool
