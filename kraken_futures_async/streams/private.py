@@ -41,8 +41,9 @@ import cattrs
 from ..auth import KRAKEN_API_KEY_ENV, KRAKEN_API_SECRET_ENV, Credentials
 from ..errors import MissingCredentialsError, SessionStateError
 from ..models.streams import BalanceUpdate, ExecutionUpdate, PositionUpdate, StreamReconnected
+from .sinks import _Buffer, _ItemSink
 from .source import Feed, Sink, StreamSource
-from .subscriptions import DEFAULT_BUFFER, ItemSubscription, _Buffer, _ItemSink, _Target
+from .subscriptions import DEFAULT_BUFFER, ItemSubscription, _Target
 
 if TYPE_CHECKING:
     from ..config import Environment
