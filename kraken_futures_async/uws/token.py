@@ -38,11 +38,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import hashlib
 import hmac
 import json
 import logging
 import math
+import ssl
 import time
 import weakref
 from collections.abc import Callable
@@ -403,8 +405,11 @@ class TokenProvider:
             "User-Agent": _USER_AGENT,
         }
         requested_at = self._clock()
+        verify: ssl.SSLContext | bool = True if self._transport is not None else _tls_context()
         try:
-            async with httpx.AsyncClient(transport=self._transport, timeout=None) as client:
+            async with httpx.AsyncClient(
+                transport=self._transport, timeout=None, verify=verify
+            ) as client:
                 request = client.build_request("POST", self.url, content=body, headers=headers)
                 response = await client.send(request, stream=True)
                 try:
@@ -429,6 +434,13 @@ class TokenProvider:
         self.fetches += 1
         logger.debug("fetched a WebSocket token (expires in %g s)", token.expires)
         return token
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One TLS context for every token fetch of the process: loading the CA bundle costs
+    about 85 ms of CPU, once per new client, i.e. on every reconnect."""
+    return httpx.create_ssl_context()
 
 
 async def _read_capped(response: httpx.Response) -> bytes:
