@@ -24,6 +24,7 @@ from urllib.parse import parse_qs
 import uvicorn
 
 from kraken_futures_async.simulator import FaultKind, FaultRule, Twin, TwinConfig
+from kraken_futures_async.simulator.twin import KEEP_ALIVE
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -90,6 +91,7 @@ async def _serve() -> None:
     config = uvicorn.Config(
         ControlledTwin(twin),
         lifespan="on",
+        timeout_keep_alive=KEEP_ALIVE,
         access_log=False,
         log_level="warning",
         log_config=None,

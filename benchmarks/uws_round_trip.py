@@ -94,13 +94,19 @@ async def _twin_role() -> None:
     import uvicorn
 
     from kraken_futures_async.simulator import Twin, TwinConfig
+    from kraken_futures_async.simulator.twin import KEEP_ALIVE
 
     from .server import _bind
 
     twin = Twin(TwinConfig(seed=0, rate_limits=False))
     sock = _bind()
     config = uvicorn.Config(
-        twin.app, access_log=False, log_level="warning", log_config=None, lifespan="on"
+        twin.app,
+        access_log=False,
+        log_level="warning",
+        log_config=None,
+        lifespan="on",
+        timeout_keep_alive=KEEP_ALIVE,
     )
     server = uvicorn.Server(config)
     # the socket listens already: a client connecting before uvicorn is up waits in the backlog

@@ -164,3 +164,16 @@ async def test_unknown_charts_are_json_404s() -> None:
             assert answer.json()["errors"] == [{"code": 0, "message": "404 NOT_FOUND"}]
         bad = await client.get("/api/charts/v1/trade/PF_XBTUSD/7m")
     assert (bad.status_code, bad.text) == (400, "Invalid resolution")  # Kraken's own plain text
+
+
+def test_a_served_twin_keeps_idle_connections_longer_than_the_clients_pool() -> None:
+    """A server closing an idle connection first races the client's next request on it: an
+    order sent into that race is ambiguous and costs its deadline to resolve (seen as 10 s
+    sends in the round-trip benchmark before the twin kept connections 75 s)."""
+    from kraken_futures_async.config import DEFAULT_LIMITS
+    from kraken_futures_async.simulator.twin import _server
+
+    server = _server(Twin(TwinConfig(seed=0)), log_config=False)
+    expiry = DEFAULT_LIMITS.keepalive_expiry
+    assert expiry is not None
+    assert server.config.timeout_keep_alive > expiry

@@ -131,7 +131,7 @@ async def serve_on_loopback(twin: Twin) -> AsyncIterator[str]:
         def capture_signals(self) -> Iterator[None]:
             yield
 
-    from ..simulator.twin import LOOPBACK
+    from ..simulator.twin import KEEP_ALIVE, LOOPBACK
 
     # IPPROTO_TCP so that asyncio sets TCP_NODELAY on the accepted sockets (as the twin does).
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -142,6 +142,7 @@ async def serve_on_loopback(twin: Twin) -> AsyncIterator[str]:
         config = uvicorn.Config(
             twin.app,
             lifespan="on",
+            timeout_keep_alive=KEEP_ALIVE,
             access_log=False,
             log_level="warning",
             log_config=None,

@@ -43,6 +43,11 @@ __all__ = ["LOOPBACK", "RunningTwin", "Twin", "run_in_thread", "serve"]
 LOOPBACK = "127.0.0.1"
 #: The in-process transport ignores the host; this one only names the twin in URLs.
 IN_PROCESS_URL = f"http://{LOOPBACK}"
+#: Seconds an idle client connection stays open on a served twin: longer than any client's
+#: idle-pool expiry (this library keeps 30 s), as on Kraken's edge. A server that closes an
+#: idle connection first races the client's next request on it, and an order sent into that
+#: race is ambiguous: safe, but it costs the order's deadline to resolve.
+KEEP_ALIVE = 75
 
 
 class Twin:
@@ -200,6 +205,7 @@ def _server(twin: Twin, *, log_config: bool) -> uvicorn.Server:
         app,
         http=http_protocol(twin.config.request_read_timeout, lambda: app.refusal_body(400)),
         lifespan="on",
+        timeout_keep_alive=KEEP_ALIVE,
         access_log=False,
         log_level="info" if log_config else "warning",
         log_config=uvicorn.config.LOGGING_CONFIG if log_config else None,
