@@ -10,6 +10,7 @@ the shared window and switches back (logged once).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import secrets
 import time
@@ -74,7 +75,10 @@ class RedisLink:
         self._followers: list[_Switching] = []
         self._probe: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
-        self._scripts: dict[str, Any] = {}
+        #: name -> (SHA-1, source): EVALSHA, loaded on a NOSCRIPT answer (a restarted Redis).
+        self._scripts: dict[str, tuple[str, str]] = {}
+        self._down_errors: tuple[type[BaseException], ...] = (OSError, TimeoutError)
+        self._no_script: type[Exception] = LookupError
         #: Fallback nonce residue (1..15), from Redis at start.
         self.slot = 1 + secrets.randbelow(15)
         #: Redis's clock minus this host's, in milliseconds (the fallback nonce's floor).
@@ -103,8 +107,15 @@ class RedisLink:
                 socket_connect_timeout=config.timeout,
                 retry_on_timeout=False,
             )
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import NoScriptError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+
+        self._no_script = NoScriptError
+        self._down_errors = (RedisConnectionError, RedisTimeoutError, OSError, TimeoutError)
         for name in ("ADMIT", "RELEASE", "COOL_DOWN", "REPLAY", "INIT", "NONCE"):
-            self._scripts[name] = client.register_script(getattr(_lua, name))
+            source: str = getattr(_lua, name)
+            self._scripts[name] = (hashlib.sha1(source.encode()).hexdigest(), source)
         return client
 
     async def start(self, state_keys: Sequence[str]) -> None:
@@ -141,15 +152,18 @@ class RedisLink:
 
     async def run(self, script: str, keys: list[str], args: list[Any]) -> Any:
         """Run one script; any failure to talk to Redis raises :class:`RedisDownError`."""
-        from redis.exceptions import ConnectionError as RedisConnectionError
-        from redis.exceptions import TimeoutError as RedisTimeoutError
-
-        if self._client is None:
+        client = self._client
+        if client is None:
             raise RedisDownError("not connected")
+        sha, source = self._scripts[script]
         try:
             async with asyncio.timeout(self.config.timeout):
-                return await self._scripts[script](keys=keys, args=args)
-        except (RedisConnectionError, RedisTimeoutError, OSError, TimeoutError) as exc:
+                try:
+                    return await client.evalsha(sha, len(keys), *keys, *args)
+                except self._no_script:
+                    await client.script_load(source)
+                    return await client.evalsha(sha, len(keys), *keys, *args)
+        except self._down_errors as exc:
             raise RedisDownError(
                 f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             ) from exc
