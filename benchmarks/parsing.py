@@ -10,11 +10,12 @@ after the bytes arrive. The last row is a whole ``kf.market.tickers()`` on an ht
 
 The JSON reads side by side: orjson (no Decimals, the yardstick), json, json with
 ``parse_float=Decimal`` (the library's decoder before issue 13), msgspec and msgspec with
-``float_hook=Decimal`` (the library's decoder since). The row marked "prototype" is not the
-library's path: msgspec decoding the same bytes straight into ``msgspec.Struct`` mirrors of
-the models (renamed to the wire's keys), then into the same frozen ``Ticker`` models in C
-(``msgspec.convert(..., from_attributes=True)``); it is checked equal to the library's
-models first, and shows what a typed decode at the pipeline's call site would give.
+``float_hook=Decimal`` (the library's decoder since). The row "not yet called by the
+pipeline" is ``converter.answer_decoder`` for the tickers endpoint: msgspec decodes the
+same bytes straight into ``msgspec.Struct`` mirrors of the models (renamed to the wire's
+keys) and converts those into the same frozen ``Ticker`` models in C; it is checked equal
+to the general path's models first. It is what a ``tickers()`` call gives once the
+pipeline calls it for a 200 answer.
 """
 
 from __future__ import annotations
@@ -27,21 +28,22 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-import attrs
 import httpx
 import msgspec
 import orjson
 
 from kraken_futures_async import RateLimitPolicy, Session
-from kraken_futures_async.converter import default_converter, wire_name
-from kraken_futures_async.models import OptionGreeks, Ticker
+from kraken_futures_async.converter import answer_decoder, default_converter
 from kraken_futures_async.rest.endpoints import endpoint
 from kraken_futures_async.rest.envelope import read_payload
 
 from .harness import Control, median, rotated
 
 LIBRARY = "kraken_futures_async: Decimal JSON + envelope + converter (cattrs) into Ticker models"
-TYPED = "prototype, not the library's path: msgspec typed decode into the same Ticker models"
+TYPED = (
+    "kraken_futures_async: answer_decoder (msgspec typed decode) into the same Ticker models, "
+    "not yet called by the pipeline"
+)
 
 
 def _library_parse(body: bytes) -> Callable[[], object]:
@@ -55,41 +57,17 @@ def _library_parse(body: bytes) -> Callable[[], object]:
     return parse
 
 
-def _mirror(cls: type, nested: dict[type, Any]) -> Any:
-    """A ``msgspec.Struct`` with ``cls``'s fields under their wire names (prototype only)."""
-    attrs.resolve_types(cls)
-    fields: list[tuple[str, Any, Any]] = []
-    for field in attrs.fields(cls):
-        tp = field.type
-        for model, struct in nested.items():
-            if tp == model | None:
-                tp = struct | None
-        default = msgspec.NODEFAULT if field.default is attrs.NOTHING else field.default
-        fields.append((field.name, tp, msgspec.field(default=default, name=wire_name(field))))
-    return msgspec.defstruct(f"Wire{cls.__name__}", fields, kw_only=True)
-
-
-def _typed_parse(body: bytes, library: object) -> Callable[[], object] | None:
-    """The prototype: bytes to Struct mirrors to ``Ticker`` models, all in msgspec's C."""
-    greeks = _mirror(OptionGreeks, {})
-    wire_ticker = _mirror(Ticker, {OptionGreeks: greeks})
-    answer = msgspec.defstruct(
-        "WireTickers",
-        [
-            ("result", str),
-            ("tickers", list.__class_getitem__(wire_ticker)),
-            ("serverTime", str | None, None),
-        ],
-    )
-    decoder = msgspec.json.Decoder(answer)
-    result_type = list[Ticker]
+def _answer_parse(body: bytes, library: object) -> Callable[[], object] | None:
+    """The library's answer decoder for tickers, checked equal to the general path first."""
+    tickers = endpoint("tickers")
+    decode = answer_decoder(default_converter(), tickers.result, tickers.result_key)
+    if decode is None or repr(decode(body)) != repr(library):
+        return None
 
     def parse() -> object:
-        decoded: Any = decoder.decode(body)
-        return msgspec.convert(decoded.tickers, result_type, from_attributes=True)
+        return decode(body)
 
-    models = parse()
-    return parse if repr(models) == repr(library) else None
+    return parse
 
 
 def _timed(parse: Callable[[], object], repeat: int) -> float:
@@ -134,7 +112,7 @@ async def run(control: Control, *, rounds: int, repeat: int) -> dict[str, Any]:
         # report.py finds this row by "cattrs"
         LIBRARY: library,
     }
-    typed = _typed_parse(body, library())
+    typed = _answer_parse(body, library())
     if typed is not None:
         contenders[TYPED] = typed
     for parse in contenders.values():

@@ -28,7 +28,13 @@ import cattrs
 
 from ._values import parse_datetime, to_decimal
 
-__all__ = ["make_fast_structure_fn", "slot_setters", "structure_datetime", "structure_decimal"]
+__all__ = [
+    "is_fast_structure_fn",
+    "make_fast_structure_fn",
+    "slot_setters",
+    "structure_datetime",
+    "structure_decimal",
+]
 
 StructureFn = Callable[[Any, Any], Any]
 
@@ -268,4 +274,11 @@ def make_fast_structure_fn(
     namespace = dict(code.names)
     exec(compile(source, filename, "exec"), namespace)
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    return namespace[name]  # type: ignore[no-any-return]
+    function = namespace[name]
+    function.__kraken_fast_for__ = cls
+    return function  # type: ignore[no-any-return]
+
+
+def is_fast_structure_fn(function: Any, cls: type) -> bool:
+    """Whether ``function`` is this module's function for ``cls`` (not cattrs', not a hook)."""
+    return getattr(function, "__kraken_fast_for__", None) is cls

@@ -20,11 +20,15 @@ import msgspec
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from ._fast_structure import make_fast_structure_fn, structure_datetime, structure_decimal
+from ._typed_answers import MISS, AnswerDecoder
+from ._typed_answers import answer_decoder as _answer_decoder
 from ._values import format_datetime, parse_datetime, to_decimal
 from .models._base import WIRE_NAME
 
 __all__ = [
+    "MISS",
     "NumberText",
+    "answer_decoder",
     "decode_json",
     "decode_json_numbers_as_text",
     "default_converter",
@@ -161,3 +165,16 @@ def default_converter() -> cattrs.Converter:
 def strict_converter() -> cattrs.Converter:
     """The converter the tests use: every key of a payload must be modelled."""
     return make_converter(strict=True)
+
+
+def answer_decoder(conv: cattrs.Converter, result: Any, key: str | None) -> AnswerDecoder | None:
+    """A decoder from an answer's bytes straight to ``result`` models, where that is exact.
+
+    For an endpoint whose answer holds ``result`` (a model, or a list or tuple of one) under
+    ``key``, built from ``conv`` (it checks each model is structured by the fast functions);
+    None when some type needs the general path. Calling it with the bytes of a 200 answer
+    (and the serverTime callback) gives the models, or :data:`MISS`: then the general path
+    (``read_payload`` and ``conv``) decides, answering or raising exactly as before. Not for
+    endpoints that read headers, check an order's status, or may answer with plain text.
+    """
+    return _answer_decoder(conv, wire_name, result, key)
