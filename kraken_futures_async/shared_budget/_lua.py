@@ -93,10 +93,6 @@ redis.call('ZADD', lease_key, now + lease, prio .. ':' .. ticket)
 local total = tonumber(redis.call('HGET', state, 'total') or '0')
 local closed = tonumber(redis.call('HGET', state, 'closed') or '0')
 local closed_for = math.max(0, closed - now)
-local head = redis.call('ZRANGE', line, 0, 0)[1]
-if head ~= ticket then
-  return {0, poll, tonumber(ticket), total, closed_for, epoch, 0, now}
-end
 local ready = now
 if closed > now then ready = closed end
 local limit = capacity - reserve
@@ -127,6 +123,11 @@ if prio == 1 and prio_total > 0 and redis.call('ZCARD', KEYS[3]) > 0 then
       end
     end
   end
+end
+-- behind another process's call: look again when this one could fit, or soon
+local head = redis.call('ZRANGE', line, 0, 0)[1]
+if head ~= ticket then
+  return {0, math.max(ready - now, poll), tonumber(ticket), total, closed_for, epoch, 0, now}
 end
 if ready > now then
   return {0, ready - now, tonumber(ticket), total, closed_for, epoch, 0, now}
