@@ -7,12 +7,13 @@ exchange changed, so an ack is queued after the pushes its request caused... unl
 request's answer is queued first: trading methods push their ack after the engine call
 returns, hence the ``new`` execution comes before the ``add_order`` ack, as on Kraken where
 the two travel apart). Snapshots are read from the engine the way a REST caller reads it
-(``open_orders``, ``fills``, ``open_positions``, ``accounts``).
+(``open_orders``, ``fills``, ``open_positions``, ``accounts``); the ``margin`` channel's
+sections are :mod:`.margin_channel`'s.
 
-Events carry the engine's order kinds (``lmt``, ``post``, ``stp``...); what a UWS request
-asked for (``order_type``, ``time_in_force``, ``post_only``, trigger reference) is remembered
-per order id while the order is open (:meth:`PrivateHub.expect` before the engine call), so an
-order placed over UWS reads back in UWS terms, and one placed over REST in the closest ones.
+The per-order bookkeeping behind ``executions`` (the terms a UWS request asked for, kept per
+order id while it is open: :meth:`PrivateHub.expect` before the engine call; each open
+order's fills so far; the rows its events make) is :class:`~.order_ledger.OrderLedger`'s;
+the hub decides who hears each row, in which sequence.
 
 A tick (every ``tick_interval``) reads each subscribed account's open orders: the engine's
 clock is lazy, and reading it is what fires the dead man's switch and triggers in time.
@@ -21,17 +22,14 @@ clock is lazy, and reading it is what fires the dead man's switch and triggers i
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Protocol
 
 from ..clock import Clock
-from ..engine._text import parse_iso
-from ..engine.accounts import MAKER_FEE, TAKER_FEE
 from ..engine.events import (
     BalanceChanged,
     Event,
@@ -46,6 +44,7 @@ from ..errors import ExchangeError
 from .config import UwsConfig
 from .feed import Engine
 from .margin_channel import margin_pushes
+from .order_ledger import OrderLedger, OrderTerms, snapshot_fill
 from .wire import encode, rfc3339
 
 __all__ = ["ExecutionOptions", "OrderTerms", "PrivateHub", "PrivateSink"]
@@ -55,88 +54,12 @@ logger = logging.getLogger("kraken_futures_async.simulator.uws")
 _ZERO = Decimal(0)
 #: Fills in an ``executions`` snapshot with ``snap_trades`` (Kraken: the last 50).
 SNAP_TRADES = 50
-#: Execution ids whose public trade id is remembered (for ``trade_id`` on fills).
-_TRADE_IDS = 256
-#: Engine order kinds -> UWS ``order_type`` (and the limit flavour of trigger kinds).
-_KINDS = {
-    "lmt": "limit",
-    "post": "limit",
-    "ioc": "limit",
-    "fok": "limit",
-    "mkt": "market",
-    "stp": "stop-loss",
-    "take_profit": "take-profit",
-    "trailing_stop": "trailing-stop",
-}
-_TIF = {"ioc": "ioc", "fok": "fok"}
 #: ``exec_type`` values ``order_status: false`` leaves out (reference §5.1).
 _TRANSITIONS = frozenset({"amended", "restated", "status"})
 
 
 class PrivateSink(Protocol):
     def push(self, text: str) -> None: ...
-
-
-class OrderTerms:
-    """What a UWS request asked for, kept per open order id."""
-
-    __slots__ = (
-        "order_type",
-        "post_only",
-        "reduce_only",
-        "time_in_force",
-        "trigger_price_type",
-        "trigger_ref",
-    )
-
-    def __init__(
-        self,
-        order_type: str,
-        time_in_force: str = "gtc",
-        post_only: bool = False,
-        trigger_ref: str | None = None,
-        trigger_price_type: str | None = None,
-        reduce_only: bool = False,
-    ) -> None:
-        self.order_type = order_type
-        self.reduce_only = reduce_only
-        self.time_in_force = time_in_force
-        self.post_only = post_only
-        self.trigger_ref = trigger_ref
-        self.trigger_price_type = trigger_price_type
-
-
-class _Order:
-    """An open order as ``executions`` tells it (terms, and fills so far)."""
-
-    __slots__ = (
-        "account",
-        "cl_ord_id",
-        "cost",
-        "filled",
-        "limit_price",
-        "order_id",
-        "qty",
-        "reduce_only",
-        "side",
-        "stop_price",
-        "symbol",
-        "terms",
-    )
-
-    def __init__(self, event: OrderPlaced, terms: OrderTerms) -> None:
-        self.account = event.account
-        self.order_id = event.order_id
-        self.cl_ord_id = event.cli_ord_id
-        self.symbol = event.symbol
-        self.side = event.side
-        self.qty = event.quantity
-        self.filled = event.filled
-        self.cost = _ZERO
-        self.limit_price = event.limit_price
-        self.stop_price = event.stop_price
-        self.reduce_only = terms.reduce_only
-        self.terms = terms
 
 
 class ExecutionOptions:
@@ -157,14 +80,6 @@ class _Balances:
         self.known: dict[tuple[str, str], Decimal] = {}
 
 
-def terms_of(kind: str, limit_price: Decimal | None) -> OrderTerms:
-    """The closest UWS terms of an order the socket did not place (REST, say)."""
-    order_type = _KINDS.get(kind, "limit")
-    if kind in ("stp", "take_profit") and limit_price is not None:
-        order_type += "-limit"
-    return OrderTerms(order_type, _TIF.get(kind, "gtc"), kind == "post")
-
-
 class PrivateHub:
     """Every private subscription of one twin, fed by the engine (module docstring)."""
 
@@ -172,14 +87,13 @@ class PrivateHub:
         self.exchange = exchange
         self.clock = clock
         self._config = config
-        self.orders: dict[str, _Order] = {}
+        #: The open orders ``executions`` tells about (:mod:`.order_ledger`).
+        self.ledger = OrderLedger()
         self.executions: dict[str, dict[PrivateSink, ExecutionOptions]] = {}
         self.positions: dict[str, dict[PrivateSink, None]] = {}
         self.balances: dict[str, dict[PrivateSink, _Balances]] = {}
         self.margins: dict[str, dict[PrivateSink, None]] = {}
         self._margin_due: set[str] = set()
-        self._trade_ids: collections.OrderedDict[str, int] = collections.OrderedDict()
-        self._expected: OrderTerms | None = None
         self._sinks: dict[PrivateSink, None] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: int | None = None
@@ -227,7 +141,7 @@ class PrivateHub:
         if self._ticker is not None:
             self._ticker.cancel()
             self._ticker = None
-        self.orders.clear()
+        self.ledger.orders.clear()
 
     async def _tick(self) -> None:
         while True:
@@ -240,14 +154,9 @@ class PrivateHub:
                 except Exception:  # a bug here must not end the private streams silently
                     logger.exception("the UWS private tick failed")
 
-    @contextlib.contextmanager
-    def expect(self, terms: OrderTerms) -> Iterator[None]:
+    def expect(self, terms: OrderTerms) -> contextlib.AbstractContextManager[None]:
         """The next order placed (inside this block) was asked for with ``terms``."""
-        self._expected = terms
-        try:
-            yield
-        finally:
-            self._expected = None
+        return self.ledger.expect(terms)
 
     # engine events --------------------------------------------------------------------------
 
@@ -261,18 +170,18 @@ class PrivateHub:
 
     def _dispatch(self, event: Event) -> None:
         try:
+            ledger = self.ledger
             if isinstance(event, Trade):
-                self._trade_ids[event.execution_id] = event.trade_id
-                while len(self._trade_ids) > _TRADE_IDS:
-                    self._trade_ids.popitem(last=False)
+                ledger.trade(event)
             elif isinstance(event, OrderPlaced):
-                self._placed(event)
+                self._execution(event.account, ledger.placed(event))
             elif isinstance(event, OrderChanged):
-                self._changed(event)
+                self._execution(event.account, ledger.changed(event))
             elif isinstance(event, OrderFilled):
-                self._filled(event)
+                for item in ledger.filled(event):
+                    self._execution(event.account, item)
             elif isinstance(event, OrderCancelled):
-                self._cancelled(event)
+                self._execution(event.account, ledger.cancelled(event))
             elif isinstance(event, PositionChanged):
                 self._position(event)
             elif isinstance(event, BalanceChanged):
@@ -281,100 +190,9 @@ class PrivateHub:
         except Exception:
             logger.exception("the UWS private channels failed on %r", event)
 
-    def _placed(self, event: OrderPlaced) -> None:
-        known = self.orders.get(event.order_id)
-        if known is not None:  # a trigger that fired is the same order
-            return
-        terms = self._expected or terms_of(event.kind, event.limit_price)
-        self._expected = None
-        order = self.orders[event.order_id] = _Order(event, terms)
-        item = self._order_item(order, event.at)
-        item.update(exec_type="new", order_status="new")
-        self._execution(event.account, item)
-
-    def _changed(self, event: OrderChanged) -> None:
-        order = self.orders.get(event.order_id)
-        if order is None:
-            return
-        order.qty = event.quantity
-        order.limit_price = event.limit_price
-        order.stop_price = event.stop_price
-        item = self._order_item(order, event.at)
-        if event.reason == "edited_by_user":
-            item.update(exec_type="amended", amended=True)
-        else:
-            item.update(exec_type="restated", reason=event.reason)
-        item["order_status"] = "partially_filled" if order.filled > 0 else "new"
-        self._execution(event.account, item)
-
-    def _filled(self, event: OrderFilled) -> None:
-        order = self.orders.get(event.order_id)
-        cost = event.price * event.size
-        rate = MAKER_FEE if event.fill_type == "maker" else TAKER_FEE
-        fee = cost * rate
-        if order is not None:
-            order.filled += event.size
-            order.cost += cost
-            cum, total = order.filled, order.cost
-        else:
-            cum, total = event.size, cost
-        done = event.remaining <= 0
-        item: dict[str, Any] = {"order_id": event.order_id}
-        if order is not None and order.cl_ord_id is not None:
-            item["cl_ord_id"] = order.cl_ord_id
-        item.update(
-            symbol=event.symbol,
-            side=event.side,
-            exec_type="trade",
-            exec_id=event.execution_id,
-        )
-        trade_id = self._trade_ids.get(event.execution_id)
-        if trade_id is not None:
-            item["trade_id"] = trade_id
-        item.update(
-            last_qty=event.size,
-            last_price=event.price,
-            cum_qty=cum,
-            cum_cost=total,
-            avg_price=_avg(total, cum),
-            cost=cost,
-            liquidity_ind="m" if event.fill_type == "maker" else "t",
-            fees=[{"asset": "USD", "qty": _fee(fee)}],
-            order_status="filled" if done else "partially_filled",
-            timestamp=rfc3339(event.at),
-        )
-        self._execution(event.account, item)
-        if done:
-            closing: dict[str, Any] = {"order_id": event.order_id}
-            if order is not None and order.cl_ord_id is not None:
-                closing["cl_ord_id"] = order.cl_ord_id
-            closing.update(
-                symbol=event.symbol,
-                side=event.side,
-                exec_type="filled",
-                order_status="filled",
-                cum_qty=cum,
-                cum_cost=total,
-                avg_price=_avg(total, cum),
-                timestamp=rfc3339(event.at),
-            )
-            self._execution(event.account, closing)
-            self.orders.pop(event.order_id, None)
-
-    def _cancelled(self, event: OrderCancelled) -> None:
-        order = self.orders.pop(event.order_id, None)
-        if order is None:  # never announced (a post-only refused before it rested)
-            return
-        item = self._order_item(order, event.at)
-        kind = "expired" if event.status == "EXPIRED" else "canceled"
-        item.update(exec_type=kind, order_status=kind)
-        if event.reason is not None:
-            item["cancel_reason"] = event.reason
-        self._execution(event.account, item)
-
-    def _execution(self, account: str, item: dict[str, Any]) -> None:
+    def _execution(self, account: str, item: dict[str, Any] | None) -> None:
         members = self.executions.get(account)
-        if not members:
+        if not members or item is None:
             return
         for sink, options in tuple(members.items()):
             if not options.order_status and item["exec_type"] in _TRANSITIONS:
@@ -422,36 +240,6 @@ class PrivateHub:
             }
             sink.push(_sequenced("balances", "update", state.sequence, [row]))
 
-    # rows -----------------------------------------------------------------------------------
-
-    def _order_item(self, order: _Order, at: float) -> dict[str, Any]:
-        terms = order.terms
-        item: dict[str, Any] = {"order_id": order.order_id}
-        if order.cl_ord_id is not None:
-            item["cl_ord_id"] = order.cl_ord_id
-        item.update(
-            symbol=order.symbol,
-            side=order.side,
-            order_type=terms.order_type,
-            order_qty=order.qty,
-        )
-        if order.limit_price is not None and terms.order_type != "market":
-            item["limit_price"] = order.limit_price
-        if order.stop_price is not None:
-            item["triggers"] = {
-                "reference": terms.trigger_ref or "last",
-                "price": order.stop_price,
-                "price_type": terms.trigger_price_type or "static",
-            }
-        item.update(
-            time_in_force=terms.time_in_force,
-            post_only=terms.post_only,
-            reduce_only=order.reduce_only,
-            cum_qty=order.filled,
-            timestamp=rfc3339(at),
-        )
-        return item
-
     # subscriptions --------------------------------------------------------------------------
 
     def subscribe_executions(
@@ -466,41 +254,13 @@ class PrivateHub:
         if snap_orders:
             rows = self.exchange.handle("open_orders", {}, account)["openOrders"]
             for row in reversed(rows):  # oldest first
-                data.append(self._snapshot_order(row, account, now))
+                data.append(self.ledger.snapshot_order(row, account, now))
         if snap_trades:
             fills = self.exchange.handle("fills", {}, account)["fills"][:SNAP_TRADES]
             for fill in reversed(fills):
-                data.append(_snapshot_fill(fill))
+                data.append(snapshot_fill(fill))
         options.sequence += 1
         sink.push(_sequenced("executions", "snapshot", options.sequence, data))
-
-    def _snapshot_order(self, row: dict[str, Any], account: str, now: float) -> dict[str, Any]:
-        order_id = str(row["order_id"])
-        order = self.orders.get(order_id)
-        if order is None:  # placed before the hub listened: the REST view's terms
-            kind = {"stop": "stp", "take_profit": "take_profit"}.get(row["orderType"], "lmt")
-            placed = OrderPlaced(
-                now,
-                account,
-                order_id,
-                row.get("cliOrdId"),
-                row["symbol"],
-                row["side"],
-                kind,
-                Decimal(row["filledSize"]) + Decimal(row["unfilledSize"]),
-                Decimal(row["filledSize"]),
-                row.get("limitPrice"),
-                row.get("stopPrice"),
-                kind != "lmt",
-            )
-            order = self.orders[order_id] = _Order(placed, terms_of(kind, row.get("limitPrice")))
-        order.reduce_only = bool(row.get("reduceOnly", False))
-        item = self._order_item(order, parse_iso(str(row["receivedTime"])))
-        item.update(
-            exec_type="new",
-            order_status="partially_filled" if order.filled > 0 else "new",
-        )
-        return item
 
     def subscribe_positions(self, sink: PrivateSink, account: str, snapshot: bool) -> None:
         self.positions.setdefault(account, {})[sink] = None
@@ -610,36 +370,6 @@ class PrivateHub:
         if not members:
             del table[account]
         return True
-
-
-def _snapshot_fill(fill: dict[str, Any]) -> dict[str, Any]:
-    size, price = Decimal(fill["size"]), Decimal(fill["price"])
-    maker = fill.get("fillType") == "maker"
-    fee = price * size * (MAKER_FEE if maker else TAKER_FEE)
-    item: dict[str, Any] = {"order_id": fill["order_id"]}
-    if fill.get("cliOrdId") is not None:
-        item["cl_ord_id"] = fill["cliOrdId"]
-    item.update(
-        symbol=fill["symbol"],
-        side=fill["side"],
-        exec_type="trade",
-        exec_id=fill["fill_id"],
-        last_qty=size,
-        last_price=price,
-        cost=price * size,
-        liquidity_ind="m" if maker else "t",
-        fees=[{"asset": "USD", "qty": _fee(fee)}],
-        timestamp=rfc3339(parse_iso(str(fill["fillTime"]))),
-    )
-    return item
-
-
-def _avg(cost: Decimal, qty: Decimal) -> Decimal:
-    return _ZERO if qty == 0 else (cost / qty).quantize(Decimal("1e-8")).normalize()
-
-
-def _fee(value: Decimal) -> Decimal:
-    return value.quantize(Decimal("1e-8")).normalize()
 
 
 def _sequenced(channel: str, kind: str, sequence: int, data: Any) -> str:

@@ -20,7 +20,8 @@ from ..clock import Clock
 from ..engine._text import parse_iso
 from ..errors import ExchangeError
 from .feed import Engine
-from .private_channels import OrderTerms, PrivateHub
+from .order_ledger import OrderTerms
+from .private_channels import PrivateHub
 from .wire import INVALID, Contract
 
 __all__ = [
