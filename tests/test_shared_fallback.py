@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 
+import attrs
 import pytest
 
 from kraken_futures_async import Credentials
@@ -21,7 +22,7 @@ from kraken_futures_async.shared_budget import (
     bind,
 )
 from kraken_futures_async.shared_budget.nonces import MODULUS
-from tests.shared_redis import RedisServer, redis_server
+from tests.shared_redis import RedisServer, free_port, redis_server
 from tests.test_shared_budget import most_in_any_window
 
 __all__ = ["redis_server"]
@@ -169,3 +170,43 @@ async def test_without_fallback_a_call_fails_clearly(redis_server: RedisServer) 
         await window.acquire(1)
     finally:
         await binding.aclose()
+
+
+async def test_a_process_cut_off_alone_gets_its_share_left(
+    redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One process loses Redis while the others still reach it: they leave it its share."""
+    from redis.asyncio import Redis
+
+    quick = attrs.evolve(
+        config(redis_server.url), heartbeat=0.1, absent_after=0.3, forget_after=30.0
+    )
+    cut, other = bind(quick, CREDENTIALS), bind(quick, CREDENTIALS)
+    await cut.start()
+    await other.start()
+    reaching = cut.link._client
+    loop = asyncio.get_running_loop()
+    try:
+        windows = [window_of(cut), window_of(other)]
+        admitted: list[tuple[float, int]] = []
+        with caplog.at_level(logging.WARNING, LOGGER):
+            async with asyncio.timeout(30):
+                run = asyncio.ensure_future(hammer_through(windows, 3.5, admitted))
+                await asyncio.sleep(0.8)
+                # from now on only this process's Redis does not answer
+                cut.link._client = Redis.from_url(
+                    f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.1
+                )
+                cut_at = loop.time()
+                await run
+        assert not cut.link.up
+        assert other.link.up
+        assert "switching to the local fallback" in caplog.text
+        assert most_in_any_window(admitted, SMALL.period - 0.02) <= SMALL.capacity
+        # the cut-off process spent its share after its window, the other one the rest
+        assert any(at > cut_at + SMALL.period for at, _ in admitted)
+    finally:
+        await cut.aclose()
+        await other.aclose()
+        if reaching is not None:
+            await reaching.aclose()

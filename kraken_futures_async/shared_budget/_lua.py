@@ -16,12 +16,16 @@ A window's keys (``KEYS`` in this order):
    sorted sets of tickets scored by ticket number (first come, first served);
 5. ``lease``: sorted set ``<line>:<ticket>`` scored by when the ticket expires (a waiter
    renews it on each poll; a process that died leaves the line when its lease runs out);
-6. ``nonce``: the key's last nonce.
+6. ``nonce``: the key's last nonce;
+7. ``members``: sorted set of the processes on the key, scored by when each was last heard
+   (every call and a heartbeat). One silent for longer than ``absent_after`` may be spending
+   its fallback share (cut off from Redis alone, while the others still reach it), so the
+   others' limit shrinks by that share until it is back or ``forget_after`` has passed.
 """
 
 from __future__ import annotations
 
-__all__ = ["ADMIT", "COOL_DOWN", "INIT", "NONCE", "RELEASE", "REPLAY"]
+__all__ = ["ADMIT", "COOL_DOWN", "HEARTBEAT", "INIT", "NONCE", "RELEASE", "REPLAY"]
 
 #: Shared prologue: the time, forgetting what left the window, and a lost state noticed.
 _PROLOGUE = """
@@ -64,7 +68,8 @@ end
 #: Take a ticket (or renew one) and, when it heads its line and the units fit, admit it.
 #: ARGV: mode ('admit' or 'peek'), cost, priority (0/1), capacity, period_us, reserve,
 #: priority_share, ticket ('' for a new one), lease_us, want_nonce (0/1), nonce_floor,
-#: epoch (used when the state is lost), poll_us.
+#: epoch (used when the state is lost), poll_us, member, absent_after_us, forget_after_us,
+#: fallback_units (what an absent process may spend).
 #: Returns {status (1 admitted, 2 ready but not taken, 0 wait), wait_us, ticket, total,
 #: closed_for_us, epoch, nonce, now_us}.
 ADMIT = (
@@ -97,6 +102,10 @@ local ready = now
 if closed > now then ready = closed end
 local limit = capacity - reserve
 if prio == 1 then limit = capacity end
+redis.call('ZADD', KEYS[7], now, ARGV[14])
+redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', now - tonumber(ARGV[16]))
+local absent = redis.call('ZCOUNT', KEYS[7], '-inf', now - tonumber(ARGV[15]))
+limit = limit - absent * tonumber(ARGV[17])
 local excess = total + cost - limit
 local entries = nil
 if excess > 0 then
@@ -206,3 +215,15 @@ NONCE = (
 return {draw_nonce(KEYS[1], tonumber(ARGV[1])), now}
 """
 )
+
+#: This process is alive and reaches Redis (``leave``: it closes cleanly).
+#: KEYS: members; ARGV: member, 'beat' or 'leave'.
+HEARTBEAT = """
+if ARGV[2] == 'leave' then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  return 0
+end
+local t = redis.call('TIME')
+redis.call('ZADD', KEYS[1], tonumber(t[1]) * 1000000 + tonumber(t[2]), ARGV[1])
+return 1
+"""

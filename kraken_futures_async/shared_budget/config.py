@@ -50,11 +50,21 @@ class SharedBudget:
     min_poll: float = 0.002
     #: Seconds a waiting ticket stays in line without its process looking (a crash).
     lease: float = 2.0
+    #: Seconds between two signs of life of this process in Redis.
+    heartbeat: float = 1.0
+    #: A process silent this long may be on its fallback (cut off from Redis alone): the
+    #: others leave it its share. Keep it well under the budget's window (10 s on Kraken), the
+    #: time a process's fallback stays closed after Redis failed.
+    absent_after: float = 3.0
+    #: A process silent this long is gone (crashed); a clean close says so at once.
+    forget_after: float = 300.0
 
     def __attrs_post_init__(self) -> None:
         if self.timeout <= 0 or self.probe_interval <= 0 or self.min_poll <= 0:
             raise InvalidArgumentError("the shared budget's timeouts must be positive")
         if self.fallback_at_start and self.fallback_share is None:
             raise InvalidArgumentError("fallback_at_start needs a fallback_share")
+        if not 0 < self.heartbeat < self.absent_after < self.forget_after:
+            raise InvalidArgumentError("need 0 < heartbeat < absent_after < forget_after")
         if self.lease <= self.max_poll:
             raise InvalidArgumentError("a ticket's lease must outlast the longest poll")

@@ -10,6 +10,7 @@ the shared window and switches back (logged once).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import secrets
@@ -68,6 +69,9 @@ class RedisLink:
         self.prefix = f"{config.key_prefix}:{{{key_hash}}}"
         #: Tells a lost Redis state from the one this process saw.
         self.epoch = secrets.token_hex(8)
+        #: This process among the key's members (its heartbeat).
+        self.member = secrets.token_hex(8)
+        self._heartbeat: asyncio.Task[None] | None = None
         self.up = False
         #: Loop time of the latest switch to the fallback (None: never switched).
         self.down_since: float | None = None
@@ -113,7 +117,7 @@ class RedisLink:
 
         self._no_script = NoScriptError
         self._down_errors = (RedisConnectionError, RedisTimeoutError, OSError, TimeoutError)
-        for name in ("ADMIT", "RELEASE", "COOL_DOWN", "REPLAY", "INIT", "NONCE"):
+        for name in ("ADMIT", "RELEASE", "COOL_DOWN", "REPLAY", "INIT", "NONCE", "HEARTBEAT"):
             source: str = getattr(_lua, name)
             self._scripts[name] = (hashlib.sha1(source.encode()).hexdigest(), source)
         return client
@@ -146,6 +150,36 @@ class RedisLink:
         self.slot = int(reply[2])
         self.note_time(int(reply[1]))
         self.up = True
+        await self._beat()
+        self._start_heartbeat()
+
+    def _start_heartbeat(self) -> None:
+        if self._heartbeat is None or self._heartbeat.done():
+            self._heartbeat = asyncio.get_running_loop().create_task(self._keep_beating())
+
+    def member_args(self) -> list[object]:
+        """What the admission script needs to know of the members (see :mod:`._lua`)."""
+        config = self.config
+        return [
+            self.member,
+            round(config.absent_after * 1_000_000),
+            round(config.forget_after * 1_000_000),
+        ]
+
+    async def _beat(self) -> None:
+        await self.run("HEARTBEAT", [self.key("members")], [self.member, "beat"])
+
+    async def _keep_beating(self) -> None:
+        """Tell the others this process still reaches Redis (and notice when it does not)."""
+        while True:
+            await asyncio.sleep(self.config.heartbeat)
+            if not self.up:
+                continue
+            try:
+                await self._beat()
+            except RedisDownError as reason:
+                if self.config.fallback_share is not None:
+                    self.failed(reason)
 
     def note_time(self, redis_us: int) -> None:
         self.clock_offset_ms = redis_us // 1000 - time.time_ns() // 1_000_000
@@ -205,10 +239,12 @@ class RedisLink:
                     await client.ping()
                 for follower in self._followers:
                     await follower.back_to_redis()
+                await self._beat()
             except Exception as exc:
                 logger.debug("shared budget: Redis still away (%s)", type(exc).__name__)
                 continue
             self.up = True
+            self._start_heartbeat()
             logger.warning(
                 "shared budget: Redis at %s answers again: back on the shared budget",
                 safe_url(self.config.url),
@@ -229,7 +265,11 @@ class RedisLink:
         task.add_done_callback(self._background.discard)
 
     async def aclose(self) -> None:
-        tasks = [*self._background, *([self._probe] if self._probe else [])]
+        if self.up:
+            # if Redis does not hear it, the others forget this process after forget_after
+            with contextlib.suppress(RedisDownError):
+                await self.run("HEARTBEAT", [self.key("members")], [self.member, "leave"])
+        tasks = [*self._background, *(t for t in (self._probe, self._heartbeat) if t)]
         for task in tasks:
             task.cancel()
         if tasks:

@@ -61,8 +61,10 @@ class SharedCostWindow:
         self.reserve = reserve
         self.priority_share = (limit.capacity - reserve) // 2
         self.keys = [link.key(name, part) for part in ("window", "state", "line:0", "line:1")]
-        self.keys += [link.key(name, "lease"), link.key("nonce")]
+        self.keys += [link.key(name, "lease"), link.key("nonce"), link.key("members")]
         share = link.config.fallback_share
+        #: What a process cut off from Redis may spend on its fallback: the others leave it.
+        self._absent_units = 0 if share is None else max(1, math.floor(limit.capacity * share))
         self._fallback: CostWindow | None = None
         if share is not None:
             local = max(1, math.floor(limit.capacity * share))
@@ -149,6 +151,8 @@ class SharedCostWindow:
                         nonces.floor() if nonces is not None else 0,
                         link.epoch,
                         round(config.min_poll * 1_000_000),
+                        *link.member_args(),
+                        self._absent_units,
                     ],
                 )
                 status, wait_us, ticket_no, total, closed_us, epoch, nonce, now_us = reply
