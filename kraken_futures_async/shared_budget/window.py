@@ -15,9 +15,11 @@ Session's deadline cancels the wait as in-process (the ticket is then given back
 ``fallback_share`` of the budget (so ``1 / fallback_share`` processes together stay under the
 exchange's limit). What the processes sent through Redis just before is still in the
 exchange's window and nobody can read it now, so the local window opens one window after
-the failure: a pause, never an over-spend. When Redis answers again, the fallback's
-admissions still in the window are written into the shared window before anything else is
-admitted through it.
+the failure: a pause (cancels included), never an over-spend. When Redis answers again, the
+fallback's admissions still in the window are written into the shared window before
+anything else is admitted through it. A process cut off from Redis alone, while the others
+still reach it, stops beating its heartbeat; the others then leave it its share (see the
+``members`` key in :mod:`._lua`).
 """
 
 from __future__ import annotations
