@@ -23,6 +23,7 @@ from .._deadline import CallDeadline
 from .._values import parse_datetime
 from ..auth import API_KEY_ENV, API_SECRET_ENV
 from ..config import Bounds
+from ..converter import MISS, answer_decoder
 from ..errors import (
     ConnectionFailedError,
     KrakenFuturesError,
@@ -95,6 +96,9 @@ class HttpPipeline:
         #: Absolute URL per relative one, and the client's headers merged per Content-Type.
         self._urls: dict[str, httpx.URL] = {}
         self._headers: dict[str | None, httpx.Headers] = {}
+        #: Per endpoint, the converter's straight-to-models decoder for a plain success
+        #: (None: the general path only).
+        self._answer_decoders: dict[str, Callable[..., Any] | None] = {}
         #: The short route over the library's own transport (:mod:`.hot_path`).
         self._hot = HotPath(client, self._request)
         #: Exchange epoch seconds minus the loop's monotonic clock, from the latest
@@ -285,6 +289,12 @@ class HttpPipeline:
             gone = gone_error(endpoint.name, response)
             if gone is not None:
                 raise gone
+        if response.status_code == 200:
+            decode = self._answer_decoder(endpoint)
+            if decode is not None:
+                result = decode(response.content, self._note_server_time)
+                if result is not MISS:
+                    return result
         try:
             payload = read_payload(endpoint, response, self._note_server_time)
         except RateLimitError as exc:
@@ -295,6 +305,25 @@ class HttpPipeline:
         result = self._structure(endpoint, payload)
         check_order_status(endpoint, payload, result)
         return result
+
+    def _answer_decoder(self, endpoint: Endpoint) -> Callable[..., Any] | None:
+        """The converter's decoder straight to models, for rows that read nothing else: no
+        response headers, no order status, no plain text, Kraken's envelope. Whatever it
+        does not read exactly (MISS) takes the general path below, as before."""
+        try:
+            return self._answer_decoders[endpoint.name]
+        except KeyError:
+            pass
+        decode = None
+        if (
+            endpoint.envelope
+            and not endpoint.header_fields
+            and endpoint.order_status is None
+            and not endpoint.raw_text
+        ):
+            decode = answer_decoder(self._converter, endpoint.result, endpoint.result_key)
+        self._answer_decoders[endpoint.name] = decode
+        return decode
 
     def _note_server_time(self, text: str) -> None:
         try:
