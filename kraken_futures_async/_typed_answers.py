@@ -42,7 +42,7 @@ MISS: Any = object()
 
 #: Kraken's own time text: the only form msgspec and ``parse_datetime`` read identically
 #: (msgspec rounds a seventh fraction digit, reads ``z`` and keeps other offsets).
-_PLAIN_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?Z")
+_PLAIN_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?Z")
 _NONE = type(None)
 
 

@@ -132,6 +132,8 @@ def test_an_order_book_is_served_by_the_fast_path() -> None:
         b'{"result":"success","tickers":[{"symbol":"X","lastTime":"2025-10-21T08:42:03.1234567Z"}]}',
         b'{"result":"success","tickers":[{"symbol":"X","lastTime":"2025-10-21t08:42:03z"}]}',
         b'{"result":"success","tickers":[{"symbol":"X","lastTime":1729500123000}]}',
+        '{"result":"success","tickers":[{"symbol":"X","lastTime":"\u0662025-10-21T08:42:03Z"}]}'.encode(),
+        b'{"result":"success","tickers":[{"symbol":"X","lastTime":"2025-10-21T08:42:03Z\\n"}]}',
         b'{"result":"success","tickers":[{"symbol":"X","last":"abc"}]}',
         b'{"result":"success","tickers":[{"symbol":5}]}',
         b'{"result":"success","tickers":[{"symbol":"X","suspended":1}]}',
