@@ -339,9 +339,30 @@ def run_processes(plan: RunPlan, twin: RunningTwin, redis: Pausable) -> RunResul
 # --- client CPU per call ----------------------------------------------------------------
 
 
-async def cpu_per_call(twin_url: str, redis: LocalRedis, key: Credentials) -> dict[str, float]:
+def cpu_per_call(redis: LocalRedis) -> dict[str, float]:
+    """:func:`_cpu_per_call` against ``python -m benchmarks.server`` in its own process."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.server"],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        url = json.loads(server.stdout.readline())["url"]
+        return asyncio.run(_cpu_per_call(url, redis))
+    finally:
+        assert server.stdin is not None
+        server.stdin.close()
+        server.wait(15)
+
+
+async def _cpu_per_call(url: str, redis: LocalRedis) -> dict[str, float]:
     """Client CPU per private call, shared budget against in-process limiter, interleaved
-    in rounds so both see the same machine; the twin meters nothing here."""
+    in rounds so both see the same machine. The twin serves in a process of its own (its
+    CPU is not the client's) and meters nothing here."""
+    import httpx
     from redis.asyncio import Redis
 
     policy = RateLimitPolicy(
@@ -350,8 +371,12 @@ async def cpu_per_call(twin_url: str, redis: LocalRedis, key: Credentials) -> di
         derivatives_budget=WindowLimit(10**6, 10.0),
         history_budget=None,
     )
-    local = Session(key, base_url=twin_url, rate_limits=policy)
-    shared = Session(key, base_url=twin_url, rate_limits=policy, shared_budget=redis.url)
+    async with httpx.AsyncClient(base_url=url) as control:
+        (await control.post("/_bench/limits", params={"on": "0"})).raise_for_status()
+        body = (await control.post("/_bench/key")).json()
+    credentials = Credentials(body["key"], body["secret"])
+    local = Session(credentials, base_url=url, rate_limits=policy)
+    shared = Session(credentials, base_url=url, rate_limits=policy, shared_budget=redis.url)
     spent = {"in-process": 0.0, "shared": 0.0}
     count = {"in-process": 0, "shared": 0}
     client = Redis.from_url(redis.url)
@@ -362,7 +387,7 @@ async def cpu_per_call(twin_url: str, redis: LocalRedis, key: Credentials) -> di
                 await session.account.open_positions()
         for _ in range(10):
             for name, session in (("in-process", local), ("shared", shared)):
-                info = await client.info("cpu") if name == "shared" else {}
+                info = await client.info("cpu")
                 started = time.process_time()
                 for _ in range(200):
                     await session.account.open_positions()
@@ -375,7 +400,6 @@ async def cpu_per_call(twin_url: str, redis: LocalRedis, key: Credentials) -> di
                         for field in ("used_cpu_user", "used_cpu_sys")
                     )
     await client.aclose()
-    # the twin serves in a thread of this process: its CPU is in both figures alike
     local_us = 1e6 * spent["in-process"] / count["in-process"]
     shared_us = 1e6 * spent["shared"] / count["shared"]
     return {
@@ -419,13 +443,10 @@ def main() -> None:
             _show("Redis stopped 5 s (SIGSTOP at 7.5 s)", run_processes(paused, twin, redis))
         finally:
             twin.stop()
-        twin = run_in_thread(Twin(TwinConfig(rate_limits=False)), port=0)
-        try:
-            cpu = asyncio.run(cpu_per_call(twin.url, redis, twin.twin.credentials()))
-        finally:
-            twin.stop()
+        cpu = cpu_per_call(redis)
         print(
-            "client CPU per call (open_positions, 2,000 calls each, interleaved): "
+            "client CPU per call (open_positions, 2,000 calls each, interleaved; the twin in "
+            "its own process): "
             f"in-process limiter {cpu['in_process_us']:.0f} us, shared budget "
             f"{cpu['shared_us']:.0f} us, added {cpu['added_us']:.0f} us; "
             f"Redis's own CPU {cpu['redis_us']:.0f} us per call"
