@@ -272,3 +272,18 @@ async def test_a_session_without_redis_does_not_open() -> None:
     with pytest.raises(SharedBudgetUnavailableError, match="fallback_at_start"):
         async with session:
             pass
+
+
+async def test_a_cool_down_closes_the_window_for_every_process(
+    processes: list[SharedBudgetBinding],
+) -> None:
+    loop = asyncio.get_running_loop()
+    refused, other = (window_of(binding) for binding in processes[:2])
+    await other.acquire(1)
+    refused.cool_down(0.5)  # the exchange answered apiLimitExceeded to this process
+    assert refused.usage().closed_for > 0.4
+    await asyncio.sleep(0.05)  # the cool-down travels to Redis in the background
+    started = loop.time()
+    async with asyncio.timeout(10):
+        await other.acquire(1)
+    assert loop.time() - started >= 0.35
