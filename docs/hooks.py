@@ -1,0 +1,36 @@
+"""MkDocs hooks for this site (no network, no plugins beyond mkdocstrings).
+
+* The benchmark results and plots are committed under ``benchmarks/`` (``make bench``
+  rewrites them there); they are served from where they are, under the same relative
+  paths, instead of being copied into ``docs/`` where they would go stale.
+* The library's docstrings use Sphinx roles (``:class:`Foo```); Markdown shows them as the
+  role's name before the code. The role's name is dropped, and ``~a.b.Name`` shows as
+  ``Name``, as Sphinx would show it.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from mkdocs.structure.files import File, Files
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVED = [
+    "benchmarks/RESULTS.md",
+    *sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "benchmarks" / "plots").glob("*.png")),
+]
+
+ROLE = re.compile(r":(?:class|mod|func|meth|attr|data|exc|obj|const):(<code>)")
+TILDE = re.compile(r"<code>~(?:[\w.]*\.)?(\w+)</code>")
+
+
+def on_files(files: Files, config: Any) -> Files:
+    for path in SERVED:
+        files.append(File(path, str(ROOT), config["site_dir"], config["use_directory_urls"]))
+    return files
+
+
+def on_page_content(html: str, page: Any, config: Any, files: Files) -> str:
+    return TILDE.sub(r"<code>\1</code>", ROLE.sub(r"\1", html))
