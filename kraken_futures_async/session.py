@@ -108,6 +108,10 @@ class Session:
     ``max_response_bytes``). ``kf.stream.executions()``, ``positions()`` and ``balances()``
     stream the account over the private socket with a Kraken key (the ``uws`` backend's
     socket, or one of their own: :mod:`kraken_futures_async.streams.private`).
+
+    ``shared_budget`` (a Redis URL or a :class:`~kraken_futures_async.shared_budget.SharedBudget`,
+    extra ``redis``) keeps the key's rate-limit budget and nonce in Redis, for several
+    processes on one key: every Session on the key must use it.
     """
 
     def __init__(
@@ -243,7 +247,12 @@ class Session:
             raise SessionStateError(f"a Session opens once; this one is {self._state.value}")
         if self._shared is not None:
             await self._shared.start()
-        await self._backend.open()
+        try:
+            await self._backend.open()
+        except BaseException:
+            if self._shared is not None:  # its heartbeat and link must not outlive the failure
+                await self._shared.aclose()
+            raise
         self._state = _State.OPEN
         return self
 

@@ -287,3 +287,26 @@ async def test_a_cool_down_closes_the_window_for_every_process(
     async with asyncio.timeout(10):
         await other.acquire(1)
     assert loop.time() - started >= 0.35
+
+
+async def test_a_session_that_fails_to_open_leaves_no_redis_task_behind(
+    redis_server: RedisServer,
+) -> None:
+    from kraken_futures_async import Session
+
+    session = Session(
+        CREDENTIALS,
+        base_url="http://127.0.0.1:1",
+        shared_budget=SharedBudget(url=redis_server.url),
+    )
+    before = asyncio.all_tasks()
+
+    async def refuse() -> None:
+        raise RuntimeError("the backend could not open")
+
+    session._backend.open = refuse  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="could not open"):
+        async with session:
+            pass
+    await asyncio.sleep(0)
+    assert asyncio.all_tasks() - before == set()
