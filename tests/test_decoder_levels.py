@@ -62,6 +62,13 @@ def test_a_level_reads_as_fields_and_unpacks() -> None:
     assert level._replace(size=Decimal(1)).size == Decimal(1)
 
 
+def test_a_level_unstructures_as_before() -> None:
+    book = FAST.structure({"bids": [[1, "2.50"]], "asks": []}, OrderBook)
+    expected = {"bids": [{"price": Decimal(1), "size": Decimal("2.50")}], "asks": []}
+    assert FAST.unstructure(book) == expected
+    assert REFERENCE.unstructure(book) == expected
+
+
 def test_cli_json_shows_a_level_by_its_field_names() -> None:
     book = FAST.structure({"bids": [[1, "2.50"]], "asks": []}, OrderBook)
     assert plain(book) == {"bids": [{"price": "1", "size": "2.50"}], "asks": []}

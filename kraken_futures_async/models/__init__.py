@@ -258,6 +258,11 @@ def register_hooks(conv: cattrs.Converter, *, fast: bool = False) -> None:
         return PriceLevel(to_decimal(value[0]), to_decimal(value[1]))
 
     conv.register_structure_hook(PriceLevel, structure_level)
+    # unstructured as before PriceLevel was a named tuple: {"price": ..., "size": ...}
+    conv.register_unstructure_hook(
+        PriceLevel,
+        lambda level: {"price": conv.unstructure(level[0]), "size": conv.unstructure(level[1])},
+    )
     if fast:
         each_level = conv.get_structure_hook(_LEVELS)
 
