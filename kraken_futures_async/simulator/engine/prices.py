@@ -29,6 +29,7 @@ from decimal import Decimal
 from ._noise import key_of, signed_unit, signed_units
 from ._text import round_to_step
 from .instruments import IndexSpec, InstrumentSpec
+from .price_moves import PriceMoves
 from .retention import ClearingCache, Retention
 
 __all__ = ["Prices"]
@@ -154,11 +155,21 @@ class Prices:
         self._index_cache: ClearingCache[tuple[str, int], float] = ClearingCache(kept)
         self._cache: ClearingCache[tuple[str, int], tuple[Decimal, Decimal, float]]
         self._cache = ClearingCache(kept)
+        #: Moves a test ordered (:mod:`.price_moves`); none unless the twin is told.
+        self.moves = PriceMoves()
+
+    def move(self, base: str, start: int, factor: float) -> None:
+        """Scale ``base``'s index by ``factor`` from ``start`` on (quotes cached are dropped)."""
+        self.moves.add(base, start, factor)
+        self._index_cache.clear()
+        self._cache.clear()
 
     def index_float(self, base: str, second: int) -> float:
         value = self._index_cache.get((base, second))
         if value is None:
             value = math.exp(self._series[base].log_price(second))
+            if self.moves:
+                value *= self.moves.factor(base, second)
             self._index_cache.put((base, second), value)
         return value
 
@@ -198,6 +209,9 @@ class Prices:
         The same floats :meth:`quote` rounds to the grid (``spec.tick / 10``), bit for bit.
         """
         indices = [math.exp(x) for x in self._series[spec.base].log_prices(seconds)]
+        if self.moves:
+            factor, base = self.moves.factor, spec.base
+            indices = [i * factor(base, s) for i, s in zip(indices, seconds, strict=True)]
         key = self._premium_keys[spec.symbol]
         premiums = [0.0] * len(seconds)
         for octave in _PREMIUM_OCTAVES:
