@@ -267,6 +267,7 @@ class NoNonce(NonceSource):
     """Send no ``Nonce`` header at all (Kraken allows it; the signature then covers none)."""
 
     def next(self) -> str:
+        """An empty string: the request goes out without a ``Nonce`` header."""
         return ""
 
 

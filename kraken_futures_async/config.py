@@ -53,6 +53,7 @@ class Environment:
     spot_rest_url: str | None = None
 
 
+#: Kraken's production Futures host, with the Unified WebSocket and Spot REST hosts it uses.
 PRODUCTION = Environment(
     "production",
     "https://futures.kraken.com",

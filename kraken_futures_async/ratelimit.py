@@ -113,14 +113,17 @@ class RateLimitPolicy:
 
     @classmethod
     def card(cls) -> RateLimitPolicy:
+        """The default: the card's request buckets and Kraken's cost budgets."""
         return cls()
 
     @classmethod
     def kraken(cls) -> RateLimitPolicy:
+        """Only the cost budgets Kraken meters, for the most throughput."""
         return cls(public_requests=None, private_requests=None)
 
     @classmethod
     def unlimited(cls) -> RateLimitPolicy:
+        """No metering at all: for tests, or a twin run without limits."""
         return cls(
             public_requests=None,
             private_requests=None,

@@ -39,10 +39,12 @@ class RetryPolicy:
     seed: int | None = None
 
     def new_rng(self) -> random.Random:
+        """A random source for one call's jitter, seeded from ``seed`` when it is set."""
         return random.Random(self.seed)
 
     @classmethod
     def never(cls) -> RetryPolicy:
+        """One attempt, no retry."""
         return cls(max_attempts=1)
 
     def delay(

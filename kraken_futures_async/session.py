@@ -231,10 +231,12 @@ class Session:
 
     @property
     def has_credentials(self) -> bool:
+        """Whether the Session was given Credentials, so it can sign private calls."""
         return self._credentials is not None
 
     @property
     def limiter(self) -> RateLimiter:
+        """The rate limiter of the Session's backend: its budgets and what they hold now."""
         return self._open_backend().limiter
 
     @property
@@ -336,6 +338,8 @@ class Session:
 
     @property
     def order_lookup(self) -> OrderLookup:
+        """How the backend finds an order by its client order id after a lost answer (order
+        safety uses it)."""
         return self._backend.order_lookup
 
     def _open_backend(self) -> Backend:

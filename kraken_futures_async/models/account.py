@@ -34,6 +34,9 @@ class CashAccount:
 
 @attrs.frozen(kw_only=True)
 class FlexCurrency:
+    """One currency in the multi-collateral (flex) wallet: quantity, value, what it counts as
+    collateral, and what is available."""
+
     quantity: Decimal
     value: Decimal
     collateral: Decimal
@@ -42,6 +45,9 @@ class FlexCurrency:
 
 @attrs.frozen(kw_only=True)
 class PortfolioMarginBreakdown:
+    """A flex account's portfolio-margining figures (market risk, scenario PnLs, option
+    deltas), as far as Kraken sends them."""
+
     total_cross_asset_netted_market_risk: Decimal | None = None
     total_market_risk: Decimal | None = None
     total_scenario_pnls: tuple[Decimal, ...] | None = None
@@ -81,6 +87,9 @@ class FlexAccount(FlexFigures):
 
 @attrs.frozen(kw_only=True)
 class Auxiliary:
+    """A margin account's summary as Kraken names it: ``usd``, portfolio value ``pv``,
+    ``pnl``, available funds ``af`` and ``funding``."""
+
     usd: Decimal
     pv: Decimal
     pnl: Decimal
@@ -90,6 +99,9 @@ class Auxiliary:
 
 @attrs.frozen(kw_only=True)
 class MarginRequirements:
+    """A margin account's requirements: initial ``im``, maintenance ``mm``, liquidation
+    threshold ``lt`` and termination threshold ``tt``."""
+
     im: Decimal
     mm: Decimal
     lt: Decimal
@@ -119,6 +131,9 @@ class Accounts:
 
 @attrs.frozen(kw_only=True)
 class OpenPosition:
+    """An open position: contract, side, size and entry price, with funding, PnL currency and
+    greeks where Kraken gives them (over UWS: size and entry price only)."""
+
     symbol: str
     side: PositionSide
     size: Decimal

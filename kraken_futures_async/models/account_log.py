@@ -81,5 +81,7 @@ class AccountLogEntry:
 
 @attrs.frozen(kw_only=True)
 class AccountLog:
+    """A page of the account log: one account's booking entries."""
+
     account_uid: str
     logs: tuple[AccountLogEntry, ...]

@@ -18,6 +18,8 @@ __all__ = [
 
 
 class AssignmentTimeFrame(WireEnum):
+    """When an assignment preference applies: every day, weekdays or weekends."""
+
     ALL = "all"
     WEEKDAYS = "weekdays"
     WEEKENDS = "weekends"
@@ -48,6 +50,8 @@ class AssignmentParticipant:
 
 @attrs.frozen(kw_only=True)
 class AssignmentHistoryEntry:
+    """One change of an assignment preference: the preference, and whether it was deleted."""
+
     deleted: bool
     participant: AssignmentPreference
     timestamp: dt.datetime | None = None

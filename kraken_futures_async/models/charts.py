@@ -66,6 +66,8 @@ class AnalyticsIssue:
 
 @attrs.frozen(kw_only=True)
 class Analytics:
+    """One analytics series from the charts API, with any issues Kraken reported with it."""
+
     result: AnalyticsSeries
     errors: tuple[AnalyticsIssue, ...] = ()
 

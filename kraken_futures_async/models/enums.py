@@ -16,12 +16,16 @@ __all__ = [
 
 
 class Side(WireEnum):
+    """Which side an order or a fill is on."""
+
     BUY = "buy"
     SELL = "sell"
     UNKNOWN = "unknown"
 
 
 class PositionSide(WireEnum):
+    """Whether a position is long or short."""
+
     LONG = "long"
     SHORT = "short"
     UNKNOWN = "unknown"
@@ -51,12 +55,17 @@ class TriggerSignal(WireEnum):
 
 
 class TrailingStopDeviationUnit(WireEnum):
+    """How a trailing stop's maximum deviation is measured: as a percentage of the price or
+    as an amount in the quote currency."""
+
     PERCENT = "PERCENT"
     QUOTE_CURRENCY = "QUOTE_CURRENCY"
     UNKNOWN = "unknown"
 
 
 class FillType(WireEnum):
+    """Why a fill happened: as maker or taker, a liquidation, an assignment, or an unwind."""
+
     MAKER = "maker"
     TAKER = "taker"
     LIQUIDATION = "liquidation"

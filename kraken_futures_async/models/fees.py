@@ -20,6 +20,8 @@ class FeeTier:
 
 @attrs.frozen(kw_only=True)
 class FeeSchedule:
+    """A fee schedule and its volume tiers."""
+
     uid: str
     name: str
     tiers: tuple[FeeTier, ...]

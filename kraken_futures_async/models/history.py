@@ -64,6 +64,8 @@ E = TypeVar("E")
 
 
 class Direction(WireEnum):
+    """The side of a historical execution or order, as the history API spells it."""
+
     BUY = "Buy"
     SELL = "Sell"
     UNKNOWN = "unknown"
@@ -337,6 +339,8 @@ class UnknownHistoryEvent:
     raw: Any
 
 
+#: An event of the order history; one this version does not know arrives as
+#: ``UnknownHistoryEvent``.
 OrderHistoryEvent = (
     OrderPlaced
     | OrderUpdated
@@ -346,6 +350,8 @@ OrderHistoryEvent = (
     | OrderEditRejected
     | UnknownHistoryEvent
 )
+#: An event of the trigger-order history; one this version does not know arrives as
+#: ``UnknownHistoryEvent``.
 TriggerHistoryEvent = (
     TriggerPlaced
     | TriggerCancelled
@@ -358,6 +364,8 @@ TriggerHistoryEvent = (
 
 @attrs.frozen(kw_only=True)
 class OrderEntry:
+    """One order-history entry: its uid, its time and the event."""
+
     uid: str
     timestamp: dt.datetime
     event: OrderHistoryEvent
@@ -365,6 +373,8 @@ class OrderEntry:
 
 @attrs.frozen(kw_only=True)
 class TriggerEntry:
+    """One trigger-history entry: its uid, its time and the event."""
+
     uid: str
     timestamp: dt.datetime
     event: TriggerHistoryEvent

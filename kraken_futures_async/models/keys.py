@@ -12,6 +12,8 @@ __all__ = ["AccessLevel", "ApiKeyCheck", "KeyPermissions"]
 
 
 class AccessLevel(WireEnum):
+    """What an API key may do in one area: nothing, read, or everything."""
+
     NO_ACCESS = "NO_ACCESS"
     READ_ONLY = "READ_ONLY"
     FULL_ACCESS = "FULL_ACCESS"
@@ -28,6 +30,9 @@ class KeyPermissions:
 
 @attrs.frozen(kw_only=True)
 class ApiKeyCheck:
+    """What ``kf.keys.check()`` tells about the Session's key: its account, creation time and
+    permissions."""
+
     api_key: str
     account_uid: str
     iiban: str | None

@@ -26,6 +26,8 @@ __all__ = [
 
 @attrs.frozen(kw_only=True)
 class OptionGreeks:
+    """An option's implied volatility and greeks."""
+
     iv: Decimal
     delta: Decimal
     gamma: Decimal | None = None
@@ -67,6 +69,8 @@ class Ticker:
 
     @property
     def is_index(self) -> bool:
+        """True for an index ticker (``in_`` or ``rr_`` symbol, no mark price): a price
+        series, not a contract to trade."""
         return self.mark_price is None and self.symbol[:3].lower() in ("in_", "rr_")
 
 
@@ -91,10 +95,12 @@ class OrderBook:
 
     @property
     def best_bid(self) -> PriceLevel | None:
+        """The highest bid, or ``None`` when no one bids."""
         return self.bids[0] if self.bids else None
 
     @property
     def best_ask(self) -> PriceLevel | None:
+        """The lowest ask, or ``None`` when no one offers."""
         return self.asks[0] if self.asks else None
 
 
@@ -140,6 +146,8 @@ class MarginLevel:
 
 @attrs.frozen(kw_only=True)
 class MarginSchedule:
+    """A contract's margin levels, for retail and for professional accounts."""
+
     retail: tuple[MarginLevel, ...]
     professional: tuple[MarginLevel, ...]
 
@@ -198,5 +206,7 @@ class Candle:
 
 @attrs.frozen(kw_only=True)
 class CandlePage:
+    """A page of candles; ``more_candles`` says whether the window holds more."""
+
     candles: tuple[Candle, ...]
     more_candles: bool = attrs.field(default=False, metadata=wire("more_candles"))

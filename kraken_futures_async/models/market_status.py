@@ -13,6 +13,8 @@ __all__ = ["DislocationDirection", "FundingRate", "InstrumentStatus"]
 
 
 class DislocationDirection(WireEnum):
+    """Which bound of its price band a dislocated contract's price has crossed."""
+
     ABOVE_UPPER_BOUND = "ABOVE_UPPER_BOUND"
     BELOW_LOWER_BOUND = "BELOW_LOWER_BOUND"
     UNKNOWN = "unknown"

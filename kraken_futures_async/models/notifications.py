@@ -12,6 +12,8 @@ __all__ = ["Notification", "NotificationPriority", "NotificationType"]
 
 
 class NotificationType(WireEnum):
+    """What a platform notification is about."""
+
     NEW_FEATURE = "new_feature"
     BUG_FIX = "bug_fix"
     SETTLEMENT = "settlement"
@@ -22,6 +24,8 @@ class NotificationType(WireEnum):
 
 
 class NotificationPriority(WireEnum):
+    """How urgent a platform notification is."""
+
     LOW = "low"
     MEDIUM = "medium"
     HIGH = "high"
@@ -40,6 +44,7 @@ class Notification:
 
     @property
     def is_downtime(self) -> bool:
+        """True for a high-priority maintenance notice: the way Kraken announces downtime."""
         return (
             self.type is NotificationType.MAINTENANCE and self.priority is NotificationPriority.HIGH
         )

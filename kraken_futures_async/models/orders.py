@@ -88,6 +88,8 @@ class PlaceEvent:
 
 @attrs.frozen(kw_only=True)
 class CancelEvent:
+    """An order event: the order was cancelled."""
+
     type: str
     uid: str
     order: OrderSnapshot | None = None
@@ -96,6 +98,8 @@ class CancelEvent:
 
 @attrs.frozen(kw_only=True)
 class EditEvent:
+    """An order event: the order was edited, with its terms before and after."""
+
     type: str
     old: OrderSnapshot
     new: OrderSnapshot
@@ -104,6 +108,8 @@ class EditEvent:
 
 @attrs.frozen(kw_only=True)
 class RejectEvent:
+    """An order event: the order was rejected, with Kraken's reason."""
+
     type: str
     uid: str
     reason: str
@@ -132,6 +138,8 @@ class UnknownOrderEvent:
     raw: dict[str, Any]
 
 
+#: An event in an order result's ``order_events``; one this version does not know arrives as
+#: ``UnknownOrderEvent``.
 OrderEvent = PlaceEvent | CancelEvent | EditEvent | RejectEvent | ExecutionEvent | UnknownOrderEvent
 
 
@@ -147,15 +155,20 @@ class SendOrderResult:
 
     @property
     def executions(self) -> tuple[ExecutionEvent, ...]:
+        """The fills among the order's events (empty over UWS, where fills arrive on
+        ``kf.stream.executions()``)."""
         return tuple(e for e in self.order_events if isinstance(e, ExecutionEvent))
 
     @property
     def filled_size(self) -> Decimal:
+        """How much of the order filled at once: the sum of its executions."""
         return sum((e.amount for e in self.executions), Decimal(0))
 
 
 @attrs.frozen(kw_only=True)
 class EditOrderResult:
+    """What ``kf.orders.edit()`` did: the request's status and the order's events."""
+
     status: OrderRequestStatus
     order_events: tuple[OrderEvent, ...] = ()
     order_id: str | None = None
@@ -165,6 +178,8 @@ class EditOrderResult:
 
 @attrs.frozen(kw_only=True)
 class CancelOrderResult:
+    """What ``kf.orders.cancel()`` did: the request's status and the order's events."""
+
     status: OrderRequestStatus
     order_id: str | None = attrs.field(default=None, metadata=wire("order_id"))
     cli_ord_id: str | None = None
@@ -174,12 +189,16 @@ class CancelOrderResult:
 
 @attrs.frozen(kw_only=True)
 class CancelledOrderId:
+    """One order a cancel-all took off the book."""
+
     order_id: str = attrs.field(metadata=wire("order_id"))
     cli_ord_id: str | None = None
 
 
 @attrs.frozen(kw_only=True)
 class CancelAllResult:
+    """What ``kf.orders.cancel_all()`` did: the ids of the orders it cancelled."""
+
     status: OrderRequestStatus
     cancel_only: str
     cancelled_orders: tuple[CancelledOrderId, ...]
@@ -217,6 +236,9 @@ class OpenOrder:
 
 @attrs.frozen(kw_only=True)
 class Fill:
+    """One of the account's fills: order, contract, side, size, price, time, and maker or
+    taker."""
+
     fill_id: str = attrs.field(metadata=wire("fill_id"))
     order_id: str = attrs.field(metadata=wire("order_id"))
     symbol: str
@@ -241,6 +263,7 @@ class BatchItemResult:
 
     @property
     def ok(self) -> bool:
+        """Whether the exchange accepted this instruction of the batch."""
         return self.status in _BATCH_SUCCESS
 
 
@@ -257,6 +280,8 @@ _BATCH_SUCCESS = frozenset(
 
 @attrs.frozen(kw_only=True)
 class PriceTriggerOptions:
+    """The trigger of a conditional order as its status reports it: price, side and signal."""
+
     trigger_price: Decimal
     trigger_side: str
     trigger_signal: str
@@ -299,4 +324,5 @@ class OrderStatus:
 
     @property
     def is_open(self) -> bool:
+        """Whether the order is still working: on the book, or waiting for its trigger."""
         return self.status in OPEN_ORDER_STATES

@@ -11,6 +11,8 @@ __all__ = ["ContractMarketShare", "SelfMarketShare"]
 
 @attrs.frozen(kw_only=True)
 class ContractMarketShare:
+    """One contract's self-market-share figures: share, volume and the USD rebate credited."""
+
     market_share: Decimal
     volume: Decimal
     usd_rebate_credited: Decimal

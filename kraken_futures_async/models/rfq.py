@@ -12,6 +12,8 @@ __all__ = ["PlacedOffer", "Rfq", "RfqLeg", "RfqOffer"]
 
 @attrs.frozen(kw_only=True)
 class RfqLeg:
+    """One leg of an RFQ: contract, size and mark price."""
+
     symbol: str
     size: Decimal
     mark_price: Decimal
@@ -19,6 +21,8 @@ class RfqLeg:
 
 @attrs.frozen(kw_only=True)
 class Rfq:
+    """An open request for quote: its legs, mark price and expiry."""
+
     rfq_uid: str
     expiry: dt.datetime
     mark_price: Decimal
@@ -39,4 +43,6 @@ class RfqOffer:
 
 @attrs.frozen(kw_only=True)
 class PlacedOffer:
+    """The uid of an offer just placed on an RFQ."""
+
     offer_uid: str

@@ -51,6 +51,8 @@ class SubaccountFlexAccount(FlexFigures):
 
 @attrs.frozen(kw_only=True)
 class Subaccount:
+    """One subaccount with its holding, margin and flex balances."""
+
     account_uid: str
     email: str
     full_name: str | None
@@ -61,6 +63,8 @@ class Subaccount:
 
 @attrs.frozen(kw_only=True)
 class Subaccounts:
+    """The master account's uid and every subaccount."""
+
     master_account_uid: str
     subaccounts: tuple[Subaccount, ...]
 

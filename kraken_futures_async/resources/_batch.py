@@ -63,6 +63,8 @@ class BatchOrder:
         trailing_stop_deviation_unit: TrailingStopDeviationUnit | str | None = None,
         tag: str | None = None,
     ) -> BatchOrder:
+        """Add a new order to the batch, checked now as ``kf.orders.send`` checks it; returns
+        the batch, for chaining."""
         order = SendOrder(
             symbol=symbol,
             side=side,
@@ -87,6 +89,8 @@ class BatchOrder:
         limit_price: Number | None = None,
         stop_price: Number | None = None,
     ) -> BatchOrder:
+        """Add an edit of an open order to the batch, checked now; returns the batch, for
+        chaining."""
         return self._add(
             EditOrder(
                 order_id=order_id,
@@ -98,4 +102,6 @@ class BatchOrder:
         )
 
     def cancel(self, *, order_id: str | None = None, cli_ord_id: str | None = None) -> BatchOrder:
+        """Add a cancel (by order id or client order id) to the batch; returns the batch, for
+        chaining."""
         return self._add(CancelOrder(order_id=order_id, cli_ord_id=cli_ord_id))

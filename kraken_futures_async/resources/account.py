@@ -13,11 +13,14 @@ __all__ = ["AccountResource"]
 
 
 class AccountResource(Resource):
+    """``kf.account``: the account's balances, positions and notices."""
+
     async def accounts(self) -> Accounts:
         """Cash, multi-collateral (flex) and single-collateral margin accounts."""
         return await self._session.execute(ops.ACCOUNTS, NO_ARGUMENTS)
 
     async def open_positions(self) -> list[OpenPosition]:
+        """The account's open positions."""
         return await self._session.execute(ops.OPEN_POSITIONS, NO_ARGUMENTS)
 
     async def notifications(self) -> list[Notification]:

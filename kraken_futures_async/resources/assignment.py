@@ -13,6 +13,8 @@ __all__ = ["AssignmentResource"]
 
 
 class AssignmentResource(Resource):
+    """``kf.assignment``: the account's preferences for the assignment program."""
+
     async def current(self) -> list[AssignmentParticipant]:
         """The account's active assignment preferences."""
         return await self._session.execute(ops.ASSIGNMENT_CURRENT, NO_ARGUMENTS)
@@ -47,4 +49,5 @@ class AssignmentResource(Resource):
         return await self._session.execute(ops.ASSIGNMENT_DELETE, DeleteAssignment(preference_id))
 
     async def history(self) -> list[AssignmentHistoryEntry]:
+        """Past changes of the account's assignment preferences."""
         return await self._session.execute(ops.ASSIGNMENT_HISTORY, NO_ARGUMENTS)

@@ -25,6 +25,9 @@ __all__ = ["ANALYTICS_TYPES", "INTERVALS", "AnalyticsType", "ChartsResource"]
 
 
 class ChartsResource(Resource):
+    """``kf.charts``: what the charts API offers (tick types, symbols, resolutions),
+    analytics and the liquidity pool."""
+
     async def tick_types(self) -> list[str]:
         """The price series that have candles: ``trade``, ``mark`` and ``spot`` (the index)."""
         return await self._session.execute(ops.TICK_TYPES, NO_ARGUMENTS)

@@ -49,6 +49,10 @@ _E = TypeVar("_E")
 
 
 class HistoryResource(Resource):
+    """``kf.history``: the history API (executions, orders, triggers, positions, the account
+    log, a contract's public history); one page at a time, or every page with the
+    ``iter_*`` methods."""
+
     def _items(
         self,
         operation: Operation[_Q, HistoryPage[_E]],
@@ -145,6 +149,7 @@ class HistoryResource(Resource):
         closed: bool | None = None,
         max_pages: int | None = None,
     ) -> AsyncIterator[OrderEntry]:
+        """Every order event in the window, page after page."""
         request = OrderEventsQuery(
             since=since,
             before=before,
@@ -193,6 +198,7 @@ class HistoryResource(Resource):
         closed: bool | None = None,
         max_pages: int | None = None,
     ) -> AsyncIterator[TriggerEntry]:
+        """Every trigger-order event in the window, page after page."""
         request = OrderEventsQuery(
             since=since,
             before=before,
@@ -267,6 +273,7 @@ class HistoryResource(Resource):
         settlement: bool | None = None,
         max_pages: int | None = None,
     ) -> AsyncIterator[PositionUpdate]:
+        """Every position update in the window, page after page."""
         request = PositionEventsQuery(
             since=since,
             before=before,
@@ -402,6 +409,7 @@ class HistoryResource(Resource):
         count: int | None = None,
         max_pages: int | None = None,
     ) -> AsyncIterator[ExecutionEntry]:
+        """Every public trade of a contract in the window, page after page."""
         request = MarketHistoryQuery(symbol, since=since, before=before, sort=sort, count=count)
         return self._items(ops.MARKET_EXECUTIONS, request, max_pages)
 
@@ -436,6 +444,7 @@ class HistoryResource(Resource):
         count: int | None = None,
         max_pages: int | None = None,
     ) -> AsyncIterator[OrderEntry]:
+        """Every public order event of a contract in the window, page after page."""
         request = MarketHistoryQuery(symbol, since=since, before=before, sort=sort, count=count)
         return self._items(ops.MARKET_ORDERS, request, max_pages)
 
@@ -470,5 +479,6 @@ class HistoryResource(Resource):
         count: int | None = None,
         max_pages: int | None = None,
     ) -> AsyncIterator[PriceEntry]:
+        """Every mark-price change of a contract in the window, page after page."""
         request = MarketHistoryQuery(symbol, since=since, before=before, sort=sort, count=count)
         return self._items(ops.MARKET_PRICES, request, max_pages)

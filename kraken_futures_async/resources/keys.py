@@ -11,6 +11,8 @@ __all__ = ["KeysResource"]
 
 
 class KeysResource(Resource):
+    """``kf.keys``: the check of the Session's API key."""
+
     async def check(self) -> ApiKeyCheck:
         """The Session's key: its account, creation time and permissions (any key will do)."""
         return await self._session.execute(ops.CHECK_API_KEY, NO_ARGUMENTS)

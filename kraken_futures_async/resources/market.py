@@ -29,11 +29,14 @@ __all__ = ["MarketResource", "Resolution", "TickType"]
 
 
 class MarketResource(Resource):
+    """``kf.market``: public market data; needs no credentials."""
+
     async def tickers(self) -> list[Ticker]:
         """Every market and index ticker, in no particular order."""
         return await self._session.execute(ops.TICKERS, NO_ARGUMENTS)
 
     async def ticker(self, symbol: str) -> Ticker:
+        """One contract's or index's ticker."""
         return await self._session.execute(ops.TICKER, SymbolQuery(symbol))
 
     async def orderbook(self, symbol: str) -> OrderBook:
@@ -113,6 +116,7 @@ class MarketResource(Resource):
         return await self._session.execute(ops.INSTRUMENTS_STATUS, NO_ARGUMENTS)
 
     async def instrument_status(self, symbol: str) -> InstrumentStatus:
+        """One contract's market status: whether its price is dislocated or volatile."""
         return await self._session.execute(ops.INSTRUMENT_STATUS, SymbolQuery(symbol))
 
     async def funding_rates(self, symbol: str) -> list[FundingRate]:

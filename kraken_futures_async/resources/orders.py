@@ -48,6 +48,9 @@ _Result = TypeVar("_Result")
 
 
 class OrdersResource(Resource):
+    """``kf.orders``: placing, editing and cancelling orders, the dead man's switch, batches,
+    order status, open orders and fills, with the library's order safety."""
+
     async def send(
         self,
         *,

@@ -14,7 +14,10 @@ __all__ = ["PortfolioResource"]
 
 
 class PortfolioResource(Resource):
+    """``kf.portfolio``: portfolio-margining parameters and simulations."""
+
     async def margining_parameters(self) -> PortfolioMarginingParameters:
+        """The account's portfolio-margining parameters."""
         return await self._session.execute(ops.PORTFOLIO_MARGINING_PARAMETERS, NO_ARGUMENTS)
 
     async def simulate(self, positions: Iterable[SimulatedPosition]) -> PortfolioSimulation:

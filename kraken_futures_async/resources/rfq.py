@@ -17,7 +17,10 @@ __all__ = ["RfqResource"]
 
 
 class RfqResource(Resource):
+    """``kf.rfq``: requests for quote and the account's offers on them."""
+
     async def open_rfqs(self) -> list[Rfq]:
+        """Every open RFQ."""
         return await self._session.execute(ops.RFQS, NO_ARGUMENTS)
 
     async def get(self, rfq_uid: str) -> Rfq:
@@ -31,6 +34,7 @@ class RfqResource(Resource):
     async def place_offer(
         self, rfq_uid: str, *, bid: Number | None = None, ask: Number | None = None
     ) -> PlacedOffer:
+        """Offer a bid, an ask or both on an open RFQ."""
         return await self._session.execute(
             ops.PLACE_RFQ_OFFER, OfferPrices(rfq_uid, bid=bid, ask=ask)
         )
@@ -42,4 +46,5 @@ class RfqResource(Resource):
         await self._session.execute(ops.REPLACE_RFQ_OFFER, OfferPrices(rfq_uid, bid=bid, ask=ask))
 
     async def cancel_offer(self, rfq_uid: str) -> None:
+        """Withdraw the account's offer on an RFQ."""
         await self._session.execute(ops.CANCEL_RFQ_OFFER, RfqQuery(rfq_uid))

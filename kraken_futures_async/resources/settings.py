@@ -13,6 +13,8 @@ __all__ = ["SettingsResource"]
 
 
 class SettingsResource(Resource):
+    """``kf.settings``: the account's leverage, PnL-currency and self-trade preferences."""
+
     async def leverage_preferences(self) -> list[LeveragePreference]:
         """Contracts margined in isolation, with their maximum leverage (multi-collateral)."""
         return await self._session.execute(ops.LEVERAGE_PREFERENCES, NO_ARGUMENTS)
@@ -23,6 +25,8 @@ class SettingsResource(Resource):
         await self._session.execute(ops.SET_LEVERAGE_PREFERENCE, request)
 
     async def pnl_preferences(self) -> list[PnlPreference]:
+        """The account's PnL-currency preferences: per contract, the currency its PnL is
+        taken in."""
         return await self._session.execute(ops.PNL_PREFERENCES, NO_ARGUMENTS)
 
     async def set_pnl_preference(self, symbol: str, currency: str) -> None:
@@ -30,6 +34,8 @@ class SettingsResource(Resource):
         await self._session.execute(ops.SET_PNL_PREFERENCE, SetPnlPreference(symbol, currency))
 
     async def self_trade_strategy(self) -> SelfTradeStrategy:
+        """What the exchange does when two of the account's orders would trade with each
+        other."""
         return await self._session.execute(ops.SELF_TRADE_STRATEGY, NO_ARGUMENTS)
 
     async def set_self_trade_strategy(self, strategy: SelfTradeStrategy | str) -> SelfTradeStrategy:

@@ -11,6 +11,8 @@ __all__ = ["StatsResource"]
 
 
 class StatsResource(Resource):
+    """``kf.stats``: the account's self-market-share rebate statistics."""
+
     async def self_market_share(self) -> SelfMarketShare | None:
         """Market share, volume and rebates credited per rebate-eligible contract.
 

@@ -12,11 +12,14 @@ __all__ = ["SubaccountsResource"]
 
 
 class SubaccountsResource(Resource):
+    """``kf.subaccounts``: the master account's subaccounts and their trading switch."""
+
     async def list_all(self) -> Subaccounts:
         """Every subaccount with its balances, margin accounts and flex wallet."""
         return await self._session.execute(ops.SUBACCOUNTS, NO_ARGUMENTS)
 
     async def trading_enabled(self, subaccount_uid: str) -> bool:
+        """Whether trading is allowed on a subaccount."""
         request = SubaccountQuery(subaccount_uid)
         return (await self._session.execute(ops.SUBACCOUNT_TRADING, request)).trading_enabled
 

@@ -12,6 +12,9 @@ __all__ = ["TransfersResource"]
 
 
 class TransfersResource(Resource):
+    """``kf.transfers``: moving funds between wallets, to and from subaccounts, and to the
+    Spot account."""
+
     async def between_wallets(
         self, *, from_account: str, to_account: str, unit: str, amount: Number
     ) -> None:

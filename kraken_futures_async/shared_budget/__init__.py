@@ -48,6 +48,7 @@ class SharedPolicy(RateLimitPolicy):
     windows: SharedBudgetBinding = attrs.field(eq=False, repr=False)
 
     def shared_windows(self) -> SharedBudgetBinding:
+        """The binding that keeps this policy's cost windows in Redis."""
         return self.windows
 
 
@@ -80,6 +81,8 @@ class SharedBudgetBinding:
     def window(
         self, budget: Budget, limit: WindowLimit, *, margin: float, reserve: int
     ) -> BudgetWindow:
+        """A cost window of ``budget`` kept in Redis, drawing the key's nonces in the same
+        step."""
         window = SharedCostWindow(
             self.link, budget.value, limit, margin=margin, reserve=reserve, nonces=self.nonces
         )
@@ -87,6 +90,7 @@ class SharedBudgetBinding:
         return window
 
     async def unmetered_private(self) -> None:
+        """A private call no budget meters still draws its nonce from Redis."""
         if self.nonces is not None:
             await self.nonces.draw()
 
@@ -96,6 +100,7 @@ class SharedBudgetBinding:
         await self.link.start(states)
 
     async def aclose(self) -> None:
+        """Leave Redis: tell the other processes this one is gone and close the link."""
         await self.link.aclose()
 
 

@@ -48,6 +48,8 @@ class SharedNonceSource(NonceSource):
         return self._last
 
     def next(self) -> str:
+        """The next nonce: the one the admission drew in Redis for this call, or, while Redis
+        is away, a local one in this process's own residue."""
         pending = self._pending.get()
         with self._lock:
             if pending is not None and pending > self._last:

@@ -89,6 +89,7 @@ class SharedCostWindow:
 
     @property
     def state_key(self) -> str:
+        """The Redis key that holds this window's state."""
         return self.keys[1]
 
     def _static_args(self) -> list[object]:

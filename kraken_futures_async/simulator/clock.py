@@ -17,13 +17,19 @@ DEFAULT_START = dt.datetime(2026, 11, 24, tzinfo=dt.UTC).timestamp()
 
 
 class Clock(Protocol):
+    """Where the twin reads the time: ``SystemClock`` for real time, ``ManualClock`` for
+    tests that move time themselves."""
+
     def time(self) -> float:
         """Seconds since the Unix epoch."""
         ...
 
 
 class SystemClock:
+    """The machine's wall clock."""
+
     def time(self) -> float:
+        """Seconds since the Unix epoch, from the machine's clock."""
         return time.time()
 
 
@@ -34,14 +40,17 @@ class ManualClock:
         self._now = start
 
     def time(self) -> float:
+        """The time last set or advanced to."""
         return self._now
 
     def advance(self, seconds: float) -> None:
+        """Move time forward by ``seconds``; it never runs backwards."""
         if seconds < 0:
             raise ValueError("time does not run backwards")
         self._now += seconds
 
     def set(self, timestamp: float) -> None:
+        """Jump to ``timestamp`` (seconds since the epoch); it never runs backwards."""
         if timestamp < self._now:
             raise ValueError("time does not run backwards")
         self._now = timestamp

@@ -61,6 +61,7 @@ class BucketLimit:
 
     @property
     def refill_per_second(self) -> float:
+        """The steady rate the bucket allows: its capacity over its period."""
         return self.capacity / self.period
 
 
@@ -74,6 +75,9 @@ def _frozen_balances(value: Mapping[str, Decimal]) -> Mapping[str, Decimal]:
 
 @attrs.frozen(kw_only=True)
 class TwinConfig:
+    """Everything that shapes a twin: its seed and clock, rate limits, nonce rules, request
+    limits, what it remembers (``Retention``), opening balances and faults."""
+
     seed: int = 0
     clock: Clock = attrs.field(factory=SystemClock)
     #: Meter Kraken's cost budgets per API key; ``False`` admits everything.

@@ -144,6 +144,7 @@ class Twin:
         )
 
     def transport(self) -> InProcessTransport:
+        """A new in-process transport onto this twin."""
         return InProcessTransport(self.app)
 
     def session(self, key: ApiKey | None = None, **kwargs: Any) -> Session:
@@ -153,6 +154,8 @@ class Twin:
         return Session(self.credentials(key), **kwargs)
 
     def run_in_thread(self, port: int = 0) -> RunningTwin:
+        """Serve this twin on 127.0.0.1 in a background thread (``port=0`` picks a free
+        port)."""
         return run_in_thread(self, port=port)
 
 
@@ -261,6 +264,7 @@ class RunningTwin:
         return Session(self.twin.credentials(key), **kwargs)
 
     def stop(self, timeout: float = 5.0) -> None:
+        """Ask the server to exit and wait up to ``timeout`` seconds for its thread."""
         self._server.should_exit = True
         self._thread.join(timeout)
         if self._thread.is_alive():

@@ -110,10 +110,12 @@ class BookView:
 
     @property
     def best_bid(self) -> BookLevel | None:
+        """The highest bid, or ``None`` when the bid side is empty."""
         return self.bids[0] if self.bids else None
 
     @property
     def best_ask(self) -> BookLevel | None:
+        """The lowest ask, or ``None`` when the ask side is empty."""
         return self.asks[0] if self.asks else None
 
 
@@ -145,10 +147,12 @@ class LocalBook:
 
     @property
     def symbol(self) -> str:
+        """The contract this book follows."""
         return self._symbol
 
     @property
     def depth(self) -> int:
+        """The depth subscribed to, one of ``BOOK_DEPTHS``."""
         return self._depth
 
     @property

@@ -120,6 +120,7 @@ class ApiKey:
         )
 
     def allows(self, needed: Permissions) -> bool:
+        """Whether the key holds every permission in ``needed``."""
         return needed in self.permissions
 
 
@@ -165,6 +166,8 @@ class KeyRegistry:
         self._lock = threading.Lock()
 
     def new_account_uid(self) -> str:
+        """A fresh account uid from the registry's seeded random source: same seed, same
+        uids."""
         with self._lock:
             return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
@@ -190,6 +193,7 @@ class KeyRegistry:
         return key
 
     def get(self, public_key: str) -> ApiKey | None:
+        """The key whose public half is ``public_key``, or ``None``."""
         return self._keys.get(public_key)
 
     def __iter__(self) -> Iterator[ApiKey]:

@@ -42,6 +42,10 @@ __all__ = [
 
 
 class FaultKind(enum.Enum):
+    """What a fault does to a request: delay it, answer 5xx, a maintenance page or a rate-
+    limit refusal, drop the connection before or after the exchange acted, trickle or
+    garble the answer."""
+
     LATENCY = "latency"
     SERVER_ERROR = "server_error"
     MAINTENANCE = "maintenance"
@@ -109,6 +113,8 @@ class FaultRule:
     html: bool = True
 
     def matches(self, operation: str) -> bool:
+        """Whether the rule applies to ``operation``, an endpoint-table name (``*`` matches
+        every one)."""
         return self.route == "*" or self.route == operation
 
 
@@ -185,6 +191,7 @@ class FaultInjector:
         return rule
 
     def remove(self, rule: FaultRule) -> None:
+        """Stop injecting ``rule``."""
         with self._lock:
             self._active = [a for a in self._active if a.rule is not rule]
 
@@ -195,6 +202,7 @@ class FaultInjector:
 
     @property
     def rules(self) -> tuple[FaultRule, ...]:
+        """The rules in force, in the order they were added."""
         with self._lock:
             return tuple(a.rule for a in self._active)
 

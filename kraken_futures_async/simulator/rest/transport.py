@@ -19,10 +19,14 @@ __all__ = ["InProcessTransport"]
 
 
 class InProcessTransport(httpx.AsyncBaseTransport):
+    """An httpx transport that hands requests to the twin's ASGI app in this process: a
+    Session on the twin without a socket."""
+
     def __init__(self, app: ASGIApp, *, client: tuple[str, int] = ("127.0.0.1", 50000)) -> None:
         self._inner = httpx.ASGITransport(app=app, client=client)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Serve one request through the app, within the request's read timeout."""
         timeout = request.extensions.get("timeout", {}).get("read")
         try:
             if timeout is None:
@@ -46,4 +50,5 @@ class InProcessTransport(httpx.AsyncBaseTransport):
             ) from None
 
     async def aclose(self) -> None:
+        """Close the inner ASGI transport."""
         await self._inner.aclose()
