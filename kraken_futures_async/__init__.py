@@ -79,4 +79,16 @@ __all__ = [
     "WindowLimit",
 ]
 
-__version__ = "0.1.0.dev0"
+
+
+def _installed_version() -> str:
+    """The version pip installed (pyproject.toml's, one place to change), read at import."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("kraken_futures_async")
+    except PackageNotFoundError:  # imported from a source tree that was never installed
+        return "0+unknown"
+
+
+__version__ = _installed_version()
