@@ -34,3 +34,21 @@ def on_files(files: Files, config: Any) -> Files:
 
 def on_page_content(html: str, page: Any, config: Any, files: Files) -> str:
     return TILDE.sub(r"<code>\1</code>", ROLE.sub(r"\1", html))
+
+
+def on_config(config: Any) -> Any:
+    """Fail the build when a public name has no docstring or no place in the reference
+    (the same check as tests/test_docs_public_names.py)."""
+    import sys
+
+    from mkdocs.exceptions import PluginError
+
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from tests.test_docs_public_names import undocumented, unreferenced
+
+    problems = [f"no docstring: {name}" for name in undocumented()]
+    problems += [f"not in docs/reference/: {name}" for name in unreferenced()]
+    if problems:
+        raise PluginError("public names the reference misses:\n  " + "\n  ".join(problems))
+    return config
