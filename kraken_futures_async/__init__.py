@@ -80,7 +80,6 @@ __all__ = [
 ]
 
 
-
 def _installed_version() -> str:
     """The version pip installed (pyproject.toml's, one place to change), read at import."""
     from importlib.metadata import PackageNotFoundError, version
