@@ -62,12 +62,13 @@ coverage: $(STAMP)
 	$(BIN)/python -m kraken_futures_async.coverage
 
 # The documentation site, built strict into a throw-away directory: a warning, a broken link,
-# a missing reference or an undocumented public name (docs/hooks.py) fails it.
+# a missing reference or an undocumented public name (docs/hooks.py) fails it. Not --quiet:
+# that hides warnings from --strict, so a broken link would pass.
 .PHONY: docs
 $(DOCS_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[docs]'
 	touch $(DOCS_STAMP)
 
 docs: $(STAMP) $(DOCS_STAMP)
-	site=$$(mktemp -d) && NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet -d "$$site"; \
+	site=$$(mktemp -d) && NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict -d "$$site"; \
 	status=$$?; rm -rf "$$site"; exit $$status
