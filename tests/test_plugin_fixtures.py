@@ -6,9 +6,12 @@ Each test writes a throw-away test file into a pytester directory (no conftest o
 
 from __future__ import annotations
 
+import textwrap
 from importlib.metadata import entry_points
 
 import pytest
+
+from kraken_futures_async.testing import plugin
 
 pytest_plugins = ["pytester"]
 
@@ -175,3 +178,13 @@ async def test_unknown_backend_is_refused(kraken_session):
         passed=1,
         errors=1,
     )
+
+
+def test_the_documented_example_passes(pytester: pytest.Pytester) -> None:
+    doc = plugin.__doc__
+    assert doc is not None
+    example = doc.split("run by the package's own tests::\n", 1)[1].split("\nOver ")[0]
+    pytester.makeini(INI)
+    pytester.makepyfile(test_documented=textwrap.dedent(example))
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)

@@ -22,28 +22,53 @@ configure:
     The :class:`~kraken_futures_async.simulator.TwinConfig` the twin is built from; override
     this fixture in your ``conftest.py`` for another seed, balances or faults.
 
-A complete test of a small bot (its rule: buy 0.01 below the mark, sell once filled)::
+A complete test of a small bot (it rests a bid 1 % under the mark, and once filled offers
+the position 2 % above its price); the example is run by the package's own tests::
 
     from decimal import Decimal
 
     from kraken_futures_async import Session
 
-    async def run_bot(kf: Session) -> str:
-        mark = (await kf.market.ticker("PF_XBTUSD")).mark_price
-        placed = await kf.orders.send(symbol="PF_XBTUSD", side="buy", size=Decimal("0.01"),
-                                      limit_price=(mark * Decimal("0.99")).quantize(Decimal(1)))
+    SYMBOL, SIZE = "PF_XBTUSD", Decimal("0.01")
+
+
+    async def buy_the_dip(kf: Session) -> str:
+        mark = (await kf.market.ticker(SYMBOL)).mark_price
+        price = (mark * Decimal("0.99")).quantize(Decimal(1))
+        placed = await kf.orders.send(symbol=SYMBOL, side="buy", size=SIZE, limit_price=price)
         return placed.order_id
 
-    async def test_the_bot_buys_the_dip(kraken_twin, kraken_session):
-        order_id = await run_bot(kraken_session)
-        assert order_id in {o.order_id for o in await kraken_session.orders.open()}
-        kraken_twin.control.move_mark("PF_XBTUSD", kraken_twin.control.mark("PF_XBTUSD") * 0.95)
-        fills = await kraken_session.orders.fills()
-        assert [f.order_id for f in fills] == [order_id]
 
-    async def test_the_bot_survives_a_502(kraken_twin, kraken_session):
-        kraken_twin.control.fail_next("send_order", "server_error")
-        ...
+    async def take_profit(kf: Session) -> str | None:
+        fills = await kf.orders.fills()
+        if not fills:
+            return None
+        price = (fills[0].price * Decimal("1.02")).quantize(Decimal(1))
+        placed = await kf.orders.send(
+            symbol=SYMBOL, side="sell", size=SIZE, limit_price=price, reduce_only=True
+        )
+        return placed.order_id
+
+
+    async def test_the_bot_buys_the_dip_and_takes_profit(kraken_twin, kraken_session):
+        control = kraken_twin.control
+        await buy_the_dip(kraken_session)
+        assert await take_profit(kraken_session) is None  # nothing filled yet
+        control.move_mark(SYMBOL, control.mark(SYMBOL) * Decimal("0.98"))  # the dip
+        offer = await take_profit(kraken_session)
+        assert {o.order_id for o in await kraken_session.orders.open()} == {offer}
+        control.fill(offer)  # someone takes the offer
+        assert await kraken_session.account.open_positions() == []
+
+
+    async def test_the_bot_rides_out_a_502(kraken_twin, kraken_session):
+        kraken_twin.control.fail_next("ticker", "server_error")
+        await buy_the_dip(kraken_session)  # the Session retried the read
+        assert kraken_twin.control.fired("server_error", "ticker") == 1
+
+Over ``"uws"`` the Session's open orders and positions follow its private stream: after a
+control call, wait for the push (poll with a timeout) instead of asserting at once. Call the
+controls between a test's requests: the engine serves one request at a time.
 
 Names all start with ``kraken_``, so they do not clash with a project's own fixtures.
 """
