@@ -136,11 +136,13 @@ class Session:
         stream_settings: UwsSettings | None = None,
         shared_budget: str | SharedBudget | None = None,
     ) -> None:
+        #: The host root every call goes to (no trailing slash).
         self.base_url = resolve_base_url(base_url if base_url is not None else environment)
         self._credentials = credentials
         #: The deadline and size cap every backend of this Session reads.
         self.bounds = Bounds(deadline=deadline, max_response_bytes=max_response_bytes)
         self._call_deadline = CallDeadline(self.bounds.deadline)
+        #: How order calls guard against acting twice after a lost answer (deadline, patience).
         self.order_safety = order_safety or OrderSafety()
         if backend is not None and transport is not None:
             raise ConfigurationError(
@@ -202,6 +204,8 @@ class Session:
             check_open=self._open_backend,
             preferred=streams_follow,
         )
+        #: Subscriptions to Kraken's Unified WebSocket: books, tickers, trades, candles, and the
+        #: account's executions, positions and balances.
         self.stream = Streams(
             self._stream_source,
             converter=converter,
@@ -210,19 +214,34 @@ class Session:
         )
         self._helpers: list[DeadMansSwitch | OrderTracker] = []
         self._state = _State.UNOPENED
+        #: Public market data (no credentials needed).
         self.market = MarketResource(self)
+        #: The account's balances, positions and notices.
         self.account = AccountResource(self)
+        #: Orders: send, edit, cancel, the dead man's switch, batches, status, open orders, fills.
         self.orders = OrdersResource(self)
+        #: Leverage, PnL-currency and self-trade preferences.
         self.settings = SettingsResource(self)
+        #: Moving funds between wallets, subaccounts and the Spot account.
         self.transfers = TransfersResource(self)
+        #: Subaccounts and their trading switch.
         self.subaccounts = SubaccountsResource(self)
+        #: The history API, one page at a time or every page (``iter_*``).
         self.history = HistoryResource(self)
+        #: The charts API: tick types, symbols, resolutions, analytics, the liquidity pool.
         self.charts = ChartsResource(self)
+        #: Requests for quote and the account's offers on them.
         self.rfq = RfqResource(self)
+        #: Portfolio-margining parameters and simulations.
         self.portfolio = PortfolioResource(self)
+        #: Preferences for the assignment program.
         self.assignment = AssignmentResource(self)
+        #: The check of the Session's API key.
         self.keys = KeysResource(self)
+        #: Self-market-share rebate statistics.
         self.stats = StatsResource(self)
+        #: Each contract's tick size and size step, fetched on the first order and kept; orders are
+        #: checked against them before they leave.
         self.instrument_rules = InstrumentRules(self.market.instruments, enabled=check_orders)
 
     def __repr__(self) -> str:
