@@ -106,11 +106,15 @@ async def test_public_listings_show_users_orders_reduced_and_merge_the_makers_tr
             symbol=XBT, side="buy", size="0.2", limit_price=book.best_bid.price - 50
         )
         taken = await kf.orders.send(symbol=XBT, side="sell", size="0.1", order_type="mkt")
-        orders = (await kf.history.market_orders(XBT, sort="asc")).elements
+        # newest first: the users' orders, then the makers' back through time
+        orders = (await kf.history.market_orders(XBT, count=100)).elements
         trades = (await kf.history.market_executions(XBT, count=50)).elements
-    first = orders[0].event
-    assert isinstance(first, OrderPlaced)
-    assert first.order.uid == placed.order_id
+    mine = [
+        e.event
+        for e in orders
+        if isinstance(e.event, OrderPlaced) and e.event.order.uid == placed.order_id
+    ]
+    assert len(mine) == 1
     shown = [e.event.order for e in orders if isinstance(e.event, OrderPlaced | OrderCancelled)]
     assert shown
     assert all(o.account_uid is None and o.client_id is None for o in shown)  # reduced form

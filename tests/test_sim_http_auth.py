@@ -136,9 +136,12 @@ async def test_reference_vectors_are_accepted_and_their_wrong_variants_refused()
 async def test_a_tampered_body_is_refused_before_the_engine() -> None:
     twin, exchange = fake_twin()
     path = f"{D}/sendorder"
-    headers = signed_headers(twin.key, path, body="symbol=PF_XBTUSD&size=1", nonce="1") | FORM
+    signed = "orderType=mkt&side=buy&symbol=PF_XBTUSD&size=1"
+    headers = signed_headers(twin.key, path, body=signed, nonce="1") | FORM
     async with raw_client(twin) as client:
-        response = await client.post(path, content="symbol=PF_XBTUSD&size=9", headers=headers)
+        # every required argument is there: Kraken checks those before the key
+        sent = signed.replace("size=1", "size=9")
+        response = await client.post(path, content=sent, headers=headers)
     assert response.status_code == 200
     assert response.json() == {
         "result": "error",
@@ -171,13 +174,14 @@ async def test_params_in_the_query_of_a_post_without_nonce_are_accepted() -> Non
     # ccxt: every parameter in the query string, an empty body, no Nonce header
     twin, exchange = fake_twin()
     path = f"{D}/sendorder"
-    query = "symbol=PF_XBTUSD&side=buy&size=1"
+    query = "orderType=mkt&symbol=PF_XBTUSD&side=buy&size=1"
     async with raw_client(twin) as client:
         response = await client.post(
             f"{path}?{query}", headers=signed_headers(twin.key, path, query=query) | FORM
         )
     assert response.json()["sendStatus"]["status"] == "placed"
-    assert exchange.calls[0][1] == {"symbol": ["PF_XBTUSD"], "side": ["buy"], "size": ["1"]}
+    expected = {"orderType": ["mkt"], "symbol": ["PF_XBTUSD"], "side": ["buy"], "size": ["1"]}
+    assert exchange.calls[0][1] == expected
 
 
 @pytest.mark.parametrize(

@@ -109,7 +109,7 @@ async def test_drop_after_executes_but_loses_the_answer() -> None:
     twin, exchange = fake_twin()
     twin.faults.add("drop_after", "send_order", times=1)
     path = f"{D}/sendorder"
-    body = "symbol=PF_XBTUSD&size=1&cliOrdId=lost"
+    body = "orderType=mkt&symbol=PF_XBTUSD&side=buy&size=1&cliOrdId=lost"
     async with raw_client(twin) as client:
         with pytest.raises(httpx.ReadError):
             await client.post(

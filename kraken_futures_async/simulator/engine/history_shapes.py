@@ -5,6 +5,22 @@ price. ``HistoricalOrder`` is the account's view; public market data shows the r
 ``HistoricalOrderSanitized``. Kraken marks ``trailingStopOptions`` and ``limitPriceOffset`` as
 required objects on every trigger; a trigger without them gets ``null`` (listed in the tests'
 schema allow-list).
+
+Where Kraken's spec is silent the twin follows the shape of Kraken's live answers (as logs
+published by ccxt and freqtrade users show them); each such choice:
+
+* ``quantity`` is what is left of the order, not what was asked: ``"0"`` after a full fill,
+  ``quantity - filled`` after a partial one (``filled`` says how much traded). The same holds
+  for the orders inside an execution and for the public, sanitized order.
+* ``algoId`` is present on every order, ``null``: no order of the twin comes from one of
+  Kraken's algorithms.
+* ``origin`` is present on every order, :data:`ORIGIN` (``"API"``): every order reaches the
+  twin through an API. Kraken does not document this field's values; the spelling is the
+  twin's choice.
+* ``reducedQuantity`` is present on every ``OrderPlaced`` (``""``) and ``OrderUpdated``
+  (``""`` unless an edit reduced the order) event, as the spec requires.
+* The synthetic makers' orders (:mod:`.market_history`) are shown in the public order
+  listing as Kraken shows other users' orders: placed, then filled (``full_fill``).
 """
 
 from __future__ import annotations
@@ -18,6 +34,7 @@ from .orders import TRIGGER_KINDS, Order
 
 __all__ = [
     "MAKERS",
+    "ORIGIN",
     "account_number",
     "historical_order",
     "historical_trigger",
@@ -28,6 +45,8 @@ __all__ = [
     "text",
 ]
 
+#: Where every order of the twin comes from (``origin``; Kraken leaves its values undocumented).
+ORIGIN = "API"
 #: The account uid shown for the makers' side of a trade and for another user's order.
 MAKERS = "00000000-0000-4000-8000-000000000000"
 _ORDER_TYPES = {"lmt": "Limit", "post": "Post", "ioc": "IoC", "fok": "IoC", "mkt": "Market"}
@@ -82,7 +101,7 @@ def historical_order(order: Order) -> dict[str, Any]:
         "accountUid": order.account,
         "tradeable": order.symbol,
         "direction": "Buy" if order.is_buy else "Sell",
-        "quantity": text(order.quantity),
+        "quantity": text(order.remaining),
         "filled": text(order.filled),
         "timestamp": ms(order.received),
         "limitPrice": text(order.limit_price),
@@ -91,6 +110,8 @@ def historical_order(order: Order) -> dict[str, Any]:
         "reduceOnly": order.reduce_only,
         "lastUpdateTimestamp": ms(order.updated),
         "spotData": None,
+        "algoId": None,
+        "origin": ORIGIN,
     }
 
 

@@ -2,7 +2,8 @@
 
 Routes come from the package's endpoint table, so the client and the twin cannot disagree on
 a path. A request goes: route (404/405 otherwise), faults before, parameters (query then form
-body, repeated keys kept), ``Authent``/nonce/permission for private calls, the key's rate
+body, repeated keys kept), a private POST's required arguments (:mod:`.arguments`: Kraken
+checks them before the key), ``Authent``/nonce/permission for private calls, the key's rate
 budget, the engine, faults after, and Kraken's envelope or error format on the way out.
 """
 
@@ -18,11 +19,13 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from ...rest.endpoints import ENDPOINTS, Endpoint
+from ...rest.retirement import REST_SWITCH_OFF
 from .._json import dumps
 from ..clock import Clock
 from ..config import KEPT_FAILURES, MAX_REQUEST_BYTES, MAX_REQUEST_PARAMS
 from ..errors import ExchangeError, Reason
 from ..uws import UwsServer
+from .arguments import check_required
 from .auth import Authenticator, key_check, key_refusal
 from .body import RequestTooLargeError, check_fields, read_body
 from .errors import HttpRefusalError
@@ -322,7 +325,10 @@ class TwinApp:
         if kind == "http":
             await self._http(scope, receive, send)
         elif kind == "websocket":
-            await self.uws(scope, receive, send)
+            if scope.get("path") == RETIRED_WS_PATH:
+                await _refuse_retired_socket(scope, receive, send)
+            else:
+                await self.uws(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
 
@@ -387,8 +393,13 @@ class TwinApp:
                     nonce = value
                 elif name == b"content-type":
                     form = b"json" not in value.lower()
+            pairs = parse_pairs(query)
+            if body:
+                pairs.extend(parse_pairs(body) if form else json_pairs(body))
             key = None
             if endpoint.private:
+                if endpoint.method == "POST":  # Kraken validates arguments before the key
+                    check_required(endpoint.name, pairs)
                 key = self.authenticator.authenticate(
                     endpoint,
                     api_key=api_key,
@@ -398,9 +409,6 @@ class TwinApp:
                     query=query,
                     body=body,
                 )
-            pairs = parse_pairs(query)
-            if body:
-                pairs.extend(parse_pairs(body) if form else json_pairs(body))
             if key is not None:
                 self.meter.charge(key.public_key, endpoint, pairs)
             params = group(pairs, path_params)
@@ -474,6 +482,36 @@ class TwinApp:
         if millis != self._stamp[0]:  # one strftime per millisecond, not per response
             self._stamp = (millis, server_time(now))
         return self._stamp[1]
+
+
+#: Kraken Futures' WebSocket v1, which Kraken retires with its REST API.
+RETIRED_WS_PATH = "/ws/v1"
+RETIRED_WS_TEXT = (
+    f"no websocket at {RETIRED_WS_PATH}: Kraken retires the Futures WebSocket v1 together with "
+    f"the Futures REST API on {REST_SWITCH_OFF.isoformat()}; use the Unified WebSocket at "
+    f"/v2/public (public) and /v2/private (private)"
+)
+
+
+async def _refuse_retired_socket(scope: Scope, receive: Receive, send: Send) -> None:
+    """A clean HTTP 404 for ``/ws/v1`` that says why, where the server can send one.
+
+    Other servers only get a refusal of the handshake (close code 1008, seen as 403).
+    """
+    message = await receive()
+    if message["type"] != "websocket.connect":
+        return
+    if "websocket.http.response" in (scope.get("extensions") or {}):
+        body = RETIRED_WS_TEXT.encode()
+        start = {
+            "type": "websocket.http.response.start",
+            "status": NOT_FOUND,
+            "headers": [(b"content-type", _TEXT), (b"content-length", str(len(body)).encode())],
+        }
+        await send(start)
+        await send({"type": "websocket.http.response.body", "body": body})
+    else:
+        await send({"type": "websocket.close", "code": 1008, "reason": RETIRED_WS_TEXT[:120]})
 
 
 async def _send(send: Send, reply: Reply) -> None:
