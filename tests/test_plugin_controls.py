@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from decimal import Decimal
 
 import pytest
 
-from kraken_futures_async.simulator import ManualClock, Twin, TwinConfig
+from kraken_futures_async.simulator import ManualClock, Twin, TwinConfig, run_in_thread
 from kraken_futures_async.simulator.engine.price_moves import PriceMoves
 from kraken_futures_async.testing import ControlledTwin, TwinControl
 
@@ -94,3 +95,19 @@ def test_refusals_say_what_is_wrong() -> None:
     assert on_the_wall.clock is None
     with pytest.raises(TypeError, match="ManualClock"):
         on_the_wall.advance(1)
+
+
+def test_a_served_twins_controls_run_on_its_server_loop() -> None:
+    twin = ControlledTwin()
+    running = run_in_thread(twin, port=0)
+    try:
+        twin.control.serve_on(running.loop)
+        assert twin.control._do(threading.get_ident) != threading.get_ident()
+        with pytest.raises(KeyError):  # refusals reach the caller from the server's thread
+            twin.control.fill("no-such-order")
+        before = twin.control.mark(XBT)
+        assert twin.control.move_mark(XBT, before * 2) > before
+    finally:
+        running.stop()
+        twin.control.serve_on(None)
+    assert twin.control._do(threading.get_ident) == threading.get_ident()

@@ -258,6 +258,12 @@ class RunningTwin:
         state = "running" if self._thread.is_alive() else "stopped"
         return f"<RunningTwin {self.url} {state}>"
 
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The event loop serving the twin: another thread that touches the engine does it
+        there (``loop.call_soon_threadsafe``), so the engine serves one caller at a time."""
+        return self._server.servers[0].get_loop()
+
     def session(self, key: ApiKey | None = None, **kwargs: Any) -> Session:
         """A Session signed with ``key`` talking to this server over the socket."""
         kwargs.setdefault("base_url", self.url)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -14,6 +17,10 @@ from ..simulator.engine.controls import MarketControls
 
 __all__ = ["BASE_URL_ENV", "ControlledTwin", "ServedTwin", "TwinControl"]
 
+T = TypeVar("T")
+
+#: Seconds a control waits for a served twin's loop to run it.
+_SERVED_WAIT = 30.0
 #: Most seconds :meth:`TwinControl.trigger` lets pass waiting for the makers' next trade.
 _LAST_TRADE_WAIT = 600
 
@@ -23,7 +30,9 @@ class TwinControl:
 
     Time moves only on a :class:`ManualClock` (the fixtures' default); on the wall clock a
     move takes effect within a second by itself. Every method settles the engine, so fills
-    and fired stops are there for the next call (and the twin's streams) at once.
+    and fired stops are there for the next call (and the twin's streams) at once. While the
+    twin is served (:meth:`serve_on`), each control runs on the server's event loop, between
+    the requests and stream pushes it serves: the engine is never entered twice at once.
     """
 
     def __init__(self, twin: Twin) -> None:
@@ -33,6 +42,26 @@ class TwinControl:
         self.twin = twin
         self.exchange = exchange
         self.market = MarketControls(exchange)
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def serve_on(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        """Run the controls on ``loop`` (a served twin's), or in the caller again (``None``)."""
+        self._loop = loop
+
+    def _do(self, action: Callable[[], T]) -> T:
+        loop = self._loop
+        if loop is None or _running_loop() is loop:
+            return action()
+        done: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def run() -> None:
+            try:
+                done.set_result(action())
+            except BaseException as exc:  # handed to the waiting caller
+                done.set_exception(exc)
+
+        loop.call_soon_threadsafe(run)
+        return done.result(_SERVED_WAIT)
 
     @property
     def clock(self) -> ManualClock | None:
@@ -49,12 +78,16 @@ class TwinControl:
         clock = self.clock
         if clock is None:
             raise TypeError("only a twin on a ManualClock can be moved in time")
-        clock.advance(seconds)
-        self.market.settle()
+
+        def advance() -> None:
+            clock.advance(seconds)
+            self.market.settle()
+
+        self._do(advance)
 
     def mark(self, symbol: str) -> Decimal:
         """``symbol``'s mark price now."""
-        return self.exchange.mark_price(symbol)
+        return self._do(lambda: self.exchange.mark_price(symbol))
 
     def move_mark(self, symbol: str, price: Decimal | str | int) -> Decimal:
         """Make ``symbol``'s mark ``price`` (every contract on its base moves with it).
@@ -63,16 +96,16 @@ class TwinControl:
         orders the new market crosses are filled and stops it crosses fire before this
         returns. Returns the mark then.
         """
-        self._reach(self.market.move_mark(symbol, Decimal(price)))
+        self._reach(self._do(lambda: self.market.move_mark(symbol, Decimal(price))))
         return self.mark(symbol)
 
     def fill(self, order_id: str) -> None:
         """Fill a resting order whole at its limit price, as if a counterparty took it."""
-        self.market.fill(order_id)
+        self._do(lambda: self.market.fill(order_id))
 
     def trigger(self, order_id: str) -> None:
         """Move the market past a waiting stop (take profit, trailing stop) so that it fires."""
-        self._reach(self.market.trigger(order_id))
+        self._reach(self._do(lambda: self.market.trigger(order_id)))
         clock = self.clock
         for _ in range(_LAST_TRADE_WAIT):  # a 'last' signal waits for the makers to trade
             if clock is None or not self._waiting(order_id):
@@ -97,15 +130,26 @@ class TwinControl:
 
     def _waiting(self, order_id: str) -> bool:
         try:
-            return self.market.order(order_id).is_trigger
+            return self._do(lambda: self.market.order(order_id).is_trigger)
         except KeyError:
             return False
 
     def _reach(self, second: int) -> None:
         clock = self.clock
-        if clock is not None and clock.time() < second:
-            clock.set(second)
-        self.market.settle()
+
+        def reach() -> None:
+            if clock is not None and clock.time() < second:
+                clock.set(second)
+            self.market.settle()
+
+        self._do(reach)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 class ControlledTwin(Twin):

@@ -67,8 +67,9 @@ the position 2 % above its price); the example is run by the package's own tests
         assert kraken_twin.control.fired("server_error", "ticker") == 1
 
 Over ``"uws"`` the Session's open orders and positions follow its private stream: after a
-control call, wait for the push (poll with a timeout) instead of asserting at once. Call the
-controls between a test's requests: the engine serves one request at a time.
+control call, wait for the push (poll with a timeout) instead of asserting at once. A served
+twin's controls run on its server's event loop, between the requests it serves. Tests are
+async: ``asyncio_mode = auto``, or mark them ``@pytest.mark.asyncio``.
 
 Names all start with ``kraken_``, so they do not clash with a project's own fixtures.
 """
@@ -110,10 +111,12 @@ def kraken_twin(kraken_twin_config: TwinConfig) -> ControlledTwin:
 def kraken_twin_server(kraken_twin: ControlledTwin) -> Iterator[ServedTwin]:
     """``kraken_twin`` served on a free loopback port for the test's length."""
     running = run_in_thread(kraken_twin, port=0)
+    kraken_twin.control.serve_on(running.loop)  # controls run between the server's requests
     try:
         yield ServedTwin(running.url, kraken_twin, running)
     finally:
         running.stop()
+        kraken_twin.control.serve_on(None)
 
 
 @pytest.fixture
