@@ -65,11 +65,17 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 class ExchangeEngine(Protocol):
     """The engine's whole interface (see the package docstring)."""
 
-    def open_account(self, account_uid: str, balances: dict[str, Decimal], /) -> object: ...
+    def open_account(self, account_uid: str, balances: dict[str, Decimal], /) -> object:
+        """Create an account holding ``balances`` (currency to amount) under ``account_uid``."""
+        ...
 
     def handle(
         self, operation: str, params: dict[str, list[str]], account_uid: str | None, /
-    ) -> Any: ...
+    ) -> Any:
+        """Serve one call: ``operation`` is an endpoint-table name, ``params`` each parameter's
+        values, ``account_uid`` ``None`` for a public call; returns the answer's payload, or
+        raises :class:`~kraken_futures_async.simulator.ExchangeError` for a refusal."""
+        ...
 
 
 # --- time ---------------------------------------------------------------------------------
