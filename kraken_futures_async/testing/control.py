@@ -112,6 +112,14 @@ class TwinControl:
                 return
             self.advance(1)
 
+    def is_open(self, order_id: str) -> bool:
+        """Whether an order (of any account) still rests or waits for its trigger."""
+        try:
+            self._do(lambda: self.market.order(order_id))
+        except KeyError:
+            return False
+        return True
+
     def fail_next(
         self,
         operation: str = "*",
