@@ -55,7 +55,8 @@ def test_candles_read_the_moved_prices_bit_for_bit() -> None:
     assert marks == [prices.quote(spec, s)[2] for s in seconds]
 
 
-def test_index_triggered_stop_fires_on_trigger() -> None:
+@pytest.mark.parametrize(("signal", "engine_signal"), [("spot", "index"), ("last", "last")])
+def test_a_stop_fires_on_trigger(signal: str, engine_signal: str) -> None:
     twin = ControlledTwin(TwinConfig(clock=ManualClock(), rate_limits=False))
     control = twin.control
     index = control.exchange.index_price(XBT)
@@ -68,18 +69,19 @@ def test_index_triggered_stop_fires_on_trigger() -> None:
             "side": ["buy"],
             "size": ["0.01"],
             "stopPrice": [str(stop)],
-            "triggerSignal": ["spot"],
+            "triggerSignal": [signal],
         },
         twin.account_uid,
     )
     order_id = placed["sendStatus"]["order_id"]
     waiting = control.market.order(order_id)
     assert waiting.is_trigger
-    assert waiting.trigger_signal == "index"
+    assert waiting.trigger_signal == engine_signal
     control.trigger(order_id)
     assert control.exchange.index_price(XBT) > stop
-    with pytest.raises(KeyError):
-        control.market.order(order_id)  # fired and filled: no longer open
+    assert not control.is_open(order_id)  # fired and filled
+    fills = twin.exchange.handle("fills", {}, twin.account_uid)["fills"]
+    assert [fill["order_id"] for fill in fills] == [order_id]
 
 
 def test_refusals_say_what_is_wrong() -> None:

@@ -8,6 +8,9 @@ everything that follows is what the exchange would do had the market got there b
   (to the price grid); every contract on that base moves with it and the market keeps its own
   motion from there. At that second the makers requote around the new mark, so resting
   orders it crosses are filled, and stops whose mark or index it crosses fire.
+* :meth:`MarketControls.trigger` moves the market a tick past a waiting stop's trigger
+  price on its own signal (mark or index); a stop on the last price gets the mark moved 2 %
+  past it, and fires at the makers' next trade there.
 * :meth:`MarketControls.fill` fills a resting order whole at its limit price, as though a
   counterparty took it: the execution, fees, position, wallets, fill records and events are
   the engine's own.
