@@ -6,6 +6,8 @@
 * The library's docstrings use Sphinx roles (``:class:`Foo```); Markdown shows them as the
   role's name before the code. The role's name is dropped, and ``~a.b.Name`` shows as
   ``Name``, as Sphinx would show it.
+* The build fails when a public name has no docstring or no place in ``docs/reference/``
+  (``on_config``, the check of ``tests/test_docs_public_names.py``).
 """
 
 from __future__ import annotations
