@@ -37,8 +37,8 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks
 
 lint: $(STAMP)
-	$(BIN)/ruff check kraken_futures_async tests benchmarks
-	$(BIN)/ruff format --check kraken_futures_async tests benchmarks
+	$(BIN)/ruff check kraken_futures_async tests benchmarks examples
+	$(BIN)/ruff format --check kraken_futures_async tests benchmarks examples
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
