@@ -5,7 +5,7 @@ envelope (``read_payload``) and structures the payload with the converter. For a
 of plain models (a ticker list, an order book, instruments) msgspec can do all three in C:
 it decodes the bytes into ``msgspec.Struct`` mirrors of the models (the wire's key names, the
 same field types) and converts those into the very same frozen attrs models. On 296 tickers
-that costs about 1.7 times less than the general path.
+that takes about 1.6 times less CPU than the general path (3.6x orjson.loads against 5.9x).
 
 It only ever answers a plain success: ``"result": "success"``, no ``error`` or ``errors``
 key, the result key present and every value of the type the model says. Anything else (an
