@@ -2,7 +2,7 @@
 
 The general path reads an answer into dicts of Decimals (``decode_json``), checks Kraken's
 envelope (``read_payload``) and structures the payload with the converter. For a result made
-of plain models (a ticker list, an order book, instruments) msgspec can do all three in C:
+of plain models (a ticker list, an order book, fills) msgspec can do all three in C:
 it decodes the bytes into ``msgspec.Struct`` mirrors of the models (the wire's key names, the
 same field types) and converts those into the very same frozen attrs models. On 296 tickers
 that takes about 1.6 times less CPU than the general path (3.6x orjson.loads against 5.9x).
