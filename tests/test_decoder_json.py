@@ -10,6 +10,7 @@ Decimal with the same digits and exponent, every number's text as sent; and for 
 from __future__ import annotations
 
 import json
+import sys
 from decimal import Decimal
 from typing import Any
 
@@ -65,7 +66,14 @@ def outcome(decode: Any, data: str | bytes) -> tuple[Any, ...]:
         value = decode(data)
     except (ValueError, RecursionError) as exc:
         return ("raised", type(exc), str(exc))
-    return ("decoded", typed(value))
+    # From Python 3.12 json and msgspec decode 5000 nested lists (3.11's json refuses): typed's
+    # recursion then needs room beyond the default limit of 1000 frames.
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 20_000))
+    try:
+        return ("decoded", typed(value))
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 # --- numbers ---------------------------------------------------------------------------------
