@@ -11,7 +11,10 @@ published by ccxt and freqtrade users show them); each such choice:
 
 * ``quantity`` is what is left of the order, not what was asked: ``"0"`` after a full fill,
   ``quantity - filled`` after a partial one (``filled`` says how much traded). The same holds
-  for the orders inside an execution and for the public, sanitized order.
+  for a user's order inside an execution (shown as the execution left it), for the public,
+  sanitized order, and for both orders of the makers' background trades (``"0"``: each is
+  filled by its one trade). The stand-in for the makers' side of a user's trade (the
+  journal's) shows the traded size: how much of the makers' level is left is not modelled.
 * ``algoId`` is present on every order, ``null``: no order of the twin comes from one of
   Kraken's algorithms.
 * ``origin`` is present on every order, :data:`ORIGIN` (``"API"``): every order reaches the
