@@ -20,8 +20,8 @@ from kraken_futures_async import OrderRejectedError, Session
 from kraken_futures_async.models import CancelOrderResult, OrderRequestStatus
 from kraken_futures_async.simulator import FaultKind
 
-from .test_safety_orders import MARKETS, safe_session
-from .test_safety_support import Ledger, faulty_twin, quiet_twin
+from .test_safety_orders import safe_session
+from .test_safety_support import MARKETS, Ledger, faulty_twin, quiet_twin
 from .virtual_clock import run_virtual
 
 SEED = 11

@@ -29,8 +29,8 @@ from kraken_futures_async import (
 from kraken_futures_async.retry import OrderSafety
 from kraken_futures_async.simulator import Permissions
 
-from .test_safety_orders import order_arguments, retry_policy
-from .test_safety_support import RecordingTransport, client_timeout, faulty_twin
+from .test_safety_orders import retry_policy
+from .test_safety_support import RecordingTransport, client_timeout, faulty_twin, order_arguments
 from .virtual_clock import run_virtual
 
 SEED = 42

@@ -14,7 +14,6 @@ import random
 import time
 from collections import Counter
 from decimal import Decimal
-from typing import Any
 
 import attrs
 import pytest
@@ -31,7 +30,14 @@ from kraken_futures_async.retry import OrderSafety, RetryPolicy
 from kraken_futures_async.safety import LATE
 from kraken_futures_async.simulator import FaultKind, Twin
 
-from .test_safety_support import Ledger, client_timeout, faulty_twin, quiet_twin
+from .test_safety_support import (
+    Ledger,
+    Outcome,
+    client_timeout,
+    faulty_twin,
+    order_arguments,
+    quiet_twin,
+)
 from .virtual_clock import run_virtual
 
 SEED = 20261124
@@ -41,13 +47,6 @@ WORKERS = 16
 #: attempts in a row, each behind rate-limit cool-downs (10 s after every apiLimitExceeded).
 SAFETY = OrderSafety(process_before=10.0, patience=300.0, poll_interval=1.0)
 
-#: symbol -> (size step, tick)
-MARKETS = {
-    "PF_XBTUSD": (Decimal("0.0001"), Decimal(1)),
-    "PF_ETHUSD": (Decimal("0.001"), Decimal("0.1")),
-}
-ORDER_TYPES = ("lmt", "lmt", "lmt", "post", "ioc", "mkt", "stp")
-
 
 def retry_policy(seed: int = SEED) -> RetryPolicy:
     """8 attempts: at a 20 % fault rate a read fails for good about once in 400,000."""
@@ -56,38 +55,6 @@ def retry_policy(seed: int = SEED) -> RetryPolicy:
 
 def safe_session(twin: Twin, seed: int = SEED) -> Session:
     return twin.session(retry=retry_policy(seed), order_safety=SAFETY, timeout=client_timeout(5.0))
-
-
-def order_arguments(rng: random.Random, ledger: Ledger, index: int) -> dict[str, Any]:
-    """A plausible order near the market: resting, marketable, post-only, IOC, market, stop."""
-    symbol = rng.choice(sorted(MARKETS))
-    step, tick = MARKETS[symbol]
-    mark = ledger.inner.mark_price(symbol)
-    side = rng.choice(("buy", "sell"))
-    kind = rng.choice(ORDER_TYPES)
-    args: dict[str, Any] = {
-        "symbol": symbol,
-        "side": side,
-        "size": step * rng.randint(1, 20),
-        "order_type": kind,
-        "cli_ord_id": f"stress-{index:04d}",
-    }
-    away = Decimal(rng.uniform(-0.01, 0.01))
-    price = (mark * (1 + away) / tick).quantize(Decimal(1)) * tick
-    if kind in ("lmt", "post", "ioc"):
-        args["limit_price"] = price
-    elif kind == "stp":
-        # a stop on the far side of the market, so it waits for its trigger
-        offset = Decimal("1.02") if side == "buy" else Decimal("0.98")
-        args["stop_price"] = (mark * offset / tick).quantize(Decimal(1)) * tick
-    return args
-
-
-@attrs.frozen
-class Outcome:
-    cli_ord_id: str
-    result: SendOrderResult | None = None
-    error: BaseException | None = None
 
 
 async def submit_all(

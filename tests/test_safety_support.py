@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
@@ -20,6 +21,7 @@ from typing import Any
 import attrs
 import httpx
 
+from kraken_futures_async.models import SendOrderResult
 from kraken_futures_async.ratelimit import Budget
 from kraken_futures_async.rest.endpoints import ENDPOINTS
 from kraken_futures_async.simulator import (
@@ -34,12 +36,16 @@ from kraken_futures_async.simulator.engine import Exchange
 
 __all__ = [
     "FAULT_MIX",
+    "MARKETS",
+    "ORDER_TYPES",
     "Ledger",
     "LoopClock",
+    "Outcome",
     "RecordingTransport",
     "Request",
     "client_timeout",
     "faulty_twin",
+    "order_arguments",
     "quiet_twin",
 ]
 
@@ -207,3 +213,48 @@ class RecordingTransport(InProcessTransport):
             self.nonces.append(request.headers.get("Nonce", ""))
             self.authents.append(request.headers["Authent"])
         return await super().handle_async_request(request)
+
+
+#: symbol -> (size step, tick): the contracts the fault runs trade.
+MARKETS = {
+    "PF_XBTUSD": (Decimal("0.0001"), Decimal(1)),
+    "PF_ETHUSD": (Decimal("0.001"), Decimal("0.1")),
+}
+#: The fault runs' order mix (resting limits weigh most).
+ORDER_TYPES = ("lmt", "lmt", "lmt", "post", "ioc", "mkt", "stp")
+
+
+def order_arguments(
+    rng: random.Random, ledger: Ledger, index: int, prefix: str = "stress"
+) -> dict[str, Any]:
+    """A plausible order near the market: resting, marketable, post-only, IOC, market, stop."""
+    symbol = rng.choice(sorted(MARKETS))
+    step, tick = MARKETS[symbol]
+    mark = ledger.inner.mark_price(symbol)
+    side = rng.choice(("buy", "sell"))
+    kind = rng.choice(ORDER_TYPES)
+    args: dict[str, Any] = {
+        "symbol": symbol,
+        "side": side,
+        "size": step * rng.randint(1, 20),
+        "order_type": kind,
+        "cli_ord_id": f"{prefix}-{index:04d}",
+    }
+    away = Decimal(rng.uniform(-0.01, 0.01))
+    price = (mark * (1 + away) / tick).quantize(Decimal(1)) * tick
+    if kind in ("lmt", "post", "ioc"):
+        args["limit_price"] = price
+    elif kind == "stp":
+        # a stop on the far side of the market, so it waits for its trigger
+        offset = Decimal("1.02") if side == "buy" else Decimal("0.98")
+        args["stop_price"] = (mark * offset / tick).quantize(Decimal(1)) * tick
+    return args
+
+
+@attrs.frozen
+class Outcome:
+    """What one submission ended in: a result or the error it raised."""
+
+    cli_ord_id: str
+    result: SendOrderResult | None = None
+    error: BaseException | None = None

@@ -57,7 +57,7 @@ from kraken_futures_async.simulator.uws.faults import (
 from kraken_futures_async.uws import UwsSettings
 from kraken_futures_async.uws.order_lookup import ExecutionsState, UwsOrderLookup
 
-from .test_safety_support import Ledger, LoopClock, Request
+from .test_safety_support import Ledger, LoopClock, Outcome, Request, order_arguments
 from .virtual_clock import VirtualClockLoop
 
 SEED = 20261207
@@ -84,12 +84,6 @@ FAULT_MIX = (
 )
 #: The engine's send_order statuses of an order it took (trading._ACCEPTED).
 ACCEPTED = frozenset({"placed", "iocWouldNotExecute", "selfFill"})
-#: symbol -> (size step, tick); the order mix of the REST fault run.
-MARKETS = {
-    "PF_XBTUSD": (Decimal("0.0001"), Decimal(1)),
-    "PF_ETHUSD": (Decimal("0.001"), Decimal("0.1")),
-}
-ORDER_TYPES = ("lmt", "lmt", "lmt", "post", "ioc", "mkt", "stp")
 
 
 class TruthLedger(Ledger):
@@ -140,37 +134,6 @@ async def served_here(twin: Twin) -> AsyncIterator[str]:
         server.should_exit = True
         await task
         sock.close()
-
-
-def order_arguments(rng: random.Random, ledger: Ledger, index: int) -> dict[str, Any]:
-    """A plausible order near the market: resting, marketable, post-only, IOC, market, stop."""
-    symbol = rng.choice(sorted(MARKETS))
-    step, tick = MARKETS[symbol]
-    mark = ledger.inner.mark_price(symbol)
-    side = rng.choice(("buy", "sell"))
-    kind = rng.choice(ORDER_TYPES)
-    args: dict[str, Any] = {
-        "symbol": symbol,
-        "side": side,
-        "size": step * rng.randint(1, 20),
-        "order_type": kind,
-        "cli_ord_id": f"uws-{index:04d}",
-    }
-    away = Decimal(rng.uniform(-0.01, 0.01))
-    price = (mark * (1 + away) / tick).quantize(Decimal(1)) * tick
-    if kind in ("lmt", "post", "ioc"):
-        args["limit_price"] = price
-    elif kind == "stp":
-        offset = Decimal("1.02") if side == "buy" else Decimal("0.98")
-        args["stop_price"] = (mark * offset / tick).quantize(Decimal(1)) * tick
-    return args
-
-
-@attrs.frozen
-class Outcome:
-    cli_ord_id: str
-    result: SendOrderResult | None = None
-    error: BaseException | None = None
 
 
 def _not_sent(error: BaseException) -> bool:
@@ -268,7 +231,7 @@ async def _submit_all(
 
     async def worker() -> None:
         while pending:
-            args = order_arguments(rng, ledger, pending.pop(0))
+            args = order_arguments(rng, ledger, pending.pop(0), prefix="uws")
             try:
                 result = await kf.orders.send(**args)
             except Exception as exc:  # every kind is recorded; the report judges them
