@@ -39,8 +39,8 @@ from .contenders import (
 from .harness import Control, median, rotated
 
 LATENCY = 0.020
-#: Connection limits tried side by side (the default, 64, is the main rows' own).
-POOL_SWEEP = (16, 32, 128, 288)
+#: Connection limits tried side by side (the default, 128, is the main rows' own).
+POOL_SWEEP = (32, 64, 100, 192)
 #: ccxt with its limiter fetches this many books, and the whole fan-out is projected.
 LIMITED_SAMPLE = 10
 
