@@ -318,8 +318,14 @@ def make_session(
     backend = UwsBackend(
         token_provider=provider,
         url=server.url,
+        # the fake server sends no heartbeat: a loaded machine's silence must not look like a
+        # dead link (these tests drop the socket themselves where they mean to)
         settings=UwsSettings(
-            ack_timeout=2.0, connect_timeout=2.0, backoff_initial=0.05, backoff_max=0.2
+            ack_timeout=2.0,
+            connect_timeout=2.0,
+            backoff_initial=0.05,
+            backoff_max=0.2,
+            heartbeat_timeout=60.0,
         ),
         deadline=deadline,
     )
