@@ -35,11 +35,14 @@ from kraken_futures_async.cli.target import Connection, Target, connect
 from kraken_futures_async.cli.watch import (
     StreamStep,
     WatchState,
+    _order_in_view,
+    _Recorder,
     checksum_ok,
     subscription_depth,
 )
 from kraken_futures_async.simulator import RunningTwin
 from kraken_futures_async.streams import BookLevel, BookView
+from kraken_futures_async.testing import ControlledTwin
 from tests.test_cli import run, run_json, served
 
 __all__ = ["served"]  # the fixture of test_cli: a twin on a loopback socket, its key set
@@ -226,7 +229,7 @@ def test_the_demo_stream_table_says_what_was_checked() -> None:
         first_ask=Decimal("2"),
         last_bid=Decimal("3"),
         last_ask=Decimal("4"),
-        order="post-only buy 1 @ 1: seen in the streamed book, gone after the cancel",
+        order="post-only buy 1 @ 1: seen in the streamed book; cancelled, gone from the book",
     )
     text = rendered(stream_table(step))
     assert "5 of 5 verified, 0 failures" in text
@@ -427,6 +430,27 @@ async def test_the_main_job_with_streams_counts_the_steps_orders() -> None:
     assert derivatives.units_admitted >= 80
     assert derivatives.units_admitted % 10 == 0
     assert sum(twin.meter.admitted.values()) == derivatives.units_admitted
+
+
+async def test_an_order_the_market_fills_before_the_cancel_is_no_failure(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The twin's market moves on its own: the streamed buy may be taken before the cancel."""
+    twin = ControlledTwin()
+    async with twin.session() as kf:
+        cancel = kf.orders.cancel
+
+        async def filled_first(**kwargs: Any) -> Any:
+            twin.control.fill(kwargs["order_id"])  # a counterparty takes it first
+            return await cancel(**kwargs)
+
+        monkeypatch.setattr(kf.orders, "cancel", filled_first)
+        recorder = _Recorder()
+        text, seen, _gone = await _order_in_view(kf, "PF_XBTUSD", recorder, None, 0.01)
+        placed = await kf.orders.open()
+    assert "filled by the market before the cancel" in text
+    assert not seen  # nothing streamed to the recorder in this test
+    assert placed == []  # the order left the book by its fill, nothing is left behind
 
 
 def test_without_the_sim_extra_the_demo_skips_streaming_and_watch_says_why(
