@@ -283,6 +283,12 @@ class Streams:
         #: The account's channels, on the private socket.
         self.private = private
 
+    @property
+    def connected(self) -> bool:
+        """Whether the public socket is open right now (a source that does not say counts
+        as open): a consumer that must not trust old data while it is down reads this."""
+        return bool(getattr(self.source, "connected", True))
+
     def executions(self) -> ItemSubscription[ExecutionUpdate | StreamReconnected]:
         """Your orders' events and fills, as UWS ``executions`` sends them (a Kraken key)."""
         return self.private.executions()
