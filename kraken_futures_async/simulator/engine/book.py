@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from .instruments import InstrumentSpec
 from .orders import Order
-from .quotes import BackgroundTrade, Ladder, Quoter, trade_id
+from .quotes import BackgroundTrade, Ladder, Makers, trade_id
 
 __all__ = ["MarkAt", "Market", "Match", "PublicTrade", "SideBook"]
 
@@ -112,7 +112,7 @@ class Market:
         "version",
     )
 
-    def __init__(self, spec: InstrumentSpec, quoter: Quoter) -> None:
+    def __init__(self, spec: InstrumentSpec, quoter: Makers) -> None:
         self.spec = spec
         self.quoter = quoter
         self.bids = SideBook(buy=True)

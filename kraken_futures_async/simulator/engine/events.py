@@ -211,7 +211,8 @@ class Transfer:
 @attrs.frozen
 class BookChanged:
     """The users' part of a contract's book changed: ``what`` is ``added``, ``removed``,
-    ``changed`` (an edit) or ``traded``; ``order_id`` the order concerned, if one."""
+    ``changed`` (an edit) or ``traded``; ``order_id`` the order concerned, if one. A mirror
+    also says ``mirrored`` when its source's book, trades or prices moved."""
 
     at: float
     symbol: str

@@ -54,8 +54,16 @@ class Exchange:
     Same seed, same clock times and same calls give identical answers.
     """
 
-    def __init__(self, *, seed: int = 0, clock: Clock, retention: Retention | None = None) -> None:
-        self._venue = Venue(seed, clock, retention)
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        clock: Clock,
+        retention: Retention | None = None,
+        venue: Venue | None = None,
+    ) -> None:
+        #: The core; a mirror of a live market passes its own (:mod:`..mirror.venue`).
+        self._venue = venue if venue is not None else Venue(seed, clock, retention)
         market = MarketData(self._venue, seed)
         charts = Charts(self._venue)
         venue = self._venue

@@ -110,7 +110,8 @@ class MarketData:
     ) -> tuple[list[Decimal] | None, list[Decimal] | None]:
         """Best bid and ask as ``[price, size]`` (users' and makers' size at that price)."""
         ladder = market.ladder
-        if (ladder is None or ladder.second != second) and not market.bids and not market.asks:
+        fresh = ladder is None or ladder.second != second
+        if fresh and market.quoter.quick_top and not market.bids and not market.asks:
             bid, bid_size, ask, ask_size = market.quoter.top(second, mark)
             return [bid, bid_size], [ask, ask_size]
         book = self.book(market, second)
@@ -213,7 +214,7 @@ class MarketData:
             ticker["fundingRatePrediction"] = tidy(predicted * mark)
         ticker.update(
             {
-                "suspended": False,
+                "suspended": venue.suspended(spec.symbol),
                 "indexPrice": index,
                 "postOnly": False,
                 "change24h": ((last_price - open24) / open24 * 100).quantize(_CHANGE),
@@ -226,7 +227,9 @@ class MarketData:
         venue = self._venue
         result: list[dict[str, Any]] = []
         for symbol in ("PI_XBTUSD", "PI_ETHUSD", "PI_LTCUSD", "PI_XRPUSD"):
-            spec = venue.specs[symbol]
+            spec = venue.specs.get(symbol)
+            if spec is None:  # a mirror lists only the contracts it mirrors
+                continue
             base = spec.base.lower()
             minute = second - second % 60
             result.append(

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Protocol
 
 from ._noise import key_of, signed_unit, signed_units
 from ._text import round_to_step
@@ -32,7 +33,7 @@ from .instruments import IndexSpec, InstrumentSpec
 from .price_moves import PriceMoves
 from .retention import ClearingCache, Retention
 
-__all__ = ["Prices"]
+__all__ = ["PriceSource", "Prices"]
 
 _OCTAVES = 11
 _PREMIUM_OCTAVES = (3, 5, 7)  # 64 s, ~17 min, ~4.5 h
@@ -135,6 +136,27 @@ class _Series:
             ]
         log0 = self._log0
         return [log0 + total for total in totals]
+
+
+class PriceSource(Protocol):
+    """What the engine reads prices from: the synthetic :class:`Prices`, or a mirrored
+    live market (:mod:`..mirror.pricing`)."""
+
+    def quote(self, spec: InstrumentSpec, second: int) -> tuple[Decimal, Decimal, float]: ...
+
+    def mark(self, spec: InstrumentSpec, second: int) -> Decimal: ...
+
+    def index(self, spec: InstrumentSpec, second: int) -> Decimal: ...
+
+    def paths(
+        self, spec: InstrumentSpec, seconds: Sequence[int]
+    ) -> tuple[list[float], list[float]]: ...
+
+    def premium(self, spec: InstrumentSpec, second: int) -> float: ...
+
+    def relative_funding(self, spec: InstrumentSpec, second: int) -> Decimal: ...
+
+    def move(self, base: str, start: int, factor: float) -> None: ...
 
 
 class Prices:

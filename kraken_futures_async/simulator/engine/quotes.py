@@ -13,11 +13,12 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
 from ._noise import key_of, unit, units, uuid_from
 from .instruments import InstrumentSpec
 
-__all__ = ["LEVELS", "BackgroundTrade", "Ladder", "Quoter", "trade_id"]
+__all__ = ["LEVELS", "BackgroundTrade", "Ladder", "Makers", "Quoter", "trade_id"]
 
 LEVELS = 25
 #: trade ids count from here: (second - anchor) * 1000, plus a per-second counter for users.
@@ -47,8 +48,31 @@ class BackgroundTrade:
     uid: str
 
 
+class Makers(Protocol):
+    """Where a market's liquidity and background trades come from: the synthetic
+    :class:`Quoter`, or a mirrored live market (:mod:`..mirror.pricing`)."""
+
+    @property
+    def quick_top(self) -> bool: ...
+
+    def ladder(self, second: int, mark: float) -> Ladder: ...
+
+    def top(self, second: int, mark: float) -> tuple[Decimal, Decimal, Decimal, Decimal]: ...
+
+    def trades_at(self, second: int) -> bool: ...
+
+    def background_trade(self, second: int, mark: float) -> BackgroundTrade: ...
+
+    def background_size(self, second: int, mark: float) -> Decimal: ...
+
+    def background_steps(self, seconds: Sequence[int], marks: Sequence[float]) -> list[int]: ...
+
+
 class Quoter:
     """The makers of one instrument."""
+
+    #: :meth:`top` is cheaper than the ladder (a mirrored market's quoter says ``False``).
+    quick_top = True
 
     __slots__ = ("_gap_frac", "_half_frac", "_keys", "_spec", "_step_f", "_tick", "_tick_f")
 

@@ -66,6 +66,11 @@ class Venue(OrderDesk):
         if self.events.wants(MarkPrice):
             spec = market.spec
             self.events.emit(MarkPrice(at, spec.symbol, self.prices.mark(spec, second)))
+        self._trade_resting(market, second, mark, at)
+        self._check_triggers(market, second, at)
+
+    def _trade_resting(self, market: Market, second: int, mark: float, at: float) -> None:
+        """The makers requote at ``second``: resting orders their new quotes cross fill."""
         best_bid, best_ask = market.bids.best(), market.asks.best()
         if best_bid is not None or best_ask is not None:
             # only a book the makers' new best quotes cross needs the whole ladder
@@ -74,7 +79,6 @@ class Venue(OrderDesk):
                 best_ask is not None and best_ask <= bid
             ):
                 self._fill_crossed(market, second, mark, at)
-        self._check_triggers(market, second, at)
 
     def _fill_crossed(self, market: Market, second: int, mark: float, at: float) -> None:
         ladder = market.ladder_at(second, mark)

@@ -29,7 +29,7 @@ from .book import Market, PublicTrade
 from .events import Subscriber, Subscribers
 from .instruments import InstrumentSpec, build_listing
 from .journal import Journal
-from .prices import Prices
+from .prices import Prices, PriceSource
 from .quotes import Quoter
 from .retention import Retention, SharedCap
 
@@ -47,7 +47,7 @@ class VenueState:
         listing = build_listing(seed, self.now)
         self.specs: dict[str, InstrumentSpec] = listing.instruments
         self.symbols = {symbol.upper(): symbol for symbol in self.specs}
-        self.prices = Prices(seed, listing.indices, listing.instruments, retention)
+        self.prices: PriceSource = Prices(seed, listing.indices, listing.instruments, retention)
         self._seed = seed
         self.markets: dict[str, Market] = {}
         self.busy: dict[str, Market] = {}
@@ -77,6 +77,10 @@ class VenueState:
     @property
     def second(self) -> int:
         return math.floor(self.now)
+
+    def suspended(self, symbol: str) -> bool:
+        """Whether ``symbol`` trades in cancel-only mode now (a mirror whose source is stale)."""
+        return False
 
     def spec_for(self, symbol: str) -> InstrumentSpec | None:
         canonical = self.symbols.get(symbol.strip().upper())

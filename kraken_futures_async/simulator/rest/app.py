@@ -44,6 +44,7 @@ from .spot_token import SPOT_TOKEN_PATH, SpotTokenService
 
 __all__ = [
     "ASGIApp",
+    "BackgroundService",
     "ExchangeEngine",
     "Router",
     "TwinApp",
@@ -286,6 +287,14 @@ def _too_large(error: RequestTooLargeError, now: str) -> Reply:
 # --- the app ------------------------------------------------------------------------------
 
 
+class BackgroundService(Protocol):
+    """Work a served twin runs beside its requests, on the same event loop."""
+
+    async def start(self) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
 class TwinApp:
     """The ASGI application; every piece it uses is passed in (see :class:`~.twin.Twin`)."""
 
@@ -325,6 +334,9 @@ class TwinApp:
         #: Spot REST's ``GetWebSocketsToken`` (the private socket's tokens) and its Kraken keys.
         self.spot_tokens = spot_tokens if spot_tokens is not None else SpotTokenService(clock=clock)
         self.uws.tokens = self.spot_tokens  # ``/v2/private`` redeems the tokens issued here
+        #: Started when a server starts serving the app, closed when it stops (a mirror's
+        #: source socket): they run on the serving loop.
+        self.services: list[BackgroundService] = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -342,8 +354,12 @@ class TwinApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                for service in self.services:
+                    await service.start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                for service in self.services:
+                    await service.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
