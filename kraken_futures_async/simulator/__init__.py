@@ -35,11 +35,15 @@ nested past the parser's depth is ``Json Parse Error``, a nonce at most 32 digit
 (``invalidArgument``), the latest 100 engine failures and 10,000 fired faults kept, a served
 connection closed if it takes over 5 s to deliver a request, and the engine's records capped by
 :class:`Retention` (see ``engine/__init__.py``).
+
+Mirror mode (``mirror/``, :func:`mirror_twin`): the same twin over a live market read from a
+public Unified WebSocket socket instead of a synthetic one: paper trading (issue 16).
 """
 
 from .clock import Clock, ManualClock, SystemClock
 from .config import BucketLimit, Retention, TwinConfig
 from .errors import ExchangeError, Reason
+from .mirror import MirrorTwin, mirror_twin
 from .rest.app import ExchangeEngine, TwinApp
 from .rest.auth import ApiKey, KeyRegistry, Permissions
 from .rest.errors import HttpRefusalError
@@ -60,6 +64,7 @@ __all__ = [
     "InProcessTransport",
     "KeyRegistry",
     "ManualClock",
+    "MirrorTwin",
     "Permissions",
     "Reason",
     "Retention",
@@ -68,6 +73,7 @@ __all__ = [
     "Twin",
     "TwinApp",
     "TwinConfig",
+    "mirror_twin",
     "run_in_thread",
     "serve",
 ]
