@@ -25,7 +25,7 @@ import pytest
 
 from kraken_futures_async.auth import API_KEY_ENV, API_SECRET_ENV
 from kraken_futures_async.cli import jobs, main
-from kraken_futures_async.simulator import RunningTwin, Twin, TwinConfig, run_in_thread
+from kraken_futures_async.simulator import ManualClock, RunningTwin, Twin, TwinConfig, run_in_thread
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -319,6 +319,9 @@ def test_a_refused_connection_exits_1_with_a_clear_message(
         (["--env", "production", "bench"], "add --allow-production"),
         (["--env", "production", "demo"], "`demo` trades"),
         (["sim", "--base-url", "http://127.0.0.1:1"], "--base-url and --env do not apply"),
+        (["sim", "--mirror-symbol", "PF_XBTUSD"], "--mirror-symbol needs --mirror URL"),
+        (["paper", "--source", "ftp://x"], "a mirror's source is a ws://, wss:// or http://"),
+        (["paper", "--mirror-symbol", "PF_NOPEUSD"], "cannot mirror PF_NOPEUSD"),
     ],
 )
 def test_bad_arguments_exit_2_with_the_reason(
@@ -362,10 +365,10 @@ def _read_json_document(stream: Any, deadline: float) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def served_sim(*extra: str) -> Iterator[dict[str, Any]]:
-    """``kraken-futures sim`` in a process of its own, yielding its JSON banner; interrupted
-    when the block ends, it must exit cleanly."""
-    command = [sys.executable, "-m", "kraken_futures_async", "sim", "--port", "0", "--json"]
+def served_sim(*extra: str, command_name: str = "sim") -> Iterator[dict[str, Any]]:
+    """``kraken-futures sim`` (or ``paper``) in a process of its own, yielding its JSON
+    banner; interrupted when the block ends, it must exit cleanly."""
+    command = [sys.executable, "-m", "kraken_futures_async", command_name, "--port", "0", "--json"]
     env = {k: v for k, v in os.environ.items() if k not in (API_KEY_ENV, API_SECRET_ENV)}
     with subprocess.Popen(
         [*command, *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
@@ -386,6 +389,37 @@ def test_sim_serves_a_twin_until_interrupted(capsys: pytest.CaptureFixture[str])
         assert served["api_key"] == Twin(TwinConfig(seed=0)).key.public_key
         book = run_json(capsys, "--base-url", served["url"], "book", "PF_XBTUSD")
         assert book["bids"]
+
+
+def test_paper_serves_a_twin_over_the_market_of_its_source(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    source = run_in_thread(Twin(TwinConfig(clock=ManualClock())))  # a frozen market
+    try:
+        real = run_json(capsys, "--base-url", source.url, "book", "PF_ETHUSD", "--depth", "5")
+        with served_sim(
+            "--source", source.url, "--mirror-symbol", "PF_ETHUSD", command_name="paper"
+        ) as served:
+            assert served["mirror"] == {"source": source.url, "symbols": ["PF_ETHUSD"]}
+            deadline = time.monotonic() + 20
+            while True:  # the mirror shows the source's book once its socket delivered it
+                status, out, _ = run(
+                    capsys,
+                    "--base-url",
+                    served["url"],
+                    "book",
+                    "PF_ETHUSD",
+                    "--depth",
+                    "5",
+                    "--json",
+                )
+                if status == 0 and json.loads(out)["bids"] == real["bids"]:
+                    break
+                assert time.monotonic() < deadline, out
+                time.sleep(0.1)
+            assert json.loads(out)["asks"] == real["asks"]
+    finally:
+        source.stop()
 
 
 def test_sim_takes_the_twins_request_limits() -> None:

@@ -102,3 +102,14 @@ def test_the_plugin_example_suite_passes() -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "4 passed" in done.stdout
+
+
+def test_paper_session_fills_on_the_mirrored_market() -> None:
+    done = run("paper_session.py", None)
+    assert done.returncode == 0, done.stderr
+    lines = dict(line.split(None, 1) for line in done.stdout.splitlines() if line.strip())
+    mirrored = lines["mirrored"].split()  # "book bid B / ask A"
+    bid, ask = mirrored[2], mirrored[5]
+    assert lines["market"] == f"buy      0.01 filled at {ask} (the source's best ask)"
+    assert lines["source"] == f"traded   through {bid}: paper bid filled at {bid}"
+    assert lines["position"].split()[:2] == ["long", "0.02"]

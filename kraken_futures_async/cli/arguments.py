@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from ..auth import API_KEY_ENV, API_SECRET_ENV
 from ..config import PRODUCTION
+from ..uws.protocol import PRODUCTION_PUBLIC_URL
 from .target import TWIN
 
 __all__ = ["PROG", "build_parser"]
@@ -173,6 +174,34 @@ def _common(*, inherit: bool) -> argparse.ArgumentParser:
     return parser
 
 
+def _serving(parser: argparse.ArgumentParser) -> None:
+    """The options of a served twin (``sim`` and ``paper``)."""
+    parser.add_argument("--port", type=_port, default=8080, help="TCP port, 0 = any free (8080)")
+    parser.add_argument(
+        "--no-rate-limits", action="store_true", help="admit every call (no apiLimitExceeded)"
+    )
+    parser.add_argument(
+        "--read-timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="close a connection that takes longer to send a whole request (the twin's 5)",
+    )
+    parser.add_argument(
+        "--max-request-bytes",
+        type=_positive_int,
+        metavar="N",
+        help="refuse (413) a request whose query and body exceed N bytes (the twin's 1 MiB)",
+    )
+    parser.add_argument(
+        "--mirror-symbol",
+        dest="mirror_symbols",
+        type=_symbol,
+        action="append",
+        metavar="SYMBOL",
+        help="a contract to mirror (repeatable; the two most traded perpetuals)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -232,21 +261,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     sim = command("sim", "serve the exchange twin on 127.0.0.1 until Ctrl-C")
-    sim.add_argument("--port", type=_port, default=8080, help="TCP port, 0 = any free (8080)")
+    _serving(sim)
     sim.add_argument(
-        "--no-rate-limits", action="store_true", help="admit every call (no apiLimitExceeded)"
+        "--mirror",
+        metavar="URL",
+        help="mirror the live market of the public socket at URL instead of a synthetic one",
     )
-    sim.add_argument(
-        "--read-timeout",
-        type=_seconds,
-        metavar="SECONDS",
-        help="close a connection that takes longer to send a whole request (the twin's 5)",
+    paper = command(
+        "paper", "paper trading: the twin on 127.0.0.1 over Kraken's live market (until Ctrl-C)"
     )
-    sim.add_argument(
-        "--max-request-bytes",
-        type=_positive_int,
-        metavar="N",
-        help="refuse (413) a request whose query and body exceed N bytes (the twin's 1 MiB)",
+    _serving(paper)
+    paper.add_argument(
+        "--source",
+        metavar="URL",
+        default=PRODUCTION_PUBLIC_URL,
+        help=f"the public socket mirrored ({PRODUCTION_PUBLIC_URL})",
     )
 
     bench = command("bench", "latency, client CPU and throughput of each kind of call")

@@ -21,6 +21,8 @@ from .target import TWIN, Target, connect
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
+    from ..simulator import Twin, TwinConfig
+
 __all__ = ["COMMANDS", "FAILED", "INTERRUPTED", "OK", "USAGE", "CommandFailedError", "UsageError"]
 
 #: Exit statuses.
@@ -269,26 +271,36 @@ async def run_sim(args: argparse.Namespace, out: Output) -> int:
     from ..simulator import Twin, TwinConfig, serve
 
     if args.base_url or args.env != TWIN:
-        raise UsageError("`sim` serves a twin; --base-url and --env do not apply")
+        raise UsageError(f"`{args.command}` serves a twin; --base-url and --env do not apply")
+    source: str | None = args.source if args.command == "paper" else args.mirror
+    if source is None and args.mirror_symbols:
+        raise UsageError("--mirror-symbol needs --mirror URL (or the `paper` command)")
     limits = {
         "request_read_timeout": args.read_timeout,
         "max_request_bytes": args.max_request_bytes,
     }
     given = {name: value for name, value in limits.items() if value is not None}
-    twin = Twin(TwinConfig(seed=args.seed, rate_limits=not args.no_rate_limits, **given))
+    config = TwinConfig(seed=args.seed, rate_limits=not args.no_rate_limits, **given)
+    mirrored: list[str] = []
+    if source is None:
+        twin = Twin(config)
+    else:
+        twin, mirrored = _mirror_twin(source, args.mirror_symbols, config)
     listening = False
 
     def ready(url: str) -> None:
         nonlocal listening
         listening = True
         key = twin.key
-        value = {
+        value: dict[str, Any] = {
             "url": url,
             "api_key": key.public_key,
             "api_secret": key.secret,
             "account": twin.account_uid,
             "seed": args.seed,
         }
+        if source is not None:
+            value["mirror"] = {"source": source, "symbols": mirrored}
         lines = _sim_banner(value)
         out.show(value, lambda: _bold_first(lines), text=lambda: "\n".join(lines))
 
@@ -299,6 +311,19 @@ async def run_sim(args: argparse.Namespace, out: Output) -> int:
             raise
         raise CommandFailedError(_cannot_listen(args.port, exc)) from exc
     return OK
+
+
+def _mirror_twin(
+    source: str, symbols: list[str] | None, config: TwinConfig
+) -> tuple[Twin, list[str]]:
+    """A twin over the live market at ``source`` (``paper``, ``sim --mirror``)."""
+    from ..simulator.mirror import DEFAULT_SYMBOLS, mirror_twin
+
+    try:
+        twin = mirror_twin(source, symbols=symbols or DEFAULT_SYMBOLS, config=config)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    return twin, list(twin.market.symbols)
 
 
 def _cannot_listen(port: int, exc: OSError) -> str:
@@ -317,8 +342,18 @@ def _cannot_listen(port: int, exc: OSError) -> str:
 
 
 def _sim_banner(value: dict[str, Any]) -> list[str]:
+    mirror = value.get("mirror")
+    market = (
+        []
+        if mirror is None
+        else [
+            f"  market:     {', '.join(mirror['symbols'])} mirrored from {mirror['source']}",
+            "              (paper trading: nothing is ever sent there but public subscriptions)",
+        ]
+    )
     return [
         f"Kraken Futures twin on {value['url']} (seed {value['seed']})",
+        *market,
         f"  API key:    {value['api_key']}",
         f"  API secret: {value['api_secret']}  (the twin's own; it opens nothing else)",
         "Try, in another shell:",
@@ -345,5 +380,6 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Output], Coroutine[Any, Any, i
     "trade": run_trade,
     "demo": run_demo,
     "sim": run_sim,
+    "paper": run_sim,
     "bench": run_bench,
 }

@@ -53,11 +53,11 @@ def _importable(module: str) -> bool:
 
 def _missing_dependency(args: argparse.Namespace) -> str | None:
     """What the command needs that is not installed, and how to install it (one line)."""
-    if args.command == "sim":  # prints a banner, not a table: rich is optional here
+    if args.command in ("sim", "paper"):  # prints a banner, not a table: rich is optional
         if not _importable("uvicorn"):
             return (
-                "`kraken-futures sim` serves the twin with uvicorn, which is not installed: "
-                "pip install 'kraken_futures_async[sim]'"
+                f"`kraken-futures {args.command}` serves the twin with uvicorn, which is not "
+                "installed: pip install 'kraken_futures_async[sim]'"
             )
         return None
     if not args.json and not _importable("rich"):
@@ -174,6 +174,6 @@ def main(
     except OSError as exc:  # e.g. `sim` on a port that is taken
         return fail(FAILED, f"{exc.strerror or exc}")
     except KeyboardInterrupt:
-        if args.command in ("sim", "watch"):  # Ctrl-C is how these are meant to stop
+        if args.command in ("sim", "paper", "watch"):  # Ctrl-C is how these are meant to stop
             return OK
         return fail(INTERRUPTED, "interrupted")

@@ -66,6 +66,19 @@ def _parser() -> argparse.ArgumentParser:
         help="refuse (413) a request whose query and body exceed N bytes (default 1 MiB)",
     )
     parser.add_argument(
+        "--mirror",
+        metavar="URL",
+        help="paper trading: mirror the live market of the public socket at URL "
+        "(Kraken's is wss://uws.kraken.com/v2/public; a twin's http:// base URL works too)",
+    )
+    parser.add_argument(
+        "--mirror-symbol",
+        dest="mirror_symbols",
+        action="append",
+        metavar="SYMBOL",
+        help="a contract to mirror (repeatable; default PF_XBTUSD and PF_ETHUSD)",
+    )
+    parser.add_argument(
         "--balance",
         type=_balance,
         action="append",
@@ -76,9 +89,17 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _banner(twin: Twin, url: str) -> str:
+    from .mirror import MirrorTwin
+
+    mirrored = (
+        (f"  market:     {', '.join(twin.market.symbols)} mirrored from {twin.source.url}",)
+        if isinstance(twin, MirrorTwin)
+        else ()
+    )
     return "\n".join(
         (
             f"Kraken Futures twin on {url}  (seed {twin.config.seed})",
+            *mirrored,
             f"  API key:    {twin.key.public_key}",
             f"  API secret: {twin.key.secret}",
             f"  Kraken key:    {twin.kraken_key.public_key}  (Spot/Pro: WebSocket tokens)",
@@ -107,7 +128,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         request_read_timeout=args.read_timeout,
         max_request_bytes=args.max_request_bytes,
     )
-    twin = Twin(config)
+    if args.mirror is None:
+        if args.mirror_symbols:
+            _parser().error("--mirror-symbol needs --mirror URL")
+        twin = Twin(config)
+    else:
+        from .mirror import DEFAULT_SYMBOLS, mirror_twin
+
+        try:
+            twin = mirror_twin(
+                args.mirror, symbols=args.mirror_symbols or DEFAULT_SYMBOLS, config=config
+            )
+        except ValueError as exc:
+            _parser().error(str(exc))
 
     def ready(url: str) -> None:
         print(_banner(twin, url), flush=True)
