@@ -26,6 +26,7 @@ from kraken_futures_async.simulator.engine import Exchange
 from kraken_futures_async.simulator.engine._noise import signed_unit, signed_units, unit, units
 from kraken_futures_async.simulator.engine._text import quantize_down
 from kraken_futures_async.simulator.engine.charts import RESOLUTIONS
+from kraken_futures_async.simulator.engine.prices import Prices
 from kraken_futures_async.simulator.engine.retention import ClearingCache, Retention
 from kraken_futures_async.simulator.rest.auth import NonceBook
 
@@ -97,6 +98,7 @@ def test_the_batched_hashes_are_the_scalar_ones() -> None:
 def test_batched_price_paths_are_the_quotes_bit_for_bit() -> None:
     exchange = _exchange()
     prices = exchange._venue.prices
+    assert isinstance(prices, Prices)
     specs = exchange._venue.specs
     rng = random.Random(5)
     for symbol in ("PF_XBTUSD", "PI_ETHUSD", "FF_XBTUSD_261225", "PF_DOGEUSD"):
@@ -120,6 +122,7 @@ def test_the_price_noise_stays_flat_over_a_long_run() -> None:
     """
     exchange = _exchange(price_cache=200)
     prices = exchange._venue.prices
+    assert isinstance(prices, Prices)
     bases = sorted({spec.base for spec in exchange._venue.specs.values()})[:20]
     contracts = [exchange._venue.specs[s] for s in ("PF_XBTUSD", "PI_ETHUSD")]
 
