@@ -229,3 +229,17 @@ async def test_rule9_a_stale_source_suspends_new_orders_and_fills_then_resumes(
     assert (await kf.market.ticker(XBT)).suspended is False
     await kf.orders.send(symbol=XBT, side="buy", size=D("0.1"), order_type="mkt")
     assert len(await kf.orders.fills()) == 1
+
+
+async def test_the_tickers_day_is_the_sources(
+    mirrored: tuple[MirrorTwin, ManualClock, Session],
+) -> None:
+    twin, _clock, kf = mirrored
+    figures = {"volume": D(1234), "high": D(91_000), "low": D(88_000)}
+    twin.market.set_ticker(XBT, {**figures, "last": D(90_000), "change": D(900)})
+    ticker = await kf.market.ticker(XBT)
+    assert (ticker.vol_24h, ticker.high_24h, ticker.low_24h) == (D(1234), D(91_000), D(88_000))
+    assert ticker.open_24h == D(89_100)
+    assert ticker.volume_quote == D(1234) * D(90_000)
+    assert ticker.mark_price == D(90_000)
+    assert ticker.index_price == D(89_995)

@@ -170,6 +170,14 @@ class MarketData:
         else:
             volume = quantize_down(daily * factor / mark, spec.size_step) + user_volume
             volume_quote = (volume - user_volume) * now_price + user_quote
+        figures = venue.source_figures(spec.symbol)
+        if figures:  # a mirror shows its source's day where the source says it
+            volume = figures.get("volume", volume)
+            volume_quote = volume if spec.inverse else volume * now_price
+            high, low = figures.get("high", high), figures.get("low", low)
+            opened = figures.get("last", ZERO) - figures.get("change", ZERO)
+            if "change" in figures and opened > 0:
+                open24 = opened
         interest = quantize_down(volume * Decimal("0.3"), spec.size_step) + sum(
             (
                 p.size

@@ -78,6 +78,11 @@ class VenueState:
     def second(self) -> int:
         return math.floor(self.now)
 
+    def source_figures(self, symbol: str) -> dict[str, Decimal] | None:
+        """A mirrored contract's 24 h figures from its source's ticker (``volume``, ``high``,
+        ``low``, ``last``, ``change``); ``None`` for the synthetic market."""
+        return None
+
     def suspended(self, symbol: str) -> bool:
         """Whether ``symbol`` trades in cancel-only mode now (a mirror whose source is stale)."""
         return False

@@ -36,7 +36,7 @@ logger = logging.getLogger("kraken_futures_async.simulator.mirror")
 
 #: Seconds between two looks at the socket and the books' resync counters.
 _POLL = 0.05
-_TICKER_FIELDS = ("volume", "high", "low", "last")
+_TICKER_FIELDS = ("volume", "high", "low", "last", "change")
 
 
 def _reason(error: BaseException) -> str:

@@ -79,6 +79,9 @@ class MirrorVenue(Venue):
             self.specs[symbol] = spec
         return spec
 
+    def source_figures(self, symbol: str) -> dict[str, Decimal] | None:
+        return self.mirror.symbols[symbol].ticker or None
+
     def suspended(self, symbol: str) -> bool:
         return self.mirror.stale(symbol) is not None
 
