@@ -30,7 +30,7 @@ from .endpoints import ENDPOINTS, Endpoint, WireParams
 from .hot_path import Cookieless
 from .order_lookup import RestOrderLookup
 from .pipeline import HttpPipeline, Stamp
-from .request_encoding import encode_request, stamps_on_sending
+from .request_encoding import encode_request
 from .retirement import is_production, warn_if_retiring
 from .signing import KrakenFuturesAuth
 
@@ -170,10 +170,10 @@ class RestBackend:
             raise UnsupportedOperationError(
                 self.why_unsupported(operation), endpoint=operation.name
             )
-        params, path = encode_request(row, request)
+        params, path, stamper = encode_request(row, request)
         stamp: Stamp | None = None
-        if stamps_on_sending(request):
-            stamp = lambda: encode_request(row, request, now=self.server_now())[0]  # noqa: E731
+        if stamper is not None:
+            stamp = lambda: stamper(self.server_now())  # noqa: E731
         result: ResultT = await self.pipeline.call(row, params, path_params=path, stamp=stamp)
         if self._observers:
             tell_observers(self._observers, operation.name, request, result)

@@ -4,24 +4,24 @@ A request field travels under its camelCase name (``cli_ord_id`` as ``cliOrdId``
 name on rows that spell parameters in snake case (the history API) or where it is a
 ``{placeholder}`` of the row's path, unless the row names it otherwise; a field whose wire
 name is a placeholder goes into the path. ``None`` leaves a parameter out. The library's
-own ``processBefore`` is only written when the request leaves (``now`` given), so that time
-spent waiting for the budget never eats into it.
+own ``processBefore`` is only written when the request leaves (the :data:`Stamper` adds it
+to the pairs encoded once), so that time spent waiting for the budget never eats into it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import attrs
 
-from ..operations.orders import EditOrder, OwnDeadline, SendOrder
+from ..operations.orders import OwnDeadline
 from .endpoint_rows import Endpoint, ParamsIn, TimeForm
 from .wire import json_value, wire_value
 
-__all__ = ["camel_case", "encode_request", "stamps_on_sending"]
+__all__ = ["Stamper", "camel_case", "encode_request"]
 
 _PLACEHOLDER = re.compile(r"{(\w+)}")
 
@@ -52,13 +52,6 @@ def _plan(row: Endpoint, request_type: type) -> _Plan:
     return plan
 
 
-def stamps_on_sending(request: Any) -> bool:
-    """Whether the request carries the library's own ``processBefore``, set on each attempt."""
-    return isinstance(request, SendOrder | EditOrder) and isinstance(
-        request.process_before, OwnDeadline
-    )
-
-
 def _time(row: Endpoint, value: dt.datetime) -> int | dt.datetime:
     if row.times is TimeForm.EPOCH_MS:
         return int(value.timestamp() * 1000)
@@ -67,40 +60,62 @@ def _time(row: Endpoint, value: dt.datetime) -> int | dt.datetime:
     return value
 
 
+#: Gives a request's wire pairs with the library's ``processBefore`` stamped at a time.
+Stamper = Callable[[dt.datetime], list[tuple[str, str]]]
+
+
 def encode_request(
-    row: Endpoint, request: Any, *, now: dt.datetime | None = None
-) -> tuple[list[tuple[str, str]], dict[str, str] | None]:
-    """The request's wire pairs (in field order) and its path parameters (None: none)."""
-    if row.encode is not None:
-        return _pairs(row, row.encode(request), now), None
+    row: Endpoint, request: Any
+) -> tuple[list[tuple[str, str]], dict[str, str] | None, Stamper | None]:
+    """The wire pairs without the library's own ``processBefore``, the path parameters, and
+    the :data:`Stamper` that adds it where its field goes: each attempt of an order stamps
+    its deadline without encoding the whole request again."""
     named: list[tuple[str, Any]] = []
     path: dict[str, str] | None = None
-    for field, wire, in_path in _plan(row, type(request)):
-        value = getattr(request, field)
-        if in_path:
-            path = {} if path is None else path
-            path[wire] = wire_value(value)
-        else:
-            named.append((wire, value))
-    return _pairs(row, named, now), path
+    if row.encode is not None:
+        named.extend(row.encode(request))
+    else:
+        for field, wire, in_path in _plan(row, type(request)):
+            value = getattr(request, field)
+            if in_path:
+                path = {} if path is None else path
+                path[wire] = wire_value(value)
+            else:
+                named.append((wire, value))
+    pairs, deadline = _pairs(row, named)
+    if deadline is None:
+        return pairs, path, None
+    at, wire, own = deadline
+
+    def stamped(now: dt.datetime) -> list[tuple[str, str]]:
+        return [*pairs[:at], *_encoded(row, wire, own.stamp(now)), *pairs[at:]]
+
+    return pairs, path, stamped
+
+
+def _encoded(row: Endpoint, wire: str, value: Any) -> list[tuple[str, str]]:
+    """One field's wire pairs (several for a list, none for ``None``)."""
+    if value is None:
+        return []
+    as_text = json_value if row.params_in is ParamsIn.JSON else wire_value
+    if isinstance(value, dt.datetime):
+        value = _time(row, value)
+    if isinstance(value, list | tuple):
+        return [(wire, as_text(item)) for item in value]
+    return [(wire, as_text(value))]
 
 
 def _pairs(
-    row: Endpoint, named: Iterable[tuple[str, Any]], now: dt.datetime | None
-) -> list[tuple[str, str]]:
-    as_text = json_value if row.params_in is ParamsIn.JSON else wire_value
+    row: Endpoint, named: Iterable[tuple[str, Any]]
+) -> tuple[list[tuple[str, str]], tuple[int, str, OwnDeadline] | None]:
+    """The pairs, and where the library's own deadline goes (index, wire name, deadline)."""
     pairs: list[tuple[str, str]] = []
+    deadline: tuple[int, str, OwnDeadline] | None = None
     for wire, value in named:
-        if isinstance(value, OwnDeadline):
-            if now is None:
-                continue
-            value = value.stamp(now)
-        if value is None:
+        if value is None:  # most of an order's fields: checked first, cheaply
             continue
-        if isinstance(value, dt.datetime):
-            value = _time(row, value)
-        if isinstance(value, list | tuple):
-            pairs.extend((wire, as_text(item)) for item in value)
+        if isinstance(value, OwnDeadline):
+            deadline = (len(pairs), wire, value)
         else:
-            pairs.append((wire, as_text(value)))
-    return pairs
+            pairs.extend(_encoded(row, wire, value))
+    return pairs, deadline
