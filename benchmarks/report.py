@@ -528,7 +528,9 @@ def headline(results: dict[str, Any]) -> str:
 
         def ideal(name: str) -> str:
             r = walls.get(name)
-            return "-" if r is None else f"{_x(r['x_ideal'])} of {_f(r['ideal_ms'])} ms"
+            if r is None:
+                return "-"
+            return f"{_x(r['x_ideal'])} of {_f(r['ideal_ms'])} ms (pool {r['pool']})"
 
         lines.append(
             f"| {fan['books']} books at once, +{fan['latency_ms']:.0f} ms each: wall time, "
@@ -536,7 +538,7 @@ def headline(results: dict[str, Any]) -> str:
             f"{wall(CCXT)} |"
         )
         lines.append(
-            "| the same, x the ideal for its own pool (64 connections; the peers 100) | "
+            "| the same, x the ideal for its own pool size | "
             f"{ideal(lib)} | {ideal(RAW_AIOHTTP)} | {ideal(SDK)} | {ideal(CCXT)} |"
         )
     sustained = results.get("sustained")

@@ -9,7 +9,7 @@ says when a second has passed (resting fills are applied second by second).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from decimal import ROUND_DOWN, Decimal
 
 import pytest
@@ -17,6 +17,7 @@ import pytest
 from kraken_futures_async import Session
 from kraken_futures_async.errors import OrderRejectedError
 from kraken_futures_async.models import OrderBook
+from kraken_futures_async.models.streams import SystemState, SystemStatus
 from kraken_futures_async.simulator import ManualClock, RunningTwin, TwinConfig, run_in_thread
 from kraken_futures_async.simulator.mirror import MirrorTwin, mirror_twin
 from kraken_futures_async.testing import ControlledTwin
@@ -44,6 +45,15 @@ async def eventually(check: Callable[[], Awaitable[bool]], within: float = 10.0)
             return
         await asyncio.sleep(0.02)
     raise AssertionError(f"not so within {within} s")
+
+
+async def status_becomes(statuses: AsyncIterator[SystemStatus], state: SystemState) -> None:
+    """Read the mirror's ``status`` pushes until one says ``state``."""
+    async with asyncio.timeout(10):
+        async for status in statuses:
+            if status.system is state:
+                return
+    raise AssertionError(f"the status stream ended before {state.value}")
 
 
 def source_twin(seed: int = 0) -> ControlledTwin:
@@ -148,9 +158,10 @@ async def test_the_source_dropping_suspends_trading_and_its_return_heals_the_boo
     source: RunningTwin, mirror: tuple[MirrorTwin, ManualClock, RunningTwin]
 ) -> None:
     twin, _clock, served = mirror
-    async with served.session() as paper:
+    async with served.session() as paper, paper.stream.status() as statuses:
         async with source.session() as real:
             await eventually(lambda: same_book(paper, real))
+        await status_becomes(statuses, SystemState.ONLINE)  # cancel-only before the first books
         port = source.url.rsplit(":", 1)[1]
         source.stop()
 
@@ -158,6 +169,7 @@ async def test_the_source_dropping_suspends_trading_and_its_return_heals_the_boo
             return (await paper.market.ticker(XBT)).suspended is True
 
         await eventually(suspended)
+        await status_becomes(statuses, SystemState.CANCEL_ONLY)  # the mirror's socket says so
         with pytest.raises(OrderRejectedError) as refused:
             await paper.orders.send(symbol=XBT, side="buy", size=D("0.01"), order_type="mkt")
         assert refused.value.status == "marketSuspended"
@@ -173,6 +185,7 @@ async def test_the_source_dropping_suspends_trading_and_its_return_heals_the_boo
                     return fresh and await same_book(paper, real)
 
                 await eventually(healed, within=20.0)
+                await status_becomes(statuses, SystemState.ONLINE)
                 await paper.orders.send(symbol=XBT, side="buy", size=D("0.01"), order_type="mkt")
                 (fill,) = await paper.orders.fills()
                 assert fill.price == (await real.market.orderbook(XBT)).asks[0].price

@@ -16,7 +16,7 @@ from ..config import TwinConfig
 from ..engine.exchange import Exchange
 from ..twin import Twin
 from ..uws.server import public_url
-from .market import MirroredMarket
+from .market import MirroredMarket, MirrorListener
 from .source import MirrorSource
 from .venue import MirrorVenue
 
@@ -65,4 +65,20 @@ def mirror_twin(
     twin.market = market
     twin.source = MirrorSource(market, source_socket(source), clock=config.clock, depth=depth)
     twin.app.services.append(twin.source)
+    follow = _status_follows(market, twin)
+    market.listen(follow)
+    follow("")  # stale until the source's first books: cancel-only from the start
     return twin
+
+
+def _status_follows(market: MirroredMarket, twin: Twin) -> MirrorListener:
+    """The public socket's ``status`` says ``cancel_only`` while the source is stale (what the
+    REST face does too: new orders refused, cancels allowed) and ``online`` again after."""
+    uws = twin.app.uws
+
+    def follow(_symbol: str) -> None:
+        wanted = "online" if market.stale() is None else "cancel_only"
+        if uws.system != wanted:
+            uws.set_status(wanted)
+
+    return follow

@@ -61,11 +61,14 @@ class MirrorVenue(Venue):
     # the market -------------------------------------------------------------------------
 
     def market(self, symbol: str) -> Market:
+        spec = self._sourced_spec(symbol)
         market = self.markets.get(symbol)
         if market is None:
-            spec = self._sourced_spec(symbol)
             market = Market(spec, MirrorQuoter(self.mirror.symbols[symbol], spec))
             self.markets[symbol] = market
+        elif market.spec is not spec:  # the source's instrument list came after the market
+            market.spec = spec
+            market.quoter = MirrorQuoter(self.mirror.symbols[symbol], spec)
         return market
 
     def _sourced_spec(self, symbol: str) -> InstrumentSpec:
