@@ -15,12 +15,14 @@ from decimal import ROUND_DOWN, Decimal
 import pytest
 
 from kraken_futures_async import Session
+from kraken_futures_async.auth import API_KEY_ENV, API_SECRET_ENV
 from kraken_futures_async.errors import OrderRejectedError
 from kraken_futures_async.models import OrderBook
 from kraken_futures_async.models.streams import SystemState, SystemStatus
 from kraken_futures_async.simulator import ManualClock, RunningTwin, TwinConfig, run_in_thread
 from kraken_futures_async.simulator.mirror import MirrorTwin, mirror_twin
 from kraken_futures_async.testing import ControlledTwin
+from tests.test_cli import run, run_json
 
 XBT = "PF_XBTUSD"
 D = Decimal
@@ -205,3 +207,34 @@ async def test_the_uws_backend_trades_on_the_mirror_as_rest_does(
             (position,) = await uws.account.open_positions()
         assert (position.size, position.price) == (D("0.001"), ask.price)
         assert await real.orders.fills() == []
+
+
+def test_the_book_command_shows_the_paper_orders_as_yours(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    source: RunningTwin,
+    mirror: tuple[MirrorTwin, ManualClock, RunningTwin],
+) -> None:
+    twin, _clock, served = mirror
+    monkeypatch.setenv(API_KEY_ENV, twin.key.public_key)
+    monkeypatch.setenv(API_SECRET_ENV, twin.key.secret)
+
+    async def rest_a_bid() -> tuple[Decimal, Decimal]:
+        async with served.session() as paper, source.session() as real:
+            await eventually(lambda: same_book(paper, real))
+            best = (await real.market.orderbook(XBT)).bids[0]
+            await paper.orders.send(
+                symbol=XBT, side="buy", size=D("0.01"), order_type="lmt", limit_price=best.price
+            )
+            return best.price, best.size
+
+    price, theirs = asyncio.run(rest_a_bid())
+    book = run_json(capsys, "--base-url", served.url, "book", XBT)
+    assert book["yours"] == {"bids": [{"price": str(price), "size": "0.01"}], "asks": []}
+    assert book["bids"][0] == {"price": str(price), "size": str(theirs + D("0.01"))}
+    status, out, _ = run(capsys, "--base-url", served.url, "book", XBT, "--depth", "2")
+    assert status == 0
+    header = next(line for line in out.splitlines() if "bid size" in line)
+    assert header.split() == ["yours", "bid", "size", "bid", "ask", "ask", "size", "yours"]
+    first = next(line for line in out.splitlines() if str(price) in line)
+    assert first.split()[:3] == ["0.01", str(theirs + D("0.01")), str(price)]

@@ -81,16 +81,26 @@ async def run_tickers(args: argparse.Namespace, out: Output) -> int:
 async def run_book(args: argparse.Namespace, out: Output) -> int:
     async with connect(_target(args)) as conn:
         book = await jobs.order_book(conn.session, args.symbol)
-    value = {
+        own = await jobs.own_levels(conn.session, args.symbol)
+    value: dict[str, Any] = {
         "symbol": args.symbol,
         "bids": book.bids[: args.depth],
         "asks": book.asks[: args.depth],
     }
+    if own:  # the account's own orders in the levels shown (a paper trader's, on a mirror)
+        value["yours"] = {
+            side: [
+                {"price": level.price, "size": own[(side == "bids", level.price)]}
+                for level in levels[: args.depth]
+                if (side == "bids", level.price) in own
+            ]
+            for side, levels in (("bids", book.bids), ("asks", book.asks))
+        }
 
     def table() -> RenderableType:
         from .render import book_table
 
-        return book_table(args.symbol, book, depth=args.depth)
+        return book_table(args.symbol, book, depth=args.depth, own=own)
 
     out.show(value, table)
     return OK

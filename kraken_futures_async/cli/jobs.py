@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 import attrs
 
 from ..errors import InvalidRequestError, KrakenFuturesError, UnsupportedOperationError
-from ..models import Instrument, OpenPosition, OrderBook, OrderRequestStatus, Ticker
+from ..models import Instrument, OpenPosition, OrderBook, OrderRequestStatus, Side, Ticker
 from ..ratelimit import Budget
 from ..session import Session
 from .meter import LatencySummary
@@ -94,6 +94,30 @@ async def unlisted(kf: Session, symbol: str) -> UnknownSymbolError | None:
         return None
     listed = [i.symbol for i in instruments]
     return None if symbol in listed else UnknownSymbolError([symbol], listed)
+
+
+#: The account's own resting size per (is a bid, price) on one contract.
+OwnLevels = dict[tuple[bool, Decimal], Decimal]
+
+
+async def own_levels(kf: Session, symbol: str) -> OwnLevels | None:
+    """How much of each price level of ``symbol`` is the account's own open orders: what a
+    paper trader on a mirror needs to tell their orders from the source's. ``None`` without
+    credentials, or when the server will not list the account's orders."""
+    if not kf.has_credentials:
+        return None
+    try:
+        orders = await kf.orders.open()
+    except KrakenFuturesError:
+        return None
+    own: OwnLevels = {}
+    for order in orders:
+        price, left = order.limit_price, order.unfilled_size
+        if order.symbol.upper() != symbol or order.order_type != "lmt" or not price or not left:
+            continue
+        key = (order.side is Side.BUY, price)
+        own[key] = own.get(key, Decimal(0)) + left
+    return own
 
 
 async def order_book(kf: Session, symbol: str) -> OrderBook:

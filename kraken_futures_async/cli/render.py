@@ -125,24 +125,35 @@ def tickers_table(tickers: Sequence[Ticker], *, title: str) -> Table:
     return table
 
 
-def book_table(symbol: str, book: OrderBook, *, depth: int) -> Table:
+def book_table(
+    symbol: str,
+    book: OrderBook,
+    *,
+    depth: int,
+    own: dict[tuple[bool, Decimal], Decimal] | None = None,
+) -> Table:
+    """The top ``depth`` levels; with ``own`` (the account's resting size per level), a
+    "yours" column each side says how much of a level is the account's."""
     table = Table(title=f"{symbol} order book (top {depth})", box=box.SIMPLE_HEAD)
-    for name, style in (
-        ("bid size", "green"),
-        ("bid", "green"),
-        ("ask", "red"),
-        ("ask size", "red"),
-    ):
+    columns = [("bid size", "green"), ("bid", "green"), ("ask", "red"), ("ask size", "red")]
+    if own:
+        columns = [("yours", "bold green"), *columns, ("yours", "bold red")]
+    for name, style in columns:
         table.add_column(name, justify="right", style=style)
     for i in range(depth):
         bid = book.bids[i] if i < len(book.bids) else None
         ask = book.asks[i] if i < len(book.asks) else None
-        table.add_row(
+        row = [
             _num(bid.size if bid else None),
             _num(bid.price if bid else None),
             _num(ask.price if ask else None),
             _num(ask.size if ask else None),
-        )
+        ]
+        if own:
+            mine_bid = own.get((True, bid.price)) if bid else None
+            mine_ask = own.get((False, ask.price)) if ask else None
+            row = [_num(mine_bid) if mine_bid else "", *row, _num(mine_ask) if mine_ask else ""]
+        table.add_row(*row)
     return table
 
 
