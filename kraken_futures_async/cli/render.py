@@ -29,7 +29,7 @@ from ..streams import BookView
 from .backends import ROWS as BACKEND_ROWS
 from .backends import BackendRun
 from .backends import cells as backend_cells
-from .jobs import DemoReport, Snapshot, TradeLog, TradeStep, plural
+from .jobs import DemoReport, OwnLevels, Snapshot, TradeLog, TradeStep, plural
 from .meter import LatencySummary
 from .quick_bench import BenchReport
 from .watch import StreamStep, WatchState, spread
@@ -130,7 +130,7 @@ def book_table(
     book: OrderBook,
     *,
     depth: int,
-    own: dict[tuple[bool, Decimal], Decimal] | None = None,
+    own: OwnLevels | None = None,
 ) -> Table:
     """The top ``depth`` levels; with ``own`` (the account's resting size per level), a
     "yours" column each side says how much of a level is the account's."""

@@ -14,6 +14,7 @@ cached ladder always sees the current book.
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -126,12 +127,12 @@ class MirroredSymbol:
         return (self.bids[0][0] + self.asks[0][0]) / 2
 
     def trades_since(self, seq: int) -> list[SourceTrade]:
-        """The trades that arrived after the one numbered ``seq``, oldest first."""
+        """The trades that arrived after the one numbered ``seq``, oldest first (walked from
+        the newest end: usually a few of thousands)."""
         if not self.trades or self.trades[-1].seq <= seq:
             return []
-        first = self.trades[0].seq
-        skip = max(0, seq - first + 1)
-        return list(self.trades)[skip:]
+        count = min(len(self.trades), self.trades[-1].seq - seq)
+        return list(itertools.islice(reversed(self.trades), count))[::-1]
 
     def trades_in(self, second: int) -> list[SourceTrade]:
         """The trades stamped in whole ``second``, oldest first."""
@@ -182,14 +183,16 @@ class MirroredMarket:
                 return f"no book for {symbol} from the source yet"
         return None
 
-    def go_stale(self, reason: str) -> None:
+    def go_stale(self, reason: str, symbols: Iterable[str] | None = None) -> None:
         """The source cannot be trusted (dropped, a book out of sync): until every book is
-        whole again, the twin answers like Kraken in maintenance."""
+        whole again, the twin answers like Kraken in maintenance. ``symbols`` names the books
+        to be rebuilt from a fresh snapshot (all of them unless given); the others stay."""
         if self.stale_reason is None:
             self.outages += 1
         self.stale_reason = reason
-        for mirrored in self.symbols.values():
-            mirrored.has_book = False
+        lost = list(self.symbols) if symbols is None else [s for s in symbols if s in self.symbols]
+        for symbol in lost:
+            self.symbols[symbol].has_book = False
         for symbol in self.symbols:
             self._changed(symbol)
 

@@ -74,7 +74,6 @@ class MirrorSource:
         self.retry = retry
         self._task: asyncio.Task[None] | None = None
         self._closed = False
-        self._views: dict[str, BookView] = {}  # the latest applied, for a partial re-set
         # the current Session's book socket and subscriptions, and what was last seen of
         # them: whether connected, the socket's reconnects, each book's resyncs
         self._link: Streams | None = None
@@ -120,7 +119,6 @@ class MirrorSource:
         settings = UwsSettings(
             backoff_initial=min(0.5, self.retry), backoff_max=max(0.5, self.retry * 5)
         )
-        self._views.clear()
         self._candles.clear()
         self._link = None
         async with contextlib.AsyncExitStack() as stack:
@@ -170,21 +168,18 @@ class MirrorSource:
         connected, now = self._link.connected, self._reconnects()
         self._seen = (connected, now, resyncs)
         if (was_connected and not connected) or now != reconnects:
-            self._views.clear()  # every book is rebuilt from a fresh snapshot
+            # every book is rebuilt from a fresh snapshot
             self._go_stale(f"the source socket dropped: reconnecting to {self.url}")
-        failed = [s for s, book in self._subs.items() if book.resyncs != resyncs[s]]
-        for symbol in failed:
-            resyncs[symbol] = self._subs[symbol].resyncs
-            self._views.pop(symbol, None)
-            self._go_stale(f"the source's {symbol} book failed its checksum; resubscribing")
-        if failed:
-            for other, view in list(self._views.items()):  # the other books are still whole
-                self._set_book(other, view)
+        for symbol, book in self._subs.items():
+            if book.resyncs != resyncs[symbol]:
+                resyncs[symbol] = book.resyncs
+                self._go_stale(
+                    f"the source's {symbol} book failed its checksum; resubscribing", [symbol]
+                )
 
     async def _books(self, symbol: str, book: BookSubscription) -> None:
         async for view in book:
             self._check()
-            self._views[symbol] = view
             self._set_book(symbol, view)
         raise RuntimeError(f"the source's {symbol} book stream ended")
 
@@ -230,7 +225,7 @@ class MirrorSource:
                         market.set_instrument(pair.symbol, pair.price_increment, pair.qty_increment)
         raise RuntimeError(f"the source's {stream!r} stream ended")
 
-    def _go_stale(self, reason: str) -> None:
+    def _go_stale(self, reason: str, symbols: list[str] | None = None) -> None:
         if self.market.stale_reason != reason:  # a retry failing alike is not news
             logger.warning("mirror: stale: %s", reason)
-        self.market.go_stale(reason)
+        self.market.go_stale(reason, symbols)
