@@ -91,3 +91,33 @@ def test_the_import_reader_sees_relative_imports_of_rest() -> None:
     names = _imports(PACKAGE / "session.py")
     assert "kraken_futures_async.rest.backend.RestBackend" in names
     assert "httpx" in names
+
+
+ENGINE = PACKAGE / "simulator" / "engine"
+TWIN_FACES = ("kraken_futures_async.simulator.rest", "kraken_futures_async.simulator.uws")
+
+
+@pytest.mark.parametrize("path", sorted(ENGINE.rglob("*.py")), ids=lambda p: p.name)
+def test_the_twin_engine_imports_nothing_http_and_no_face_of_the_twin(path: Path) -> None:
+    """The engine is the exchange alone: its REST and WebSocket faces sit on top of it."""
+    names = _imports(path)
+    http = [name for name in names if name.split(".")[0] in (*HTTP_LIBRARIES, "http")]
+    faces = [name for name in names if name.startswith(TWIN_FACES)]
+    assert (http, faces) == ([], [])
+
+
+def test_the_twin_engine_names_no_http_status() -> None:
+    """Refusals carry Kraken's code and a reason; the faces choose the HTTP status."""
+    offenders = [
+        path.name
+        for path in ENGINE.rglob("*.py")
+        if any(word in path.read_text() for word in ("status_code", "HTTPStatus", "http_status"))
+    ]
+    assert offenders == []
+
+
+def test_the_engine_import_check_sees_a_face_of_the_twin() -> None:
+    """The checks above could fail: the REST face imports ``http``, the twin a face."""
+    assert "http" in _imports(PACKAGE / "simulator" / "rest" / "app.py")
+    twin = _imports(PACKAGE / "simulator" / "twin.py")
+    assert any(name.startswith(TWIN_FACES) for name in twin)
