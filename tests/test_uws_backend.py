@@ -17,7 +17,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -32,17 +32,17 @@ from kraken_futures_async.errors import (
 )
 from kraken_futures_async.models import OrderRequestStatus
 from kraken_futures_async.operations import (
+    OPERATIONS,
     BatchRequest,
     BatchSend,
     CancelOrder,
-    FillsQuery,
     SendOrder,
 )
 from kraken_futures_async.operations import catalog as ops
 from kraken_futures_async.retry import OrderSafety
 from kraken_futures_async.uws import TokenProvider, UwsSettings
 from kraken_futures_async.uws.backend import UwsBackend, private_url
-from kraken_futures_async.uws.routes import encode_message
+from kraken_futures_async.uws.routes import SUPPORTED, encode_message
 
 SECRET = base64.b64encode(b"uws-backend-test-secret").decode()
 
@@ -495,21 +495,39 @@ async def test_missing_ack_hits_the_deadline(server: FakePrivateUws) -> None:
 async def test_unsupported_operations_send_nothing(server: FakePrivateUws) -> None:
     async with make_session(server, Tokens(server)) as kf:
         with pytest.raises(UnsupportedOperationError):
-            await kf.orders.fills()
+            await kf.history.executions()
         with pytest.raises(UnsupportedOperationError):
             await kf.market.trades("PF_XBTUSD")
         assert server.requests == []
         assert server.sockets == []
         backend = kf.backend
         assert isinstance(backend, UwsBackend)
-        assert "kf.stream.executions()" in backend.why_unsupported(ops.FILLS)
+        assert "kf.stream.executions()" in backend.why_unsupported(ops.HISTORY_EXECUTIONS)
         assert "kf.stream.trades(symbol)" in backend.why_unsupported(ops.TRADES)
         # market reads come from the public channels (tests/test_uws_market_reads.py)
         assert backend.supports(ops.ORDERBOOK)
         assert backend.supports(ops.TICKERS)
+        assert backend.supports(ops.FILLS)
         assert "orders.open()" in backend.why_unsupported(ops.ORDER_STATUS)
-        with pytest.raises(UnsupportedOperationError, match=r"kf\.stream\.executions"):
-            await backend.execute(ops.FILLS, FillsQuery())
+
+
+UNSERVED = sorted(set(OPERATIONS) - SUPPORTED)
+
+
+@pytest.mark.parametrize("name", UNSERVED)
+async def test_every_unserved_operation_says_what_to_use_and_sends_nothing(
+    server: FakePrivateUws, name: str
+) -> None:
+    async with make_session(server, Tokens(server)) as kf:
+        with pytest.raises(UnsupportedOperationError) as caught:
+            await kf.backend.execute(OPERATIONS[name], cast(Any, None))
+        assert server.requests == []
+        assert server.sockets == []
+    message = str(caught.value)
+    assert message.startswith(f"{name}: {name} is not available over the uws backend: ")
+    assert "use " in message or "raises" in message
+    assert "not served" not in message
+    assert "yet" not in message
 
 
 async def test_invalid_token_is_refreshed_and_resent_once(

@@ -262,8 +262,8 @@ async def test_unsupported_operations_still_raise_before_sending(served: Running
     async with asyncio.timeout(30), _uws(served) as over_uws:
         with pytest.raises(UnsupportedOperationError, match=r"kf\.stream\.trades"):
             await over_uws.market.trades(SYMBOL)
-        with pytest.raises(UnsupportedOperationError, match="fills"):
-            await over_uws.orders.fills()
+        with pytest.raises(UnsupportedOperationError, match="order_status"):
+            await over_uws.orders.status(order_ids=["f" * 8])
         backend = over_uws.backend
         assert isinstance(backend, UwsBackend)
         assert not backend.connection.connected

@@ -13,6 +13,7 @@ import pytest
 from kraken_futures_async import (
     ConfigurationError,
     Credentials,
+    InvalidRequestError,
     RateLimitPolicy,
     Session,
     UnsupportedOperationError,
@@ -78,3 +79,38 @@ async def test_orders_travel_over_the_private_socket(served: RunningTwin) -> Non
             assert placed.order_id not in {o.order_id for o in await over_rest.orders.open()}
             with pytest.raises(UnsupportedOperationError, match="history_executions"):
                 await over_uws.history.executions()
+
+
+async def test_fills_and_leverage_over_the_socket_match_rest(served: RunningTwin) -> None:
+    credentials = served.twin.credentials()
+    async with asyncio.timeout(60):
+        async with (
+            Session(credentials, base_url=served.url, backend="uws") as over_uws,
+            Session(
+                credentials, base_url=served.url, rate_limits=RateLimitPolicy.unlimited()
+            ) as over_rest,
+        ):
+            assert await over_uws.orders.fills() == []  # a new account: nothing filled
+            taken = await over_uws.orders.send(
+                symbol=SYMBOL, side="buy", size=Decimal("0.002"), order_type="mkt"
+            )
+            assert taken.status is OrderRequestStatus.PLACED
+            over_socket = await over_uws.orders.fills()
+            while not over_socket:  # the fill is pushed a moment after the ack
+                await asyncio.sleep(0.01)
+                over_socket = await over_uws.orders.fills()
+            rest_fills = await over_rest.orders.fills()
+            assert rest_fills
+            assert {(f.order_id, f.size, f.price, f.side) for f in over_socket} == {
+                (f.order_id, f.size, f.price, f.side) for f in rest_fills
+            }
+            assert {f.order_id for f in over_socket} == {taken.order_id}
+            assert sum(f.size for f in over_socket) == Decimal("0.002")
+
+            await over_uws.settings.set_leverage_preference(SYMBOL, 5)
+            shown = await over_rest.settings.leverage_preferences()
+            assert [(p.symbol, p.max_leverage) for p in shown] == [(SYMBOL, Decimal(5))]
+            with pytest.raises(InvalidRequestError, match="outside the permitted range"):
+                await over_uws.settings.set_leverage_preference(SYMBOL, 1000)
+            await over_uws.settings.set_leverage_preference(SYMBOL, None)  # cross again
+            assert await over_rest.settings.leverage_preferences() == []

@@ -31,6 +31,8 @@ from .._deadline import CallDeadline
 from ..backend import Observer, tell_observers
 from ..errors import (
     AuthenticationError,
+    InsufficientFundsError,
+    InvalidRequestError,
     KrakenFuturesError,
     OrderRejectedError,
     RateLimitError,
@@ -53,10 +55,12 @@ from ..operations import (
     CancelAllAfter,
     CancelOrder,
     EditOrder,
+    FillsQuery,
     Operation,
     SendOrder,
 )
 from ..operations import catalog as ops
+from ..operations.account import SetLeveragePreference
 from ..ratelimit import RateLimiter, RateLimitPolicy, WindowLimit
 from ..safety.outcomes import LATE
 from .account_state import MarginState, WalletsState, accounts_from
@@ -366,6 +370,11 @@ class UwsBackend:
             orders = self.executions.open_orders()
             found = [self.executions.open_order(o) for o in orders]
             return sorted(found, key=lambda o: o.received_time, reverse=True)
+        if name == ops.FILLS.name:
+            await self._before_sending(self._live(self.executions), until, name)
+            return self.executions.fills_page(cast(FillsQuery, request).before)
+        if name == ops.SET_LEVERAGE_PREFERENCE.name:
+            return await self._set_leverage(cast(SetLeveragePreference, request), until)
         if name == ops.OPEN_POSITIONS.name:
             await self._before_sending(self._live(self.positions), until, name)
             return list(self.positions.positions.values())
@@ -572,6 +581,22 @@ class UwsBackend:
         return DeadManSwitchStatus(
             current_time=now, trigger_time=None if request.timeout == 0 else trigger
         )
+
+    async def _set_leverage(self, request: SetLeveragePreference, until: float | None) -> None:
+        mode = {"symbol": request.symbol, "max_leverage": request.max_leverage}
+        ack = await self._call("set_preference", {"leverage_mode": mode}, until)
+        if ack.get("success") is True:
+            return
+        error = ack.get("error")
+        text = error if isinstance(error, str) else "refused without an error string"
+        if is_rate_limit(text) or text in TOKEN_ERRORS:
+            raise self._refusal(ack, "set_preference")
+        kind = (
+            InsufficientFundsError
+            if any(word in text.lower() for word in ("margin", "liquidation"))
+            else InvalidRequestError
+        )
+        raise kind(f"Kraken refused set_preference: {text}", code=text, endpoint="set_preference")
 
 
 def _monotonic() -> float:

@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
-from ..errors import KrakenFuturesError
+from ..errors import ConnectionFailedError, KrakenFuturesError, UnsupportedOperationError
 from ..models import (
     Accounts,
     CachedOrder,
@@ -36,7 +36,7 @@ from ..models import (
 )
 from ..models.account import CashAccount
 from ..models.enums import FillType, PositionSide, Side
-from ..models.orders import PriceTriggerOptions
+from ..models.orders import FILLS_PAGE_SIZE, PriceTriggerOptions
 from ..safety.lookup import OrderRecord, OrderTrace
 
 __all__ = [
@@ -262,6 +262,32 @@ class ExecutionsState(_Live):
         )
 
     # -- what the backend asks ------------------------------------------------------------
+
+    def fills_page(self, before: dt.datetime | None) -> list[Fill]:
+        """REST's page of fills from what the stream has shown: the latest ``FILLS_PAGE_SIZE``,
+        or the ``FILLS_PAGE_SIZE`` before ``before``, newest first (routes choice 14).
+
+        A first page may hold fewer fills than older ones there are (the snapshot's last 50
+        and every one since); a page asking back past what the stream has shown raises
+        :class:`UnsupportedOperationError`, and so does any page while the stream is down.
+        """
+        cover = self.covered_from
+        if cover is None:
+            raise ConnectionFailedError(
+                "the executions stream is reconnecting, so its fills are not known now",
+                endpoint="fills",
+            )
+        found = [f for f in self.fills if before is None or f.fill_time < before]
+        found.sort(key=lambda f: f.fill_time, reverse=True)
+        page = found[:FILLS_PAGE_SIZE]
+        if before is not None and len(page) < FILLS_PAGE_SIZE and cover > _EPOCH:
+            raise UnsupportedOperationError(
+                f"fills is not available over the uws backend before {cover.isoformat()}: "
+                "the executions stream shows the last 50 fills and every one since; use "
+                "kf.stream.executions() to keep fills as they happen",
+                endpoint="fills",
+            )
+        return page
 
     def find(self, *, cli_ord_id: str | None, order_id: str | None) -> dict[str, Any] | None:
         if order_id is None and cli_ord_id is not None:

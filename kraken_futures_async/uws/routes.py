@@ -60,6 +60,14 @@ every such choice is here and nowhere else:
 12. The exchange clock is estimated from the latest ack's ``time_out`` (else the local clock).
 13. ``market.instruments``/``orderbook``/``ticker``/``tickers`` are read from the public
     channels (§4.1-4.3) on the backend's own public socket: :mod:`.protocol` choice 11.
+14. ``orders.fills`` (§5.1, §10) is read from the fills the executions stream has shown (the
+    snapshot's last 50, then every fill since): the first page holds up to 100 of them,
+    newest first, and may be shorter than REST's when older fills exist; a page ``before`` a
+    time the stream has not shown every fill since raises ``UnsupportedOperationError``.
+15. ``account.set_leverage_preference`` is ``set_preference`` (§6.8) with ``leverage_mode:
+    {symbol, max_leverage}`` (``null`` for cross margin). A refusal naming margin or
+    liquidation raises ``InsufficientFundsError``, any other ``InvalidRequestError``, each with
+    Kraken's string verbatim (as REST's refusals of the same call do).
 
 Differences from REST no choice removes (§6, §5.4, §10; asserted in
 ``tests/test_scenario_both_backends.py``): an ack carries ids and times only, so the results
@@ -124,8 +132,10 @@ SUPPORTED = frozenset(
         ops.CANCEL_ALL_ORDERS_AFTER.name,
         ops.BATCH_ORDER.name,
         ops.OPEN_ORDERS.name,
+        ops.FILLS.name,
         ops.OPEN_POSITIONS.name,
         ops.ACCOUNTS.name,
+        ops.SET_LEVERAGE_PREFERENCE.name,
         # from the public channels' snapshots (choice 13, :mod:`.market_reads`)
         ops.INSTRUMENTS.name,
         ops.ORDERBOOK.name,
@@ -134,34 +144,50 @@ SUPPORTED = frozenset(
     }
 )
 
-_STREAM = "use the public channels: kf.stream.{}"
-#: What to use instead, by operation (§10).
+_REST_UNTIL = "a REST Session (backend='rest') until 2027-03-01"
+_WEB = f"{_REST_UNTIL}, Kraken's web interface after"
+_HISTORY = (
+    f"use {_REST_UNTIL} for what is past (Kraken's history and charts have no socket), "
+    "and {live} for what happens from now on"
+)
+_EXECUTIONS = _HISTORY.format(live="kf.stream.executions()")
+_TRADES = _HISTORY.format(live="kf.stream.trades(symbol) (the last 50 trades, then each one)")
+_CANDLES = _HISTORY.format(live="kf.stream.ohlc(symbol, tick_type=...) (live candles)")
+
+#: What to use instead, by operation (§10); every operation the backend does not serve.
 _INSTEAD: dict[str, str] = {
-    "trades": _STREAM.format("trades(symbol) (the last 50 only, no paging back)"),
-    "candles": "use kf.stream.ohlc(symbol) for live candles; UWS keeps no candle history",
-    "fills": "UWS shows only the last 50 fills (the executions snapshot): use "
-    "kf.stream.executions() for fills as they happen",
     "order_status": "UWS has no order-status query: use orders.open() (open orders from the "
     "executions stream) or kf.stream.executions(); closed orders are not reachable",
-    "leverage_preferences": "use UWS's preferences channel (not served by this backend yet)",
-    "set_leverage_preference": "use UWS's set_preference method (not served by this backend yet)",
+    "trades": _TRADES,
+    "market_executions": _TRADES,
+    "market_orders": _TRADES,
+    "market_prices": _TRADES,
+    "candles": _CANDLES,
+    "chart_resolutions": _CANDLES,
+    "chart_symbols": _CANDLES,
+    "tick_types": _CANDLES,
+    "market_analytics": _CANDLES,
+    "history_executions": _EXECUTIONS,
+    "history_orders": _EXECUTIONS,
+    "history_triggers": _EXECUTIONS,
+    "history_positions": _HISTORY.format(live="kf.stream.positions()"),
+    "historical_funding_rates": _HISTORY.format(live="market.tickers()"),
+    "account_log": "use Spot REST Ledgers (and UWS's ledgers channel for new entries)",
+    "account_log_csv": "use Spot REST Ledgers",
     "fee_schedules": "use Spot REST GetTradeVolume",
     "fee_schedule_volumes": "use Spot REST GetTradeVolume",
-    "account_log": "use Spot REST Ledgers (and the ledgers channel for new entries)",
-    "account_log_csv": "use Spot REST Ledgers",
+    "instrument_status": f"use kf.stream.status() and market.instruments(), or {_REST_UNTIL}",
+    "instruments_status": f"use kf.stream.status() and market.instruments(), or {_REST_UNTIL}",
+    "check_api_key": "a Kraken key is checked when its WebSocket token is fetched: a wrong "
+    "one raises AuthenticationError on the first private call",
+    "leverage_preferences": "UWS has no read-back of leverage (its preferences channel carries "
+    f"the trading permission): keep what you set, or use {_WEB}",
 }
 
 
 def why_unsupported(name: str) -> str:
     """The message of the UnsupportedOperationError for ``name``: what to use instead."""
-    instead = _INSTEAD.get(name)
-    if instead is None and (
-        name.startswith(("history_", "market_", "chart_"))
-        or name in {"tick_types", "historical_funding_rates"}
-    ):
-        instead = "Kraken's history and charts services have no socket"
-    if instead is None:
-        instead = "Kraken's Unified WebSocket has no counterpart (kraken-uws-api.md §10)"
+    instead = _INSTEAD.get(name) or f"UWS has no counterpart: use {_WEB}"
     return f"{name} is not available over the uws backend: {instead}"
 
 

@@ -57,10 +57,10 @@ The private socket (:mod:`.private`, :mod:`.trading`, :mod:`.private_channels`) 
 ``params.token`` of every private request with the twin's ``GetWebSocketsToken`` service
 (``EAPI:Invalid token`` for unknown or expired unused tokens); the token names the account.
 Trading methods (``add_order``, ``amend_order``, ``cancel_order``, ``cancel_all``,
-``cancel_all_orders_after``, ``batch_add``, ``batch_cancel``) call the engine's REST
-operations; channels ``executions``, ``positions`` and ``balances`` are fed by the engine's
-events. Same bounds as the public socket (frame size, queue); fault switches on
-:class:`UwsServer`: ``drop_next_acks`` (applied, unanswered), ``reject_next_tokens``
+``cancel_all_orders_after``, ``batch_add``, ``batch_cancel``, ``set_preference``) call the
+engine's REST operations; channels ``executions``, ``positions``, ``balances`` and ``margin``
+are fed by the engine's events. Same bounds as the public socket (frame size, queue); fault
+switches on :class:`UwsServer`: ``drop_next_acks`` (applied, unanswered), ``reject_next_tokens``
 (``EAPI:Invalid token`` mid-session), ``abort_private`` (no close frame: 1006); and seeded
 faults on trading requests (``UwsConfig.socket_faults``, :mod:`.faults`): the socket dropped
 before or after the engine took the request, the ack lost or delayed, the request lost.
@@ -94,10 +94,14 @@ Private-socket choices where the reference marks a fact [?], made as Spot v2 doe
     ``size: 0`` without ``entry_price``; ``with_margin`` adds nothing yet.
 17. ``balances``: snapshot per asset with ``wallets`` ``{type: flex|margin, id: flex|<margin
     account>, balance}``; updates are Spot's ledger rows with ``amount`` the change and empty
-    ``ledger_id``/``ref_id``. ``margin``, ``ledgers`` and ``preferences`` are not served
+    ``ledger_id``/``ref_id``. ``ledgers`` and ``preferences`` are not served
     (``Subscription name invalid``).
 18. ``cancel_all_orders_after`` accepts ``asset_class`` or none; its result echoes the
     engine's ``currentTime``/``triggerTime`` (``"0"`` when disarmed).
+19. ``set_preference``: ``leverage_mode`` must carry ``max_leverage`` (a number or ``null``);
+    it sets the engine's leverage preference, refused with §6.8's strings (out of the
+    market's range, unknown symbol, insufficient margin); the success ``result`` echoes the
+    ``leverage_mode`` set.
 """
 
 from .config import CLOSE_MESSAGE_TOO_BIG, CLOSE_SLOW_CONSUMER, UwsConfig

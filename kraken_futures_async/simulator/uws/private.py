@@ -50,6 +50,7 @@ _TRADING = frozenset(
         "cancel_all_orders_after",
         "batch_add",
         "batch_cancel",
+        "set_preference",
     }
 )
 _CHANNELS = frozenset({"executions", "positions", "balances", "margin"})
@@ -234,6 +235,8 @@ class PrivateConnection(Connection):
                 return [trader.cancel_after(account, params)]
             if method == "batch_add":
                 return [trader.batch_add(account, params)]
+            if method == "set_preference":
+                return [trader.set_preference(account, params)]
             return [trader.batch_cancel(account, params)]
         except RefusedError as refusal:
             return [refusal]

@@ -106,6 +106,14 @@ _ADD_FIELDS = frozenset(
     }
 )
 _COMMON = frozenset({"asset_class", "token"})
+#: set_preference's refusals (§6.8), by the engine's code for the same refusal.
+LEVERAGE_REFUSED = "Leverage change rejected"
+_LEVERAGE_REFUSALS = {
+    "11": "Leverage is outside the permitted range for this market",
+    "87": "Unknown 'params.leverage_mode.symbol'",
+    "88": "Unknown 'params.leverage_mode.symbol'",
+    "92": "Insufficient margin for the requested leverage",
+}
 
 
 class RefusedError(Exception):
@@ -475,6 +483,29 @@ class Trader:
             raise RefusedError(f"{INVALID}:timeout") from None
         status = answer["status"]
         return {"currentTime": status["currentTime"], "triggerTime": status["triggerTime"]}
+
+    def set_preference(self, account: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Per-market leverage (§6.8): ``max_leverage`` a number, or ``null`` for cross; the
+        engine's leverage preference behind it, refused with §6.8's strings. The success
+        result is [?]: the twin echoes the ``leverage_mode`` it set."""
+        _only(params, frozenset({"leverage_mode"}) | _COMMON)
+        _asset_class(params)
+        mode = params.get("leverage_mode")
+        if not isinstance(mode, Mapping) or "max_leverage" not in mode:
+            raise RefusedError(f"{INVALID}:leverage_mode")
+        symbol = mode.get("symbol")
+        if not isinstance(symbol, str):
+            raise RefusedError(f"{INVALID}:leverage_mode.symbol")
+        leverage = _number(mode, "max_leverage", "leverage_mode.max_leverage")
+        engine = {"symbol": [symbol]}
+        if leverage is not None:
+            engine["maxLeverage"] = [_plain(leverage)]
+        try:
+            self.exchange.handle("set_leverage_preference", engine, account)
+        except ExchangeError as refusal:
+            error = _LEVERAGE_REFUSALS.get(str(refusal.code), LEVERAGE_REFUSED)
+            raise RefusedError(error) from None
+        return {"leverage_mode": {"symbol": symbol, "max_leverage": leverage}}
 
     def batch_cancel(self, account: str, params: Mapping[str, Any]) -> dict[str, Any]:
         _only(params, frozenset({"orders", "cl_ord_id"}) | _COMMON)
