@@ -5,7 +5,8 @@ account."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import contextlib
+from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 
 import pytest
@@ -38,6 +39,19 @@ def served() -> Iterator[RunningTwin]:
         running.stop()
 
 
+@contextlib.asynccontextmanager
+async def _both_wires(served: RunningTwin) -> AsyncIterator[tuple[Session, Session]]:
+    """The twin's account over UWS and over REST at once."""
+    credentials = served.twin.credentials()
+    async with (
+        Session(credentials, base_url=served.url, backend="uws") as over_uws,
+        Session(
+            credentials, base_url=served.url, rate_limits=RateLimitPolicy.unlimited()
+        ) as over_rest,
+    ):
+        yield over_uws, over_rest
+
+
 def test_backend_names_choose_the_wire() -> None:
     both = Credentials("key", "c2VjcmV0", kraken_api_key="k", kraken_api_secret="c2VjcmV0")
     assert isinstance(Session(both, backend="uws").backend, UwsBackend)
@@ -56,61 +70,47 @@ async def test_orders_travel_over_the_private_socket(served: RunningTwin) -> Non
     twin = served.twin
     book = twin.exchange.handle("orderbook", {"symbol": [SYMBOL]}, None)
     far_bid = (Decimal(str(book["orderBook"]["bids"][0][0])) * Decimal("0.9")).quantize(Decimal(1))
-    credentials = twin.credentials()
-    async with asyncio.timeout(60):
-        async with (
-            Session(credentials, base_url=served.url, backend="uws") as over_uws,
-            Session(
-                credentials, base_url=served.url, rate_limits=RateLimitPolicy.unlimited()
-            ) as over_rest,
-        ):
-            placed = await over_uws.orders.send(
-                symbol=SYMBOL, side="buy", size=Decimal("0.001"), limit_price=far_bid
-            )
-            assert placed.status is OrderRequestStatus.PLACED
-            assert placed.order_id
-            # the same account over REST sees the order the socket placed
-            rest_ids = {order.order_id for order in await over_rest.orders.open()}
-            assert placed.order_id in rest_ids
-            uws_open = await over_uws.orders.open()
-            assert placed.order_id in {order.order_id for order in uws_open}
-            cancelled = await over_uws.orders.cancel(order_id=placed.order_id)
-            assert cancelled.status is OrderRequestStatus.CANCELLED
-            assert placed.order_id not in {o.order_id for o in await over_rest.orders.open()}
-            with pytest.raises(UnsupportedOperationError, match="history_executions"):
-                await over_uws.history.executions()
+    async with asyncio.timeout(60), _both_wires(served) as (over_uws, over_rest):
+        placed = await over_uws.orders.send(
+            symbol=SYMBOL, side="buy", size=Decimal("0.001"), limit_price=far_bid
+        )
+        assert placed.status is OrderRequestStatus.PLACED
+        assert placed.order_id
+        # the same account over REST sees the order the socket placed
+        rest_ids = {order.order_id for order in await over_rest.orders.open()}
+        assert placed.order_id in rest_ids
+        uws_open = await over_uws.orders.open()
+        assert placed.order_id in {order.order_id for order in uws_open}
+        cancelled = await over_uws.orders.cancel(order_id=placed.order_id)
+        assert cancelled.status is OrderRequestStatus.CANCELLED
+        assert placed.order_id not in {o.order_id for o in await over_rest.orders.open()}
+        with pytest.raises(UnsupportedOperationError, match="history_executions"):
+            await over_uws.history.executions()
 
 
 async def test_fills_and_leverage_over_the_socket_match_rest(served: RunningTwin) -> None:
-    credentials = served.twin.credentials()
-    async with asyncio.timeout(60):
-        async with (
-            Session(credentials, base_url=served.url, backend="uws") as over_uws,
-            Session(
-                credentials, base_url=served.url, rate_limits=RateLimitPolicy.unlimited()
-            ) as over_rest,
-        ):
-            assert await over_uws.orders.fills() == []  # a new account: nothing filled
-            taken = await over_uws.orders.send(
-                symbol=SYMBOL, side="buy", size=Decimal("0.002"), order_type="mkt"
-            )
-            assert taken.status is OrderRequestStatus.PLACED
+    async with asyncio.timeout(60), _both_wires(served) as (over_uws, over_rest):
+        assert await over_uws.orders.fills() == []  # a new account: nothing filled
+        taken = await over_uws.orders.send(
+            symbol=SYMBOL, side="buy", size=Decimal("0.002"), order_type="mkt"
+        )
+        assert taken.status is OrderRequestStatus.PLACED
+        over_socket = await over_uws.orders.fills()
+        while not over_socket:  # the fill is pushed a moment after the ack
+            await asyncio.sleep(0.01)
             over_socket = await over_uws.orders.fills()
-            while not over_socket:  # the fill is pushed a moment after the ack
-                await asyncio.sleep(0.01)
-                over_socket = await over_uws.orders.fills()
-            rest_fills = await over_rest.orders.fills()
-            assert rest_fills
-            assert {(f.order_id, f.size, f.price, f.side) for f in over_socket} == {
-                (f.order_id, f.size, f.price, f.side) for f in rest_fills
-            }
-            assert {f.order_id for f in over_socket} == {taken.order_id}
-            assert sum(f.size for f in over_socket) == Decimal("0.002")
+        rest_fills = await over_rest.orders.fills()
+        assert rest_fills
+        assert {(f.order_id, f.size, f.price, f.side) for f in over_socket} == {
+            (f.order_id, f.size, f.price, f.side) for f in rest_fills
+        }
+        assert {f.order_id for f in over_socket} == {taken.order_id}
+        assert sum(f.size for f in over_socket) == Decimal("0.002")
 
-            await over_uws.settings.set_leverage_preference(SYMBOL, 5)
-            shown = await over_rest.settings.leverage_preferences()
-            assert [(p.symbol, p.max_leverage) for p in shown] == [(SYMBOL, Decimal(5))]
-            with pytest.raises(InvalidRequestError, match="outside the permitted range"):
-                await over_uws.settings.set_leverage_preference(SYMBOL, 1000)
-            await over_uws.settings.set_leverage_preference(SYMBOL, None)  # cross again
-            assert await over_rest.settings.leverage_preferences() == []
+        await over_uws.settings.set_leverage_preference(SYMBOL, 5)
+        shown = await over_rest.settings.leverage_preferences()
+        assert [(p.symbol, p.max_leverage) for p in shown] == [(SYMBOL, Decimal(5))]
+        with pytest.raises(InvalidRequestError, match="outside the permitted range"):
+            await over_uws.settings.set_leverage_preference(SYMBOL, 1000)
+        await over_uws.settings.set_leverage_preference(SYMBOL, None)  # cross again
+        assert await over_rest.settings.leverage_preferences() == []
