@@ -18,6 +18,7 @@ never depends on the clocks of the processes agreeing.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import logging
@@ -29,6 +30,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
@@ -428,19 +430,44 @@ def _show(title: str, result: RunResult) -> None:
     )
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.shared_budget",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=RunPlan().processes,
+        help="OS processes on the one key (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=RunPlan().seconds,
+        help="seconds of each multi-process run; in the second, Redis is stopped for a "
+        "quarter of it (at most 5 s) in the middle; runs of only a few 10 s windows "
+        "overstate the share of the budget used (default: %(default)s)",
+    )
+    args = parser.parse_args(argv)
     redis = LocalRedis()
     try:
-        plan = RunPlan()
+        plan = RunPlan(processes=args.processes, seconds=args.seconds)
         twin = serve_twin(plan)
         try:
             _show("Redis up", run_processes(plan, twin, redis))
         finally:
             twin.stop()
-        paused = attrs.evolve(plan, redis_pause=(7.5, 5.0))
+        length = min(5.0, plan.seconds / 4)
+        start = (plan.seconds - length) / 2
+        paused = attrs.evolve(plan, redis_pause=(start, length))
         twin = serve_twin(paused)
         try:
-            _show("Redis stopped 5 s (SIGSTOP at 7.5 s)", run_processes(paused, twin, redis))
+            _show(
+                f"Redis stopped {length:g} s (SIGSTOP at {start:g} s)",
+                run_processes(paused, twin, redis),
+            )
         finally:
             twin.stop()
         cpu = cpu_per_call(redis)
@@ -456,7 +483,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "worker":
+    if len(sys.argv) == 3 and sys.argv[1] == "worker":  # internal: see the docstring
         worker(sys.argv[2])
     else:
         main()

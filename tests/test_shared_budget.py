@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from benchmarks.shared_budget import main as benchmark_main
 from kraken_futures_async import Credentials, RateLimitPolicy
 from kraken_futures_async.ratelimit import Budget, BudgetWindow, RateLimiter, WindowLimit
 from kraken_futures_async.shared_budget import (
@@ -310,3 +311,13 @@ async def test_a_session_that_fails_to_open_leaves_no_redis_task_behind(
             pass
     await asyncio.sleep(0)
     assert asyncio.all_tasks() - before == set()
+
+
+def test_the_benchmark_prints_its_help_without_running(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        benchmark_main(["--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: python -m benchmarks.shared_budget")
+    assert "Many processes, one key" in out
+    assert "--seconds" in out
