@@ -84,3 +84,17 @@ def test_the_build_needs_nothing_outside_the_dev_extra() -> None:
     dev = _project()["optional-dependencies"]["dev"]
     assert any(requirement.startswith("build") for requirement in dev)
     assert (ROOT / ".ci" / "package-check").stat().st_mode & 0o111
+
+
+def _requirement_name(requirement: str) -> str:
+    found = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement)
+    assert found is not None, requirement
+    return found.group(0).lower().replace("_", "-")
+
+
+def test_redis_is_an_extra_not_a_core_dependency() -> None:
+    """A core install needs no Redis client; ``[redis]`` brings it (issue 14)."""
+    project = _project()
+    core = {_requirement_name(requirement) for requirement in project["dependencies"]}
+    assert not {name for name in core if "redis" in name}
+    assert [_requirement_name(r) for r in project["optional-dependencies"]["redis"]] == ["redis"]

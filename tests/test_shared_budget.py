@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 
 from benchmarks.shared_budget import main as benchmark_main
@@ -24,6 +26,7 @@ from kraken_futures_async.shared_budget import (
     key_hash,
 )
 from kraken_futures_async.shared_budget.nonces import MODULUS
+from kraken_futures_async.simulator import Twin, TwinConfig
 from tests.shared_redis import RedisServer, free_port, redis_server
 
 __all__ = ["redis_server"]
@@ -309,6 +312,43 @@ async def test_a_session_that_fails_to_open_leaves_no_redis_task_behind(
     with pytest.raises(RuntimeError, match="could not open"):
         async with session:
             pass
+    await asyncio.sleep(0)
+    assert asyncio.all_tasks() - before == set()
+
+
+class _Recording(httpx.AsyncBaseTransport):
+    """The twin's in-process transport, noting each request that reaches it."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.sent: list[httpx.Request] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append(request)
+        return await self.inner.handle_async_request(request)
+
+
+async def test_without_redis_py_a_session_names_the_extra_and_sends_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The core install has no redis-py (the ``redis`` extra brings it): a clear error."""
+    from kraken_futures_async import ConfigurationError
+
+    for name in [name for name in sys.modules if name.startswith("redis.")]:
+        monkeypatch.setitem(sys.modules, name, None)
+    for name in ("redis", "redis.asyncio", "redis.exceptions"):
+        monkeypatch.setitem(sys.modules, name, None)  # None: importing it fails
+    twin = Twin(TwinConfig())
+    recording = _Recording(twin.transport())
+    session = twin.session(transport=recording, shared_budget="redis://127.0.0.1:1/0")
+    before = asyncio.all_tasks()
+    with pytest.raises(ConfigurationError) as caught:
+        async with session:
+            await session.account.open_positions()
+    assert str(caught.value) == (
+        "shared_budget needs redis-py: pip install 'kraken_futures_async[redis]'"
+    )
+    assert recording.sent == []
     await asyncio.sleep(0)
     assert asyncio.all_tasks() - before == set()
 
