@@ -27,7 +27,9 @@ from tests.test_shared_budget import most_in_any_window
 
 __all__ = ["redis_server"]
 
-CREDENTIALS = Credentials("shared-fallback-test-key", "c2VjcmV0")
+API_KEY = "shared-fallback-test-key"
+SECRET = "c2hhcmVkLWZhbGxiYWNrLXRlc3Qtc2VjcmV0"  # base64 of b"shared-fallback-test-secret"
+CREDENTIALS = Credentials(API_KEY, SECRET)
 SMALL = WindowLimit(50, 1.0)
 RESERVE = 4
 LOGGER = "kraken_futures_async.shared_budget"
@@ -90,6 +92,43 @@ async def test_a_paused_redis_switches_to_the_fallback_and_back(
     assert caplog.text.count("answers again") == 2
     # never more than the window holds, across the switch and the return
     assert most_in_any_window(admitted, SMALL.period - 0.02) <= SMALL.capacity
+    # the key and its secret reach neither the log nor Redis (keys or values)
+    secrets = (API_KEY, SECRET, "shared-fallback-test-secret")
+    assert not [secret for secret in secrets if secret in caplog.text]
+    stored = await everything_in(redis_server)
+    assert len(stored) > 1
+    assert not [item for item in stored for secret in secrets if secret in item]
+
+
+async def everything_in(redis_server: RedisServer) -> list[str]:
+    """Every key stored in Redis, and every value, field and member under it."""
+    from redis.asyncio import Redis
+
+    def text(item: object) -> str:
+        return item.decode(errors="replace") if isinstance(item, bytes) else str(item)
+
+    client = Redis.from_url(redis_server.url)
+    stored: list[object] = []
+    try:
+        for key in await client.keys("*"):
+            stored.append(key)
+            kind = text(await client.type(key))
+            if kind == "string":
+                stored.append(await client.get(key))
+            elif kind == "hash":
+                for field, value in (await client.hgetall(key)).items():
+                    stored += [field, value]
+            elif kind == "zset":
+                stored += await client.zrange(key, 0, -1)
+            elif kind == "list":
+                stored += await client.lrange(key, 0, -1)
+            elif kind == "set":
+                stored += await client.smembers(key)
+            else:
+                raise AssertionError(f"no reader for {kind} key {key!r}")
+    finally:
+        await client.aclose()
+    return [text(item) for item in stored]
 
 
 async def test_the_fallback_spends_its_share_after_one_window(
