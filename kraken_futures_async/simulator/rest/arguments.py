@@ -4,9 +4,10 @@
 ``requiredArgumentMissing`` on Kraken, not ``authenticationError``: its request validation
 runs before its authentication. The twin does the same for every private POST of the
 endpoint table whose spec lists required arguments (the table below, checked against
-Kraken's OpenAPI files by ``tests/test_sim_fidelity_arguments.py``). Path parameters are
-left out: a request without them does not reach the operation at all. Arguments that are
-required only one of several (``orderId`` or ``cliOrdId``) are the engine's to check.
+Kraken's OpenAPI files by ``test_the_required_arguments_are_those_of_krakens_spec`` in
+``tests/test_sim_fidelity_twin.py``). Path parameters are left out: a request without them
+does not reach the operation at all. Arguments that are required only one of several
+(``orderId`` or ``cliOrdId``) are the engine's to check.
 """
 
 from __future__ import annotations
