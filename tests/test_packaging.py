@@ -98,3 +98,17 @@ def test_redis_is_an_extra_not_a_core_dependency() -> None:
     core = {_requirement_name(requirement) for requirement in project["dependencies"]}
     assert not {name for name in core if "redis" in name}
     assert [_requirement_name(r) for r in project["optional-dependencies"]["redis"]] == ["redis"]
+
+
+def test_the_testing_extra_brings_what_the_plugin_needs() -> None:
+    """``pip install 'kraken_futures_async[testing]'`` (docs/testing.md; package-check installs
+    it): pytest and pytest-asyncio, with the dev extra's lower bounds."""
+    extras = _project()["optional-dependencies"]
+    testing = extras["testing"]
+    assert {_requirement_name(requirement) for requirement in testing} == {
+        "pytest",
+        "pytest-asyncio",
+    }
+    assert set(testing) <= set(extras["dev"])
+    assert "kraken_futures_async[testing]" in (ROOT / "docs" / "testing.md").read_text()
+    assert "[testing]" in (ROOT / ".ci" / "package-check").read_text()
