@@ -79,6 +79,11 @@ _REST_TYPE = {
     "trailing-stop-limit": "trailing_stop",
 }
 
+#: REST's open orders know only ``lmt``/``stop``/``take_profit`` types and ``mark``/``last``/
+#: ``spot`` signals: a trailing stop is a ``stop``, UWS's ``index`` is ``spot``.
+_OPEN_TYPE = {"trailing_stop": "stop"}
+_OPEN_SIGNAL = {"index": "spot"}
+
 
 def dec(value: Any) -> Decimal | None:
     if value is None or isinstance(value, bool):
@@ -354,7 +359,7 @@ class ExecutionsState(_Live):
             order_id=cached.order_id,
             status="partiallyFilled" if filled > 0 else "untouched",
             side=cached.side,
-            order_type=cached.type,
+            order_type=_OPEN_TYPE.get(cached.type, cached.type),
             symbol=cached.symbol,
             filled_size=filled,
             reduce_only=cached.reduce_only,
@@ -364,7 +369,11 @@ class ExecutionsState(_Live):
             limit_price=cached.limit_price,
             stop_price=triggers.trigger_price if triggers else None,
             unfilled_size=None if cached.quantity is None else cached.quantity - filled,
-            trigger_signal=triggers.trigger_signal if triggers else None,
+            trigger_signal=(
+                _OPEN_SIGNAL.get(triggers.trigger_signal, triggers.trigger_signal)
+                if triggers
+                else None
+            ),
         )
 
 

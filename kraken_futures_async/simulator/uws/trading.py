@@ -396,13 +396,15 @@ class Trader:
 
     def amend_order(self, account: str, params: Mapping[str, Any]) -> dict[str, Any]:
         fields = {"order_id", "cl_ord_id", "order_qty", "limit_price", "trigger_price"}
-        _only(params, frozenset(fields | {"post_only", "deadline", "limit_price_type"}) | _COMMON)
+        extra = {"post_only", "deadline", "limit_price_type", "trigger_price_type"}
+        _only(params, frozenset(fields | extra) | _COMMON)
         _asset_class(params)
         order_id, cl = _text(params, "order_id"), _text(params, "cl_ord_id")
         if (order_id is None) == (cl is None):
             raise RefusedError(f"{INVALID}:order_id")
-        if params.get("limit_price_type", "static") != "static":
-            raise RefusedError(f"{INVALID}:limit_price_type")
+        for name in ("limit_price_type", "trigger_price_type"):  # [?] Spot v2's fields
+            if params.get(name, "static") != "static":
+                raise RefusedError(f"{INVALID}:{name}")
         _flag(params, "post_only")
         engine: dict[str, list[str]] = {"qtyMode": ["ABSOLUTE"]}
         if order_id is not None:
