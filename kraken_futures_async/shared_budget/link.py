@@ -128,7 +128,11 @@ class RedisLink:
         try:
             reply = None
             for state in state_keys or (self.key("none"),):
-                reply = await self.run("INIT", [state, self.key("slots")], [self.epoch])
+                reply = await self.run(
+                    "INIT",
+                    [state, self.key("slot_of"), self.key("members")],
+                    [self.epoch, self.member],
+                )
         except RedisDownError as exc:
             if self.config.fallback_share is None or not self.config.fallback_at_start:
                 await self.aclose()
@@ -153,6 +157,10 @@ class RedisLink:
         await self._beat()
         self._start_heartbeat()
 
+    @property
+    def _member_keys(self) -> list[str]:
+        return [self.key("members"), self.key("slot_of")]
+
     def _start_heartbeat(self) -> None:
         if self._heartbeat is None or self._heartbeat.done():
             self._heartbeat = asyncio.get_running_loop().create_task(self._keep_beating())
@@ -167,7 +175,7 @@ class RedisLink:
         ]
 
     async def _beat(self) -> None:
-        await self.run("HEARTBEAT", [self.key("members")], [self.member, "beat"])
+        await self.run("HEARTBEAT", self._member_keys, [self.member, "beat"])
 
     async def _keep_beating(self) -> None:
         """Tell the others this process still reaches Redis (and notice when it does not)."""
@@ -268,7 +276,7 @@ class RedisLink:
         if self.up:
             # if Redis does not hear it, the others forget this process after forget_after
             with contextlib.suppress(RedisDownError):
-                await self.run("HEARTBEAT", [self.key("members")], [self.member, "leave"])
+                await self.run("HEARTBEAT", self._member_keys, [self.member, "leave"])
         tasks = [*self._background, *(t for t in (self._probe, self._heartbeat) if t)]
         for task in tasks:
             task.cancel()

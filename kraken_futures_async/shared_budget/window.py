@@ -64,6 +64,7 @@ class SharedCostWindow:
         self.priority_share = (limit.capacity - reserve) // 2
         self.keys = [link.key(name, part) for part in ("window", "state", "line:0", "line:1")]
         self.keys += [link.key(name, "lease"), link.key("nonce"), link.key("members")]
+        self.keys += [link.key("slot_of")]
         share = link.config.fallback_share
         #: What a process cut off from Redis may spend on its fallback: the others leave it.
         self._absent_units = 0 if share is None else max(1, math.floor(limit.capacity * share))
