@@ -30,9 +30,9 @@ from kraken_futures_async.models import (
     SendOrderResult,
 )
 from kraken_futures_async.models.enums import PositionSide
-from kraken_futures_async.simulator import ManualClock, RunningTwin, Twin, TwinConfig, run_in_thread
+from kraken_futures_async.simulator import ManualClock, RunningTwin, Twin, run_in_thread
 from kraken_futures_async.simulator.engine.accounts import TAKER_FEE
-from kraken_futures_async.simulator.uws import UwsConfig
+from tests.served_twins import uws_twin
 
 SYMBOL = "PF_XBTUSD"
 SIZE = Decimal("0.001")
@@ -52,9 +52,7 @@ class Twinned:
 
 def _serve() -> Twinned:
     clock = ManualClock()
-    twin = Twin(TwinConfig(clock=clock, rate_limits=False))
-    twin.app.uws.config = UwsConfig(heartbeat_interval=0.2, tick_interval=0.05)
-    return Twinned(run_in_thread(twin, port=0), clock)
+    return Twinned(run_in_thread(uws_twin(clock, tick_interval=0.05), port=0), clock)
 
 
 @pytest.fixture

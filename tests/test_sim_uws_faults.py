@@ -26,22 +26,17 @@ from kraken_futures_async.simulator.uws.faults import (
     SocketFaultRule,
     SocketFaults,
 )
+from tests.served_twins import uws_twin
 
 from .test_sim_uws_private import WAIT, Client, fetch_token
 
 SYMBOL = "PF_XBTUSD"
-BASE = UwsConfig(heartbeat_interval=0.2, tick_interval=0.1)
 
 
 @pytest.fixture
 def served() -> Iterator[RunningTwin]:
-    twin = Twin(TwinConfig(clock=ManualClock(), rate_limits=False))
-    twin.app.uws.config = BASE
-    running = run_in_thread(twin, port=0)
-    try:
+    with run_in_thread(uws_twin(), port=0) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture

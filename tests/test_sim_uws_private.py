@@ -23,9 +23,10 @@ import pytest
 
 from kraken_futures_async import RateLimitPolicy
 from kraken_futures_async.retry import RetryPolicy
-from kraken_futures_async.simulator import ManualClock, RunningTwin, Twin, TwinConfig, run_in_thread
+from kraken_futures_async.simulator import ManualClock, RunningTwin, run_in_thread
 from kraken_futures_async.simulator.engine import Exchange
-from kraken_futures_async.simulator.uws import UwsConfig, private_url
+from kraken_futures_async.simulator.uws import private_url
+from tests.served_twins import uws_twin
 
 SYMBOL = "PF_XBTUSD"
 WAIT = 5.0
@@ -53,13 +54,8 @@ def test_signer_matches_the_worked_example() -> None:
 
 @pytest.fixture
 def served() -> Iterator[RunningTwin]:
-    twin = Twin(TwinConfig(clock=ManualClock(), rate_limits=False))
-    twin.app.uws.config = UwsConfig(heartbeat_interval=0.2, tick_interval=0.1)
-    running = run_in_thread(twin, port=0)
-    try:
+    with run_in_thread(uws_twin(), port=0) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def _mark(value: Any) -> Any:

@@ -12,10 +12,11 @@ from typing import Any
 import aiohttp
 import pytest
 
-from kraken_futures_async.simulator import ManualClock, RunningTwin, Twin, TwinConfig, run_in_thread
-from kraken_futures_async.simulator.uws import UwsConfig, private_url
+from kraken_futures_async.simulator import RunningTwin, run_in_thread
+from kraken_futures_async.simulator.uws import private_url
 from kraken_futures_async.simulator.uws.margin_channel import MARGIN_SNAPSHOT_REFUSAL
 from kraken_futures_async.uws.account_state import MarginState, WalletsState, accounts_from
+from tests.served_twins import uws_twin
 from tests.test_sim_uws_private import WAIT, Client, fetch_token
 
 SYMBOL = "PF_XBTUSD"
@@ -23,13 +24,8 @@ SYMBOL = "PF_XBTUSD"
 
 @pytest.fixture
 def running() -> Iterator[RunningTwin]:
-    twin = Twin(TwinConfig(clock=ManualClock(), rate_limits=False))
-    twin.app.uws.config = UwsConfig(heartbeat_interval=0.2, tick_interval=0.1)
-    served = run_in_thread(twin, port=0)
-    try:
+    with run_in_thread(uws_twin(), port=0) as served:
         yield served
-    finally:
-        served.stop()
 
 
 @pytest.fixture

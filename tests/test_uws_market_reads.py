@@ -23,7 +23,6 @@ from kraken_futures_async import (
 from kraken_futures_async.models import Instrument, OrderRequestStatus
 from kraken_futures_async.models.streams import StreamPair
 from kraken_futures_async.simulator import ManualClock, RunningTwin, Twin, TwinConfig, run_in_thread
-from kraken_futures_async.simulator.uws import UwsConfig
 from kraken_futures_async.streams import StreamConnectionError
 from kraken_futures_async.uws.backend import UwsBackend
 from kraken_futures_async.uws.connection import UwsSettings
@@ -34,17 +33,14 @@ from kraken_futures_async.uws.market_reads import (
     public_url,
 )
 from kraken_futures_async.uws.token import TokenProvider
+from tests.served_twins import uws_twin
 
 SYMBOL = "PF_XBTUSD"
 OTHER = "PF_ETHUSD"
 
 
 def _serve(*, extras: bool = False) -> RunningTwin:
-    twin = Twin(TwinConfig(clock=ManualClock(), rate_limits=False))
-    twin.app.uws.config = UwsConfig(
-        heartbeat_interval=0.2, tick_interval=0.05, ticker_extras=extras
-    )
-    return run_in_thread(twin, port=0)
+    return run_in_thread(uws_twin(tick_interval=0.05, ticker_extras=extras), port=0)
 
 
 @pytest.fixture

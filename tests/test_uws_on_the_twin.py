@@ -21,22 +21,17 @@ from kraken_futures_async import (
 )
 from kraken_futures_async.models import OrderRequestStatus
 from kraken_futures_async.rest.backend import RestBackend
-from kraken_futures_async.simulator import ManualClock, RunningTwin, Twin, TwinConfig, run_in_thread
-from kraken_futures_async.simulator.uws import UwsConfig
+from kraken_futures_async.simulator import RunningTwin, run_in_thread
 from kraken_futures_async.uws.backend import UwsBackend
+from tests.served_twins import uws_twin
 
 SYMBOL = "PF_XBTUSD"
 
 
 @pytest.fixture
 def served() -> Iterator[RunningTwin]:
-    twin = Twin(TwinConfig(clock=ManualClock(), rate_limits=False))
-    twin.app.uws.config = UwsConfig(heartbeat_interval=0.2, tick_interval=0.1)
-    running = run_in_thread(twin, port=0)
-    try:
+    with run_in_thread(uws_twin(), port=0) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @contextlib.asynccontextmanager

@@ -30,10 +30,10 @@ from kraken_futures_async import (
     Session,
 )
 from kraken_futures_async.models import OpenOrder, OrderRequestStatus
-from kraken_futures_async.simulator import RunningTwin, Twin, TwinConfig, run_in_thread
+from kraken_futures_async.simulator import RunningTwin, run_in_thread
 from kraken_futures_async.simulator.clock import DEFAULT_START
-from kraken_futures_async.simulator.uws import UwsConfig
 from kraken_futures_async.uws.backend import UwsBackend
+from tests.served_twins import uws_twin
 
 SYMBOL = "PF_XBTUSD"
 OTHER = "PF_ETHUSD"
@@ -57,13 +57,8 @@ class RunningClock:
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[RunningTwin]:
-    twin = Twin(TwinConfig(clock=RunningClock(), rate_limits=False))
-    twin.app.uws.config = UwsConfig(heartbeat_interval=0.2, tick_interval=0.05)
-    running = run_in_thread(twin, port=0)
-    try:
+    with run_in_thread(uws_twin(RunningClock(), tick_interval=0.05), port=0) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @attrs.define
