@@ -30,12 +30,8 @@ from urllib.parse import urlsplit, urlunsplit
 from .._deadline import CallDeadline
 from ..backend import Observer, tell_observers
 from ..errors import (
-    AuthenticationError,
-    InsufficientFundsError,
-    InvalidRequestError,
     KrakenFuturesError,
     OrderRejectedError,
-    RateLimitError,
     RequestTimeoutError,
     SessionStateError,
     UnsupportedOperationError,
@@ -75,6 +71,8 @@ from .order_lookup import (
     when,
 )
 from .protocol import ASSET_CLASS
+from .refusals import order_refusal, preference_refusal
+from .registrations import Message
 from .routes import (
     BATCH_CANCEL_MAX,
     PRIVATE_PATH,
@@ -85,7 +83,6 @@ from .routes import (
     classify,
     deadline_text,
     encode_message,
-    is_rate_limit,
     order_params,
     why_unsupported,
 )
@@ -97,7 +94,6 @@ logger = logging.getLogger("kraken_futures_async.uws")
 
 RequestT = TypeVar("RequestT")
 ResultT = TypeVar("ResultT")
-Message = dict[str, Any]
 
 #: Seconds a lookup waits for the executions stream to be live (after a reconnect).
 _STREAM_PATIENCE = 5.0
@@ -412,33 +408,6 @@ class UwsBackend:
             ) from None
         return {} if text is None else {"deadline": text}
 
-    def _refusal(
-        self,
-        ack: Message,
-        method: str,
-        *,
-        result: Any = None,
-        order_id: str | None = None,
-        cli_ord_id: str | None = None,
-    ) -> Exception:
-        error = ack.get("error")
-        text = error if isinstance(error, str) else "refused without an error string"
-        if is_rate_limit(text):
-            return RateLimitError(f"Kraken refused {method}: {text}", code=text, endpoint=method)
-        if text in TOKEN_ERRORS or text == "EGeneral:Permission denied":
-            return AuthenticationError(
-                f"Kraken refused {method}: {text}", code=text, endpoint=method
-            )
-        status = classify(text, method)
-        return OrderRejectedError(
-            f"Kraken refused {method}: {text}",
-            status=status.value if status is not None else text,
-            result=result,
-            order_id=order_id,
-            cli_ord_id=cli_ord_id,
-            endpoint=method,
-        )
-
     @staticmethod
     def _status(ack: Message, method: str) -> OrderRequestStatus:
         error = ack.get("error")
@@ -455,7 +424,7 @@ class UwsBackend:
         received = when(ack.get("time_in"))
         if ack.get("success") is not True:
             status = self._status(ack, "add_order")
-            raise self._refusal(
+            raise order_refusal(
                 ack,
                 "add_order",
                 result=SendOrderResult(
@@ -477,7 +446,7 @@ class UwsBackend:
         result = _result(ack)
         received = when(ack.get("time_in"))
         if ack.get("success") is not True:
-            raise self._refusal(
+            raise order_refusal(
                 ack,
                 "amend_order",
                 result=EditOrderResult(status=self._status(ack, "amend_order")),
@@ -509,7 +478,7 @@ class UwsBackend:
         ack = await self._call("cancel_order", params, until)
         received = when(ack.get("time_in"))
         if ack.get("success") is not True:
-            raise self._refusal(
+            raise order_refusal(
                 ack,
                 "cancel_order",
                 result=CancelOrderResult(status=self._status(ack, "cancel_order")),
@@ -537,7 +506,7 @@ class UwsBackend:
         if request.symbol is None:
             ack = await self._call("cancel_all", {}, until)
             if ack.get("success") is not True:
-                raise self._refusal(ack, "cancel_all")
+                raise order_refusal(ack, "cancel_all")
             result = _result(ack)
             count = result.get("count")
             none = count == 0 if isinstance(count, int) else not known
@@ -553,7 +522,7 @@ class UwsBackend:
         for chunk in chunks(list(known), BATCH_CANCEL_MAX):
             ack = await self._cancel_ids([c.order_id for c in chunk], until)
             if ack.get("success") is not True:
-                raise self._refusal(ack, "batch_cancel")
+                raise order_refusal(ack, "batch_cancel")
             received = received or when(ack.get("time_in"))
         return CancelAllResult(
             status=OrderRequestStatus.CANCELLED
@@ -574,7 +543,7 @@ class UwsBackend:
     ) -> DeadManSwitchStatus:
         ack = await self._call("cancel_all_orders_after", {"timeout": request.timeout}, until)
         if ack.get("success") is not True:
-            raise self._refusal(ack, "cancel_all_orders_after")
+            raise order_refusal(ack, "cancel_all_orders_after")
         result = _result(ack)
         now = when(result.get("currentTime")) or when(ack.get("time_in")) or self.server_now()
         trigger = when(result.get("triggerTime"))
@@ -585,18 +554,8 @@ class UwsBackend:
     async def _set_leverage(self, request: SetLeveragePreference, until: float | None) -> None:
         mode = {"symbol": request.symbol, "max_leverage": request.max_leverage}
         ack = await self._call("set_preference", {"leverage_mode": mode}, until)
-        if ack.get("success") is True:
-            return
-        error = ack.get("error")
-        text = error if isinstance(error, str) else "refused without an error string"
-        if is_rate_limit(text) or text in TOKEN_ERRORS:
-            raise self._refusal(ack, "set_preference")
-        kind = (
-            InsufficientFundsError
-            if any(word in text.lower() for word in ("margin", "liquidation"))
-            else InvalidRequestError
-        )
-        raise kind(f"Kraken refused set_preference: {text}", code=text, endpoint="set_preference")
+        if ack.get("success") is not True:
+            raise preference_refusal(ack)
 
 
 def _monotonic() -> float:
