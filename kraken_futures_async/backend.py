@@ -2,7 +2,8 @@
 
 A Session holds one backend. Resources hand it typed requests (``operations/``); it answers
 with typed results. The REST backend (``rest/``) serves every operation of Kraken's REST API;
-the Unified WebSocket backend will serve those the socket can, and streams. Order safety
+the Unified WebSocket backend (``uws/``) those the socket can. Streams are not a backend's:
+``kf.stream`` (``streams/``) keeps one socket per Session whatever its backend. Order safety
 asks a backend's :class:`~kraken_futures_async.safety.lookup.OrderLookup` what happened to an
 order, so its rules hold over either wire.
 """
@@ -11,15 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Callable
-from types import TracebackType
+from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from .operations import Operation
 from .ratelimit import RateLimiter
 from .safety.lookup import OrderLookup
 
-__all__ = ["Backend", "Observer", "Subscription", "tell_observers"]
+__all__ = ["Backend", "Observer", "tell_observers"]
 
 logger = logging.getLogger("kraken_futures_async")
 
@@ -29,21 +29,6 @@ Observer = Callable[[str, Any, Any], None]
 RequestT = TypeVar("RequestT")
 ResultT = TypeVar("ResultT")
 ItemT = TypeVar("ItemT", covariant=True)
-
-
-class Subscription(Protocol[ItemT]):
-    """A live stream: an async iterator of typed items; leaving the block unsubscribes."""
-
-    async def __aenter__(self) -> Subscription[ItemT]: ...
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-
-    def __aiter__(self) -> AsyncIterator[ItemT]: ...
 
 
 class Backend(Protocol):
@@ -63,10 +48,6 @@ class Backend(Protocol):
 
     async def execute(self, operation: Operation[RequestT, ResultT], request: RequestT) -> ResultT:
         """Run one operation: wait for its budget, send, read, and return the typed result."""
-        ...
-
-    def subscribe(self, channel: str, request: Any) -> Subscription[Any]:
-        """A stream of ``channel`` (raises UnsupportedOperationError where there is none)."""
         ...
 
     def server_now(self) -> dt.datetime:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import attrs
 
-from kraken_futures_async.backend import Observer, Subscription, tell_observers
+from kraken_futures_async.backend import Observer, tell_observers
 from kraken_futures_async.errors import (
     NotFoundError,
     OrderRejectedError,
@@ -325,9 +325,6 @@ class FakeBackend:
         task = asyncio.get_running_loop().create_task(land())
         self._in_transit.add(task)
         task.add_done_callback(self._in_transit.discard)
-
-    def subscribe(self, channel: str, request: Any) -> Subscription[Any]:
-        raise UnsupportedOperationError(f"the fake backend has no streams ({channel})")
 
     def server_now(self) -> dt.datetime:
         """The client's estimate of the exchange time (``clock_lag`` behind the truth)."""

@@ -228,8 +228,6 @@ def test_supports_is_true_exactly_for_what_the_fake_serves() -> None:
     assert served == set(FakeBackend.SUPPORTED)
     assert not fake.supports(ops.BATCH_ORDER)
     assert fake.supports(ops.SEND_ORDER)
-    with pytest.raises(UnsupportedOperationError):
-        fake.subscribe("book", None)
 
 
 def failing(operation: str, request: Any, result: Any) -> None:

@@ -193,12 +193,6 @@ class RestBackend:
         requests the typed operations do not express (and for tests of the wire itself)."""
         return await self.pipeline.call(endpoint, params, path_params=path_params)
 
-    def subscribe(self, channel: str, request: Any) -> Any:
-        raise UnsupportedOperationError(
-            f"the REST backend has no streams ({channel}); Kraken's REST API has no push",
-            endpoint=channel,
-        )
-
     def server_now(self) -> dt.datetime:
         """The exchange's time: its latest ``serverTime`` advanced by the monotonic clock."""
         if self._pipeline is None:

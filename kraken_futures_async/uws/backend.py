@@ -199,12 +199,6 @@ class UwsBackend:
             return dt.datetime.now(dt.UTC)
         return dt.datetime.fromtimestamp(_monotonic() + self._offset, dt.UTC)
 
-    def subscribe(self, channel: str, request: Any) -> Any:
-        raise UnsupportedOperationError(
-            f"the uws backend streams nothing itself yet ({channel}); use kf.stream",
-            endpoint=channel,
-        )
-
     async def open(self) -> None:
         self._connection = UwsConnection(self.url, settings=self._settings, prepare=self._prepare)
         # every ack (subscriptions included) sets the exchange clock before an order leaves
