@@ -91,7 +91,8 @@ Private-socket choices where the reference marks a fact [?], made as Spot v2 doe
     ``ratecounter: true`` is refused. Amends are ``amended``; reduce-only trims and fired
     triggers ``restated`` with ``reason``.
 16. ``positions``: ``size`` signed (negative short), ``entry_price``; a flat position is
-    ``size: 0`` without ``entry_price``; ``with_margin`` adds nothing yet.
+    ``size: 0`` without ``entry_price``; ``with_margin`` is accepted and adds no field
+    (the reference does not name them).
 17. ``balances``: snapshot per asset with ``wallets`` ``{type: flex|margin, id: flex|<margin
     account>, balance}``; updates are Spot's ledger rows with ``amount`` the change and empty
     ``ledger_id``/``ref_id``. ``ledgers`` and ``preferences`` are not served
