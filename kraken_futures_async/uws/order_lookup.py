@@ -274,7 +274,8 @@ class ExecutionsState(_Live):
 
         A first page may hold fewer fills than older ones there are (the snapshot's last 50
         and every one since); a page asking back past what the stream has shown raises
-        :class:`UnsupportedOperationError`, and so does any page while the stream is down.
+        :class:`UnsupportedOperationError`; any page while the stream is down (its cover
+        broken until the next snapshot) raises :class:`ConnectionFailedError`.
         """
         cover = self.covered_from
         if cover is None:

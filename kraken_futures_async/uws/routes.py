@@ -64,7 +64,7 @@ every such choice is here and nowhere else:
     snapshot's last 50, then every fill since): the first page holds up to 100 of them,
     newest first, and may be shorter than REST's when older fills exist; a page ``before`` a
     time the stream has not shown every fill since raises ``UnsupportedOperationError``.
-15. ``account.set_leverage_preference`` is ``set_preference`` (§6.8) with ``leverage_mode:
+15. ``settings.set_leverage_preference`` is ``set_preference`` (§6.8) with ``leverage_mode:
     {symbol, max_leverage}`` (``null`` for cross margin). A refusal naming margin or
     liquidation raises ``InsufficientFundsError``, any other ``InvalidRequestError``, each with
     Kraken's string verbatim (as REST's refusals of the same call do).
