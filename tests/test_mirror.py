@@ -64,22 +64,16 @@ def source_twin(seed: int = 0) -> ControlledTwin:
 
 @pytest.fixture
 def source() -> Iterator[RunningTwin]:
-    running = run_in_thread(source_twin())
-    try:
+    with run_in_thread(source_twin()) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture
 def mirror(source: RunningTwin) -> Iterator[tuple[MirrorTwin, ManualClock, RunningTwin]]:
     clock = ManualClock()
     twin = mirror_twin(source.url, symbols=[XBT], config=TwinConfig(clock=clock))
-    running = run_in_thread(twin)
-    try:
+    with run_in_thread(twin) as running:
         yield twin, clock, running
-    finally:
-        running.stop()
 
 
 async def same_book(paper: Session, real: Session) -> bool:

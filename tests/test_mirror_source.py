@@ -57,11 +57,8 @@ def recorder(market: MirroredMarket) -> list[str | None]:
 
 @pytest.fixture
 def source() -> Iterator[RunningTwin]:
-    running = serve(ControlledTwin())
-    try:
+    with serve(ControlledTwin()) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @contextlib.asynccontextmanager

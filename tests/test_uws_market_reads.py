@@ -45,11 +45,8 @@ def _serve(*, extras: bool = False) -> RunningTwin:
 
 @pytest.fixture
 def served() -> Iterator[RunningTwin]:
-    running = _serve()
-    try:
+    with _serve() as running:
         yield running
-    finally:
-        running.stop()
 
 
 def _uws(running: RunningTwin, **kwargs: object) -> Session:
